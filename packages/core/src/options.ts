@@ -1,0 +1,102 @@
+/**
+ * Instance options shared by every backend, defined once. Backends extend `commonInstanceOptions`
+ * with their own fields (`commonInstanceOptions.extend({ image: z.string() })`).
+ */
+import { z } from 'zod';
+import { InvalidOptionsError, type IssuePath } from './errors.js';
+
+export const portForwardSchema = z
+  .object({
+    /** Port inside the instance. */
+    guest: z.number().int().min(1).max(65535),
+    /** Port on the host; omitted or 0 picks a free one. */
+    host: z.number().int().min(0).max(65535).optional(),
+    /** Host address to bind. Loopback unless the user explicitly asks for more. */
+    hostIp: z.string().min(1).default('127.0.0.1'),
+    protocol: z.enum(['tcp', 'udp']).default('tcp'),
+  })
+  .strict();
+export type PortForward = z.infer<typeof portForwardSchema>;
+
+export const mountSchema = z
+  .object({
+    source: z.string().min(1),
+    target: z.string().regex(/^\//, 'must be an absolute path in the guest'),
+    readOnly: z.boolean().default(false),
+  })
+  .strict();
+export type Mount = z.infer<typeof mountSchema>;
+
+export const userDataSchema = z
+  .object({
+    hostname: z
+      .string()
+      .regex(/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/, 'must be a valid hostname')
+      .optional(),
+    /** Public keys allowed to log in (OpenSSH format). */
+    sshAuthorizedKeys: z.array(z.string().min(1)).default([]),
+    /** Extra cloud-config YAML, for backends that use cloud-init. */
+    cloudConfig: z.string().optional(),
+  })
+  .strict();
+export type UserData = z.infer<typeof userDataSchema>;
+
+export const commonInstanceOptions = z.object({
+  cpus: z.number().positive().max(1024).optional(),
+  memoryMiB: z.number().int().positive().optional(),
+  diskGiB: z.number().positive().optional(),
+  ports: z.array(portForwardSchema).default([]),
+  mounts: z.array(mountSchema).default([]),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid variable name'), z.string()).default({}),
+  labels: z.record(z.string(), z.string()).default({}),
+  userData: userDataSchema.optional(),
+});
+export type CommonInstanceOptions = z.infer<typeof commonInstanceOptions>;
+
+/** Instance names: what every backend accepts (docker, podman, qemu dirs, lima, tart). */
+export const INSTANCE_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+
+export function validateInstanceName(name: unknown): string {
+  if (typeof name !== 'string' || !INSTANCE_NAME_PATTERN.test(name)) {
+    throw new InvalidOptionsError([
+      {
+        path: 'name',
+        message: `${JSON.stringify(name)} is not a valid instance name (letters, digits, "_", "." and "-", starting with a letter or digit, at most 63 characters)`,
+      },
+    ]);
+  }
+  return name;
+}
+
+/** Validates `input` with `schema`, throwing InvalidOptionsError naming every bad field. */
+export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, prefix = ''): z.output<S> {
+  const result = schema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  throw new InvalidOptionsError(zodIssues(result.error, prefix));
+}
+
+export function zodIssues(error: z.ZodError, prefix = ''): IssuePath[] {
+  return error.issues.map((issue) => ({
+    path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.'),
+    message: issue.message,
+  }));
+}
+
+/** Parses docker-style port specs: "8080:80", "127.0.0.1:8080:80/udp", "80" (host port auto). */
+export function parsePortSpec(spec: string): PortForward {
+  const m = /^(?:(?:(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):)?(\d{0,5}):)?(\d{1,5})(?:\/(tcp|udp))?$/.exec(
+    spec.trim(),
+  );
+  if (!m) {
+    throw new InvalidOptionsError([
+      { path: 'ports', message: `${JSON.stringify(spec)} is not a port spec like 8080:80 or 127.0.0.1:8080:80/tcp` },
+    ]);
+  }
+  const [, ip, host, guest, proto] = m;
+  return parseOptions(portForwardSchema, {
+    guest: Number(guest),
+    ...(host ? { host: Number(host) } : {}),
+    ...(ip ? { hostIp: ip.replace(/^\[|\]$/g, '') } : {}),
+    ...(proto ? { protocol: proto } : {}),
+  }, 'ports');
+}
