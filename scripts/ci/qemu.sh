@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# CI setup for @vms/qemu: installs QEMU and the guest-build tools when missing, then builds the
+# test guest, cached by content in ${VMS_TEST_CACHE:-/var/cache/vms-test}/guest-<hash>/, and points
+# the fixed symlink ${VMS_TEST_CACHE:-/var/cache/vms-test}/guest at it (what the tests read by
+# default; VMS_TEST_GUEST overrides it). A second run with the cache present takes seconds.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+GUEST_SRC=$REPO/scripts/guest
+CACHE=${VMS_TEST_CACHE:-/var/cache/vms-test}
+T0=$(date +%s.%N)
+step_start=$T0
+step() {
+  local now
+  now=$(date +%s.%N)
+  [ -z "${STEP:-}" ] || printf '[ci/qemu] %-28s %6.2fs\n' "$STEP" "$(echo "$now - $step_start" | bc)"
+  STEP=$1
+  step_start=$now
+  [ "$1" = done ] || printf '[ci/qemu] %s ...\n' "$1"
+}
+
+step "check tools"
+declare -A NEED=(
+  [qemu-system-x86_64]=qemu-system-x86 [qemu-img]=qemu-utils [ssh]=openssh-client
+  [ssh-keygen]=openssh-client [scp]=openssh-client [mkfs.ext4]=e2fsprogs [genisoimage]=genisoimage
+  [cpio]=cpio [xz]=xz-utils [gzip]=gzip [bc]=bc
+)
+missing=()
+for tool in "${!NEED[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("${NEED[$tool]}")
+done
+lists_ok=true
+policy=$(apt-cache policy linux-image-amd64 2>/dev/null || true)
+[[ $policy == *"Candidate: "[0-9]* ]] || lists_ok=false
+if [ ${#missing[@]} -gt 0 ] || [ "$lists_ok" = false ]; then
+  step "apt-get update"
+  apt-get update -qq
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)
+  step "apt-get install ${pkgs[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+fi
+
+step "hash guest inputs"
+inputs=$(
+  cd "$GUEST_SRC"
+  find . -type f ! -name README.md | LC_ALL=C sort | xargs sha256sum
+  "$GUEST_SRC/build-guest.sh" --print-inputs
+)
+hash=$(printf '%s\n' "$inputs" | sha256sum | cut -c1-16)
+dir=$CACHE/guest-$hash
+mkdir -p "$CACHE"
+
+if [ -f "$dir/manifest.json" ]; then
+  step "guest cached at $dir"
+else
+  step "build guest into $dir"
+  tmp=$CACHE/.guest-$hash.tmp.$$
+  rm -rf "$tmp"
+  DEB_CACHE=$CACHE/debs "$GUEST_SRC/build-guest.sh" "$tmp"
+  rm -rf "$dir"
+  mv "$tmp" "$dir"
+fi
+
+step "link $CACHE/guest"
+ln -sfn "guest-$hash" "$CACHE/.guest.new.$$"
+mv -T "$CACHE/.guest.new.$$" "$CACHE/guest"
+# Old builds and .debs no longer used by the current inputs.
+find "$CACHE" -maxdepth 1 -name 'guest-*' ! -name "guest-$hash" -exec rm -rf {} +
+step done
+printf '[ci/qemu] total %.2fs; guest: %s -> %s\n' "$(echo "$(date +%s.%N) - $T0" | bc)" "$CACHE/guest" "$dir"
