@@ -1,10 +1,21 @@
 /**
  * Process runner over execa: argv arrays only, deadline + abort that kill the whole process
  * tree, output caps, secret redaction, debug logging. Injectable: backends take a
- * `ProcessRunner` in their settings so tests can replay recorded tool output.
- *
- * STUB: signatures are final; the implementation is being written.
+ * `ProcessRunner` in their settings so tests can replay recorded tool output
+ * (`createReplayRunner` in `@vms/core/testing`).
  */
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import type { Readable } from 'node:stream';
+import { execa, type ResultPromise } from 'execa';
+import {
+  CommandFailedError,
+  InvalidOptionsError,
+  ToolNotFoundError,
+  tail,
+  type VmsError,
+} from './errors.js';
+import { abortReasonToError, deadlineSignal } from './wait.js';
 
 export interface RunOptions {
   signal?: AbortSignal;
@@ -80,6 +91,401 @@ export interface RunnerSettings {
   env?: Record<string, string | undefined>;
 }
 
-export function createRunner(_settings: RunnerSettings = {}): ProcessRunner {
-  throw new Error('not implemented yet');
+const DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+const DEFAULT_KILL_GRACE_MS = 2000;
+/** How long output pipes may stay open after the direct child exited (a daemonised grandchild). */
+const PIPE_DRAIN_MS = 1000;
+const STDERR_TAIL_BYTES = 2048;
+
+/** Replaces every secret in `text` with `***` (longest first, so overlapping secrets stay hidden). */
+export function redactText(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of [...secrets].filter(Boolean).sort((a, b) => b.length - a.length)) {
+    out = out.split(secret).join('***');
+  }
+  return out;
 }
+
+/** `argv` with every secret masked, for messages and errors. */
+export function redactArgv(argv: readonly string[], secrets: readonly string[]): string[] {
+  return argv.map((arg) => redactText(arg, secrets));
+}
+
+/** Quotes an argv for a readable, copy-pasteable debug line. */
+export function formatArgv(argv: readonly string[]): string {
+  return argv
+    .map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`))
+    .join(' ');
+}
+
+/**
+ * Throws CommandFailedError (argv and output redacted) when `result.exitCode` is not allowed by
+ * `okExitCodes` (default [0]; 'any' allows all). Shared by the real and the replay runner.
+ */
+export function checkExitCode(
+  result: RunResult,
+  options: { okExitCodes?: number[] | 'any'; redact?: readonly string[]; signal?: string } = {},
+): RunResult {
+  const ok = options.okExitCodes ?? [0];
+  if (ok === 'any' || (options.signal === undefined && ok.includes(result.exitCode))) return result;
+  const secrets = options.redact ?? [];
+  throw new CommandFailedError(redactArgv(result.argv, secrets), {
+    ...(options.signal === undefined ? { exitCode: result.exitCode } : { signal: options.signal }),
+    stderr: redactText(result.stderr, secrets),
+    stdout: redactText(result.stdout, secrets),
+  });
+}
+
+/** The error for a run ended by its deadline or its caller's abort, naming the command. */
+export function runAbortError(
+  signal: AbortSignal,
+  argv: readonly string[],
+  secrets: readonly string[],
+): VmsError {
+  return abortReasonToError(signal, `command ${formatArgv(redactArgv(argv, secrets))}`);
+}
+
+/** process.env, then each layer in order; a layer's undefined value removes the variable. */
+export function mergeEnv(
+  ...layers: Array<Record<string, string | undefined> | undefined>
+): Record<string, string> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const layer of layers) {
+    if (!layer) continue;
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === undefined) delete env[key];
+      else env[key] = value;
+    }
+  }
+  return env as Record<string, string>;
+}
+
+/** Keeps up to `max` bytes of a stream; counts what it drops. */
+class OutputBuffer {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  truncated = false;
+  constructor(private readonly max: number) {}
+  push(chunk: Buffer): void {
+    const room = this.max - this.size;
+    if (room <= 0) {
+      if (chunk.length > 0) this.truncated = true;
+      return;
+    }
+    const kept = chunk.length <= room ? chunk : chunk.subarray(0, room);
+    if (kept.length < chunk.length) this.truncated = true;
+    this.chunks.push(kept);
+    this.size += kept.length;
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+/** Keeps the last `max` bytes of a stream. */
+class TailBuffer {
+  private buf = Buffer.alloc(0);
+  constructor(private readonly max: number) {}
+  push(chunk: Buffer): void {
+    const joined = Buffer.concat([this.buf, chunk]);
+    this.buf = joined.length > this.max ? joined.subarray(joined.length - this.max) : joined;
+  }
+  text(): string {
+    return this.buf.toString('utf8');
+  }
+}
+
+/** Signals a process group; a group that is already gone is not an error. */
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the whole group has exited already.
+  }
+}
+
+function exitCodeOf(exitCode: number | undefined, signal: string | undefined): number {
+  if (exitCode !== undefined) return exitCode;
+  const number = signal ? osConstants.signals[signal as NodeJS.Signals] : undefined;
+  return 128 + (number ?? 0);
+}
+
+/** Process groups of runs in flight, killed if this process exits while they still run. */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+function trackGroup(pid: number): void {
+  liveGroups.add(pid);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const group of liveGroups) killGroup(group, 'SIGKILL');
+    });
+  }
+}
+
+function isReadable(value: unknown): value is Readable {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function'
+  );
+}
+
+/**
+ * Creates a ProcessRunner. `run` starts each command in its own process group so that a deadline
+ * or abort ends the whole tree: SIGTERM to the group, SIGKILL after `killGraceMs`, and SIGKILL to
+ * the group again once the direct child exits so grandchildren that ignore SIGTERM are gone too.
+ */
+export function createRunner(settings: RunnerSettings = {}): ProcessRunner {
+  const debug =
+    settings.debug ??
+    (process.env.VMS_DEBUG === '1'
+      ? (line: string) => process.stderr.write(`[vms] ${line}\n`)
+      : undefined);
+  const baseSecrets = settings.redact ?? [];
+
+  async function run(argv: string[], options: RunOptions = {}): Promise<RunResult> {
+    assertArgv(argv);
+    const secrets = [...baseSecrets, ...(options.redact ?? [])];
+    const shown = formatArgv(redactArgv(argv, secrets));
+    const started = Date.now();
+    const limit = deadlineSignal(options);
+    if (limit.signal.aborted) {
+      limit.dispose();
+      throw runAbortError(limit.signal, argv, secrets);
+    }
+    debug?.(`$ ${shown}`);
+    const stdinIsStream = isReadable(options.stdin);
+    let child: ResultPromise;
+    try {
+      child = execa(argv[0]!, argv.slice(1), {
+        shell: false,
+        detached: true,
+        cleanup: false,
+        reject: false,
+        buffer: false,
+        extendEnv: false,
+        env: mergeEnv(settings.env, options.env),
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+        stdin: options.stdin === undefined ? 'ignore' : 'pipe',
+        stdout: 'pipe',
+        stderr: 'pipe',
+      });
+    } catch (error) {
+      limit.dispose();
+      throw error;
+    }
+    const pid = child.pid;
+    if (pid !== undefined) trackGroup(pid);
+    const stdout = new OutputBuffer(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES);
+    const stderr = new OutputBuffer(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES);
+
+    // The first reason the run must end early: deadline, abort or a throwing output listener.
+    let failure: { error: unknown } | undefined;
+    let graceTimer: NodeJS.Timeout | undefined;
+    const terminate = (error: () => unknown) => {
+      if (failure) return;
+      failure = { error: error() };
+      killGroup(pid, 'SIGTERM');
+      graceTimer = setTimeout(
+        () => killGroup(pid, 'SIGKILL'),
+        options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+      );
+    };
+    const onAbort = () => terminate(() => runAbortError(limit.signal, argv, secrets));
+    limit.signal.addEventListener('abort', onAbort, { once: true });
+
+    const listen = (
+      stream: Readable | null,
+      buffer: OutputBuffer,
+      listener?: (chunk: Buffer) => void,
+    ) => {
+      stream?.on('data', (chunk: Buffer) => {
+        buffer.push(chunk);
+        if (!listener || failure) return;
+        try {
+          listener(chunk);
+        } catch (error) {
+          terminate(() => error);
+        }
+      });
+    };
+    listen(child.stdout, stdout, options.onStdout);
+    listen(child.stderr, stderr, options.onStderr);
+
+    if (options.stdin !== undefined && child.stdin) {
+      // A child that exits without reading its stdin must not crash us with EPIPE.
+      child.stdin.on('error', () => {});
+      if (stdinIsStream) (options.stdin as Readable).pipe(child.stdin);
+      else child.stdin.end(options.stdin as string | Uint8Array);
+    }
+
+    let drainTimer: NodeJS.Timeout | undefined;
+    child.once('exit', () => {
+      // Grandchildren that ignored SIGTERM die with the group once the direct child is gone.
+      if (failure) killGroup(pid, 'SIGKILL');
+      // A daemonised grandchild may hold our pipes open forever: stop reading after a short drain.
+      drainTimer = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, PIPE_DRAIN_MS);
+    });
+
+    let result: Awaited<ResultPromise>;
+    try {
+      result = await child;
+    } finally {
+      clearTimeout(graceTimer);
+      clearTimeout(drainTimer);
+      limit.signal.removeEventListener('abort', onAbort);
+      limit.dispose();
+      if (pid !== undefined) liveGroups.delete(pid);
+      if (stdinIsStream && child.stdin) (options.stdin as Readable).unpipe(child.stdin);
+    }
+    const durationMs = Date.now() - started;
+
+    if (
+      result.code === 'ENOENT' &&
+      pid === undefined &&
+      (options.cwd === undefined || existsSync(options.cwd))
+    ) {
+      debug?.(`✗ ${shown}: not found (${durationMs} ms)`);
+      throw new ToolNotFoundError(argv[0]!, { cause: result.cause });
+    }
+    if (failure) {
+      debug?.(`✗ ${shown}: ${describeError(failure.error)} (${durationMs} ms)`);
+      throw failure.error;
+    }
+    if (pid === undefined) {
+      debug?.(`✗ ${shown}: could not start (${durationMs} ms)`);
+      throw new CommandFailedError(
+        redactArgv(argv, secrets),
+        { stderr: result.message },
+        {
+          message: `could not start ${shown}: ${redactText(result.shortMessage ?? String(result.code), secrets)}`,
+          cause: result.cause,
+        },
+      );
+    }
+    const signal = result.signal ?? undefined;
+    const runResult: RunResult = {
+      argv,
+      exitCode: exitCodeOf(result.exitCode, signal),
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+      durationMs,
+      truncated: stdout.truncated || stderr.truncated,
+    };
+    debug?.(
+      `${signal ? `signal ${signal}` : `exit ${runResult.exitCode}`} ${shown} (${durationMs} ms)`,
+    );
+    return checkExitCode(runResult, {
+      ...(options.okExitCodes === undefined ? {} : { okExitCodes: options.okExitCodes }),
+      redact: secrets,
+      ...(signal === undefined ? {} : { signal }),
+    });
+  }
+
+  function spawn(argv: string[], options: SpawnOptions = {}): SpawnedProcess {
+    assertArgv(argv);
+    const secrets = [...baseSecrets, ...(options.redact ?? [])];
+    const shown = formatArgv(redactArgv(argv, secrets));
+    debug?.(`$ ${shown} &${options.detached ? ' (detached)' : ''}`);
+    if (options.logFile !== undefined) closeSync(openSync(options.logFile, 'a', 0o600));
+    const output =
+      options.logFile !== undefined
+        ? ({ file: options.logFile, append: true } as const)
+        : options.detached
+          ? 'ignore'
+          : 'pipe';
+    const child = execa(argv[0]!, argv.slice(1), {
+      shell: false,
+      detached: true,
+      cleanup: false,
+      reject: false,
+      buffer: false,
+      extendEnv: false,
+      env: mergeEnv(settings.env, options.env),
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      stdin: 'ignore',
+      stdout: output,
+      stderr: output,
+    });
+    const pid = child.pid;
+    if (pid === undefined) {
+      // Spawning failed synchronously (missing tool, not executable, bad cwd).
+      child.catch(() => {});
+      debug?.(`✗ ${shown} &: could not start`);
+      throw new ToolNotFoundError(argv[0]!, {
+        hint: `could not start ${argv[0]}: make sure it is installed, executable and on PATH${options.cwd ? ` and that ${options.cwd} exists` : ''}`,
+      });
+    }
+    if (!options.detached) trackGroup(pid);
+    const stderrTail = new TailBuffer(STDERR_TAIL_BYTES);
+    child.stdout?.on('data', (chunk: Buffer) => options.onStdout?.(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderrTail.push(chunk);
+      options.onStderr?.(chunk);
+    });
+    const exited: Promise<SpawnExit> = child.then(
+      (result) => {
+        liveGroups.delete(pid);
+        const exit: SpawnExit = {
+          ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
+          ...(result.signal ? { signal: result.signal } : {}),
+          stderrTail: redactText(tail(stderrTail.text(), STDERR_TAIL_BYTES), secrets),
+        };
+        debug?.(
+          `${exit.signal ? `signal ${exit.signal}` : `exit ${exit.exitCode ?? '?'}`} ${shown} &`,
+        );
+        return exit;
+      },
+      (error: unknown) => ({ stderrTail: redactText(describeError(error), secrets) }),
+    );
+    if (options.detached) {
+      child.unref();
+      const stdio = [child.stdout, child.stderr] as Array<{ unref?: () => void } | null>;
+      for (const stream of stdio) stream?.unref?.();
+    }
+    return {
+      pid,
+      argv,
+      exited,
+      kill(signal: NodeJS.Signals = 'SIGTERM') {
+        killGroup(pid, signal);
+      },
+    };
+  }
+
+  return { run, spawn };
+}
+
+function assertArgv(argv: unknown): asserts argv is string[] {
+  if (
+    !Array.isArray(argv) ||
+    argv.length === 0 ||
+    !argv.every((arg) => typeof arg === 'string') ||
+    argv[0] === ''
+  ) {
+    throw new InvalidOptionsError([
+      { path: 'argv', message: 'must be a non-empty array of strings' },
+    ]);
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+let lazyDefault: ProcessRunner | undefined;
+
+/** A runner with default settings (VMS_DEBUG=1 logs to stderr), created on first use. */
+export const defaultRunner: ProcessRunner = {
+  run: (argv, options) => {
+    lazyDefault ??= createRunner();
+    return lazyDefault.run(argv, options);
+  },
+  spawn: (argv, options) => {
+    lazyDefault ??= createRunner();
+    return lazyDefault.spawn(argv, options);
+  },
+};
