@@ -164,7 +164,10 @@ function lineTarget() {
       return () => listeners.delete(listener);
     },
   };
-  return { target, emit: (line: string) => listeners.forEach((l) => l(line)), listeners };
+  const emit = (line: string) => {
+    for (const listener of listeners) listener(line);
+  };
+  return { target, emit, listeners };
 }
 
 describe('readiness.logLine', () => {
