@@ -1,0 +1,145 @@
+/** `createQemu(settings)`: the qemu backend (`backend:name` = `qemu:<name>`). */
+import {
+  type BackendV1,
+  type Capabilities,
+  createRunner,
+  type DetectResult,
+  type ListedInstance,
+  type ProcessRunner,
+  SPECIFICATION_VERSION,
+} from '@vms/core';
+import { z } from 'zod';
+import { QemuDriver } from './driver.js';
+import { accelSchema, type QemuOptions, qemuOptionsSchema } from './options.js';
+import { isOurProcess } from './process.js';
+import { createStore } from './state.js';
+import { findTool } from './tools.js';
+
+export const qemuSettingsSchema = z
+  .object({
+    /** QEMU system emulator (default `qemu-system-x86_64` on PATH). */
+    binary: z.string().min(1).default('qemu-system-x86_64'),
+    qemuImg: z.string().min(1).default('qemu-img'),
+    /** Default accelerator of instances that do not set one. */
+    accel: accelSchema.default('auto'),
+    /** Directory of the instances' state (default `<vmsHome>/state/qemu`). */
+    stateRoot: z.string().min(1).optional(),
+    runner: z
+      .custom<ProcessRunner>((v) => typeof v === 'object' && v !== null && 'run' in v)
+      .optional(),
+  })
+  .strict();
+export type QemuSettings = z.input<typeof qemuSettingsSchema>;
+
+const CAPABILITIES: Capabilities = {
+  suspend: true,
+  exec: true,
+  logs: true,
+  snapshot: true,
+  copy: true,
+  portForward: true,
+  mounts: false,
+};
+
+const INSTALL_HINT = 'apt-get install qemu-system-x86 qemu-utils openssh-client genisoimage';
+
+export interface QemuBackend extends BackendV1<QemuOptions> {
+  /** The driver type, for callers that want paths (console log, instance dir). */
+  driver(name: string, options: QemuOptions): QemuDriver;
+}
+
+export function createQemu(settings: QemuSettings = {}): QemuBackend {
+  const s = qemuSettingsSchema.parse(settings);
+  const runner = s.runner ?? createRunner();
+  let store: ReturnType<typeof createStore> | undefined;
+  // The store reads VMS_HOME lazily, at first use (construction does no I/O).
+  const getStore = () => {
+    store ??= createStore(s.stateRoot);
+    return store;
+  };
+
+  async function version(tool: string, signal?: AbortSignal): Promise<string | undefined> {
+    const r = await runner.run([tool, '--version'], {
+      timeoutMs: 15_000,
+      ...(signal ? { signal } : {}),
+    });
+    return /version (\d+\.\d+(?:\.\d+)?)/.exec(r.stdout)?.[1];
+  }
+
+  return {
+    specificationVersion: SPECIFICATION_VERSION,
+    name: 'qemu',
+    capabilities: CAPABILITIES,
+    optionsSchema: qemuOptionsSchema as unknown as z.ZodType<QemuOptions>,
+    defaultTimeouts: { start: 180_000, stop: 60_000, snapshot: 300_000 },
+
+    async detect(ctx): Promise<DetectResult> {
+      const toolPath = findTool(s.binary);
+      if (!toolPath)
+        return { available: false, reason: `${s.binary} not found on PATH`, hint: INSTALL_HINT };
+      if (!findTool(s.qemuImg))
+        return { available: false, reason: `${s.qemuImg} not found on PATH`, hint: INSTALL_HINT };
+      if (!findTool('ssh'))
+        return { available: false, reason: 'ssh not found on PATH', hint: INSTALL_HINT };
+      try {
+        const [qemu, img] = await Promise.all([
+          version(s.binary, ctx?.signal),
+          version(s.qemuImg, ctx?.signal),
+        ]);
+        return {
+          available: true,
+          toolPath,
+          ...(qemu ? { version: img && img !== qemu ? `${qemu} (qemu-img ${img})` : qemu } : {}),
+        };
+      } catch (error) {
+        return { available: false, toolPath, reason: (error as Error).message, hint: INSTALL_HINT };
+      }
+    },
+
+    async list(): Promise<ListedInstance[]> {
+      const st = getStore();
+      const out: ListedInstance[] = [];
+      for (const name of await st.list()) {
+        const state = await st.read(name).catch(() => undefined);
+        if (!state) {
+          out.push({ name, state: 'broken', reason: 'unreadable state file', managed: true });
+          continue;
+        }
+        const launch = state.launch;
+        const alive =
+          launch !== undefined &&
+          isOurProcess({
+            pid: launch.pid,
+            marker: launch.qmpSocket,
+            ...(launch.startTime ? { startTime: launch.startTime } : {}),
+          });
+        out.push({
+          name,
+          // A live QEMU may be paused: inspect says which; list stays cheap (no QMP round trip).
+          state: alive ? 'running' : 'stopped',
+          ...(launch && !alive
+            ? { reason: `QEMU (pid ${launch.pid}) exited without a stop request` }
+            : {}),
+          ...(!launch && state.lastExit ? { reason: state.lastExit.reason } : {}),
+          managed: true,
+        });
+      }
+      return out;
+    },
+
+    driver(name: string, options: QemuOptions): QemuDriver {
+      return new QemuDriver(name, options, {
+        runner,
+        get store() {
+          return getStore();
+        },
+        binary: s.binary,
+        qemuImg: s.qemuImg,
+        accel: s.accel,
+      });
+    },
+  };
+}
+
+/** The default backend: `qemu-system-x86_64` from PATH, accelerator probed. */
+export const qemu: QemuBackend = createQemu();

@@ -1,0 +1,747 @@
+/** The per-instance driver: one supervised, daemonised QEMU process, driven through QMP. */
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  AlreadyExistsError,
+  type DriverExecResult,
+  type DriverStopOutcome,
+  type DriverV1,
+  type ExecIo,
+  InvalidOptionsError,
+  type LogsRequest,
+  NotFoundError,
+  type Observation,
+  type ObservedState,
+  type OpContext,
+  OperationFailedError,
+  type PortMapping,
+  type ProcessRunner,
+  processStartTime,
+  type SnapshotInfo,
+  type StateStore,
+  type StopRequest,
+  VmsError,
+  waitFor,
+} from '@vms/core';
+import { resolveAccel } from './accel.js';
+import { type HostForward, qemuArgv } from './argv.js';
+import {
+  fileSize,
+  followFile,
+  lineWith,
+  parseHostKeys,
+  readFrom,
+  waitForConsole,
+} from './console.js';
+import type { QemuOptions } from './options.js';
+import { HOSTFWD_BUSY, pickFreePort } from './ports.js';
+import { isOurProcess, signalIfOurs } from './process.js';
+import { createBlank, createOverlay, imageInfo, offlineSnapshot, resize } from './qemu-img.js';
+import { QmpClient } from './qmp.js';
+import { writeSeedIso } from './seed.js';
+import { parseSnapshotTable, SNAPSHOT_NAME } from './snapshots.js';
+import { type SshTarget, scpCopy, sshExec, sshProbe } from './ssh.js';
+import { type InstancePaths, instancePaths, type Launch, type QemuState } from './state.js';
+
+export interface DriverDeps {
+  runner: ProcessRunner;
+  store: StateStore<QemuState>;
+  binary: string;
+  qemuImg: string;
+  accel: 'auto' | 'kvm' | 'tcg';
+}
+
+const GiB = 1024 ** 3;
+const LAUNCH_ATTEMPTS = 5;
+
+function hostnameFor(name: string): string {
+  const h = name
+    .replace(/[^a-zA-Z0-9-]/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
+  return h || 'vms';
+}
+
+export class QemuDriver implements DriverV1 {
+  readonly #name: string;
+  readonly #options: QemuOptions;
+  readonly #deps: DriverDeps;
+  readonly #paths: InstancePaths;
+
+  constructor(name: string, options: QemuOptions, deps: DriverDeps) {
+    this.#name = name;
+    this.#options = options;
+    this.#deps = deps;
+    this.#paths = instancePaths(deps.store.instanceDir(name));
+  }
+
+  get paths(): InstancePaths {
+    return this.#paths;
+  }
+
+  async #state(): Promise<QemuState | undefined> {
+    return this.#deps.store.read(this.#name);
+  }
+
+  async #mustState(): Promise<QemuState> {
+    const s = await this.#state();
+    if (!s) throw new NotFoundError(`qemu instance ${this.#name} does not exist`);
+    return s;
+  }
+
+  #identity(launch: Launch) {
+    return {
+      pid: launch.pid,
+      marker: launch.qmpSocket,
+      ...(launch.startTime === undefined ? {} : { startTime: launch.startTime }),
+    };
+  }
+
+  #alive(launch: Launch | undefined): boolean {
+    return launch !== undefined && isOurProcess(this.#identity(launch));
+  }
+
+  async #qmp(
+    launch: Launch,
+    ctx: Pick<OpContext, 'signal'>,
+    timeoutMs = 10_000,
+  ): Promise<QmpClient> {
+    return QmpClient.connect(launch.qmpSocket, { signal: ctx.signal, timeoutMs });
+  }
+
+  async #withQmp<T>(
+    launch: Launch,
+    ctx: Pick<OpContext, 'signal'>,
+    fn: (q: QmpClient) => Promise<T>,
+  ): Promise<T> {
+    const q = await this.#qmp(launch, ctx);
+    try {
+      return await fn(q);
+    } finally {
+      q.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- create / delete
+
+  async doCreate(ctx: OpContext): Promise<void> {
+    if (await this.#state())
+      throw new AlreadyExistsError(`qemu instance ${this.#name} already exists`);
+    const { runner, qemuImg } = this.#deps;
+    const o = this.#options;
+    const p = this.#paths;
+    await rm(p.dir, { recursive: true, force: true });
+    await this.#deps.store.ensureDir(this.#name);
+    try {
+      let disk: string | undefined;
+      let diskBytes: number | undefined;
+      const wanted = o.diskGiB === undefined ? undefined : Math.round(o.diskGiB * GiB);
+      if (o.disk) {
+        ctx.progress('creating the qcow2 overlay');
+        const info = await imageInfo(runner, qemuImg, o.disk, ctx);
+        if (wanted !== undefined && wanted < info.virtualSize) {
+          throw new InvalidOptionsError([
+            {
+              path: 'diskGiB',
+              message: `must be at least the base image's size (${info.virtualSize / GiB} GiB)`,
+            },
+          ]);
+        }
+        await createOverlay(runner, qemuImg, o.disk, info.format, p.overlay, ctx);
+        if (wanted !== undefined && wanted > info.virtualSize)
+          await resize(runner, qemuImg, p.overlay, wanted, ctx);
+        disk = p.overlay;
+        diskBytes = wanted ?? info.virtualSize;
+      } else if (wanted !== undefined) {
+        await createBlank(runner, qemuImg, p.overlay, wanted, ctx);
+        disk = p.overlay;
+        diskBytes = wanted;
+      }
+      let privateKey = o.ssh.privateKey;
+      if (!privateKey) {
+        ctx.progress('generating the SSH key');
+        privateKey = p.privateKey;
+        await runner.run(
+          [
+            'ssh-keygen',
+            '-q',
+            '-t',
+            'ed25519',
+            '-N',
+            '',
+            '-C',
+            `vms-${this.#name}`,
+            '-f',
+            privateKey,
+          ],
+          {
+            signal: ctx.signal,
+            deadline: ctx.deadline,
+          },
+        );
+      }
+      const publicKey = (
+        await runner.run(['ssh-keygen', '-y', '-f', privateKey], {
+          signal: ctx.signal,
+          deadline: ctx.deadline,
+        })
+      ).stdout.trim();
+      const hostname = o.userData?.hostname ?? hostnameFor(this.#name);
+      let seedIso: string | undefined;
+      if (o.seed) {
+        ctx.progress('writing the NoCloud seed');
+        await writeSeedIso(
+          runner,
+          p.seedIso,
+          {
+            instanceId: `vms-${this.#name}-${Date.now().toString(36)}`,
+            hostname,
+            sshAuthorizedKeys: [publicKey, ...(o.userData?.sshAuthorizedKeys ?? [])],
+            ...(o.userData?.cloudConfig ? { cloudConfig: o.userData.cloudConfig } : {}),
+          },
+          ctx,
+        );
+        seedIso = p.seedIso;
+      }
+      await this.#deps.store.write(this.#name, {
+        createdAt: new Date().toISOString(),
+        privateKey,
+        hostname,
+        ...(disk ? { disk } : {}),
+        ...(diskBytes === undefined ? {} : { diskBytes }),
+        ...(seedIso ? { seedIso } : {}),
+      });
+    } catch (error) {
+      await this.#deps.store.remove(this.#name).catch(() => {});
+      throw error;
+    }
+  }
+
+  async doDelete(ctx: OpContext): Promise<{ existed: boolean }> {
+    const state = await this.#state();
+    const existed = state !== undefined || existsSync(this.#paths.dir);
+    if (state?.launch && this.#alive(state.launch)) {
+      await this.#forceStop(state.launch, ctx);
+    }
+    await this.#deps.store.remove(this.#name);
+    if (state?.launch) await rm(state.launch.qmpSocket, { force: true });
+    return { existed };
+  }
+
+  // ---------------------------------------------------------------- start
+
+  async doStart(ctx: OpContext): Promise<void> {
+    const state = await this.#mustState();
+    if (state.launch && this.#alive(state.launch)) return;
+    const o = this.#options;
+    const p = this.#paths;
+    const accel = await resolveAccel(
+      o.accel ?? this.#deps.accel,
+      this.#deps.runner,
+      this.#deps.binary,
+    );
+    ctx.debug(`qemu accelerator: ${accel.accel} (${accel.reason})`);
+    await rm(p.pidFile, { force: true });
+    await rm(p.qmpSocket, { force: true });
+    const consoleOffset = await fileSize(p.console);
+
+    let launched: { forwards: HostForward[]; pid: number } | undefined;
+    for (let attempt = 1; !launched; attempt++) {
+      const sshForward: HostForward = {
+        protocol: 'tcp',
+        hostIp: '127.0.0.1',
+        hostPort: await pickFreePort('127.0.0.1'),
+        guestPort: o.ssh.guestPort,
+      };
+      const forwards = [sshForward];
+      let auto = true;
+      for (const f of o.ports) {
+        const fixed = f.host !== undefined && f.host !== 0;
+        if (fixed) auto = false;
+        forwards.push({
+          protocol: f.protocol,
+          hostIp: f.hostIp,
+          hostPort: fixed ? f.host! : await pickFreePort(f.hostIp),
+          guestPort: f.guest,
+        });
+      }
+      const argv = qemuArgv({
+        binary: this.#deps.binary,
+        accel: accel.accel,
+        ...(o.machine ? { machine: o.machine } : {}),
+        cpus: o.cpus,
+        memoryMiB: o.memoryMiB,
+        pidFile: p.pidFile,
+        qmpSocket: p.qmpSocket,
+        consoleLog: p.console,
+        ...(o.kernel ? { kernel: o.kernel } : {}),
+        ...(o.initrd ? { initrd: o.initrd } : {}),
+        ...(o.cmdline !== undefined ? { cmdline: o.cmdline } : {}),
+        ...(state.disk ? { disk: state.disk } : {}),
+        ...(o.iso ? { iso: o.iso } : {}),
+        ...(state.seedIso ? { seedIso: state.seedIso } : {}),
+        forwards,
+        restrictNetwork: o.restrictNetwork,
+        extraArgs: o.extraArgs,
+      });
+      ctx.progress('launching QEMU');
+      const r = await this.#deps.runner.run(argv, {
+        signal: ctx.signal,
+        deadline: ctx.deadline,
+        timeoutMs: 60_000,
+        okExitCodes: 'any',
+      });
+      if (r.exitCode === 0) {
+        const pid = Number.parseInt(await readFile(p.pidFile, 'utf8'), 10);
+        launched = { forwards, pid };
+      } else if (HOSTFWD_BUSY.test(r.stderr) && auto && attempt < LAUNCH_ATTEMPTS) {
+        ctx.debug('a forwarded port was taken meanwhile; retrying with fresh ports', {
+          stderr: r.stderr,
+        });
+      } else {
+        throw new OperationFailedError(
+          `QEMU failed to start: ${r.stderr.trim() || `exit code ${r.exitCode}`}`,
+          {
+            hint: HOSTFWD_BUSY.test(r.stderr) ? 'a requested host port is in use' : undefined,
+          },
+        );
+      }
+    }
+    const startTime = processStartTime(launched.pid) ?? undefined;
+    const launch: Launch = {
+      pid: launched.pid,
+      ...(startTime === undefined ? {} : { startTime }),
+      qmpSocket: p.qmpSocket,
+      accel: accel.accel,
+      accelReason: accel.reason,
+      sshPort: launched.forwards[0]!.hostPort,
+      ports: launched.forwards.map((f) => ({ ...f })),
+      consoleOffset,
+      startedAt: new Date().toISOString(),
+    };
+    const { lastExit: _drop, ...rest } = state;
+    await this.#deps.store.write(this.#name, { ...rest, launch });
+    try {
+      await this.#waitReady(launch, ctx);
+    } catch (error) {
+      await this.#forceStop(launch, { ...ctx, signal: AbortSignal.timeout(30_000) }).catch(
+        () => {},
+      );
+      throw error;
+    }
+  }
+
+  #target(state: QemuState, launch: Launch): SshTarget {
+    return {
+      host: '127.0.0.1',
+      port: launch.sshPort,
+      user: this.#options.ssh.user,
+      privateKey: state.privateKey,
+      knownHosts: this.#paths.knownHosts,
+      alias: `vms-${this.#name}`,
+    };
+  }
+
+  /**
+   * Readiness, event-driven: QMP says running; the console shows the host keys (pinned into
+   * known_hosts); then the SSH probe runs while the console is watched for the ready marker.
+   */
+  async #waitReady(launch: Launch, ctx: OpContext): Promise<void> {
+    const state = await this.#mustState();
+    const status = await this.#withQmp(launch, ctx, (q) =>
+      q.execute<{ status: string }>('query-status'),
+    );
+    if (status.status !== 'running')
+      throw new OperationFailedError(`QEMU is ${status.status} after launch`);
+    const dead = () => (this.#alive(launch) ? undefined : 'QEMU exited during boot');
+    ctx.progress('waiting for the guest SSH host key on the serial console');
+    const keys = await waitForConsole(this.#paths.console, launch.consoleOffset, parseHostKeys, {
+      signal: ctx.signal,
+      deadline: ctx.deadline,
+      description: 'the SSH host keys on the serial console',
+      dead,
+    });
+    const alias = `vms-${this.#name}`;
+    await writeFile(this.#paths.knownHosts, keys.map((k) => `${alias} ${k}\n`).join(''), {
+      mode: 0o600,
+    });
+    ctx.progress('waiting for SSH');
+    const target = this.#target(state, launch);
+    const marker = this.#options.readyMarker;
+    const markerSeen = marker
+      ? waitForConsole(this.#paths.console, launch.consoleOffset, lineWith(marker), {
+          signal: ctx.signal,
+          deadline: ctx.deadline,
+          description: `${JSON.stringify(marker)} on the serial console`,
+          dead,
+        })
+      : Promise.resolve(undefined);
+    markerSeen.catch(() => {});
+    await waitFor(
+      async ({ signal }) => {
+        if (dead())
+          throw Object.assign(new OperationFailedError('QEMU exited during boot'), { fatal: true });
+        return sshProbe(this.#deps.runner, target, signal, 3_000);
+      },
+      {
+        description: `SSH on 127.0.0.1:${launch.sshPort}`,
+        deadline: ctx.deadline,
+        signal: ctx.signal,
+        backoff: { initialMs: 100, maxMs: 1_000 },
+      },
+    );
+    await markerSeen;
+  }
+
+  // ---------------------------------------------------------------- stop
+
+  async doStop(req: StopRequest): Promise<DriverStopOutcome> {
+    const state = await this.#mustState();
+    const launch = state.launch;
+    if (!launch || !this.#alive(launch)) {
+      await this.#recordExit(state, state.lastExit?.reason ?? 'stopped');
+      return { how: 'already-stopped' };
+    }
+    if (!req.force) {
+      try {
+        const graceful = await this.#withQmp(launch, req, async (q) => {
+          const status = await q.execute<{ status: string }>('query-status');
+          if (status.status !== 'running') await q.execute('cont');
+          const shutdown = q.waitEvent('SHUTDOWN', {
+            signal: req.signal,
+            timeoutMs: req.timeoutMs,
+          });
+          shutdown.catch(() => {});
+          await q.execute('system_powerdown');
+          const event = await shutdown;
+          await this.#waitGone(launch, req, 10_000);
+          return event;
+        });
+        const reason = `guest powered off (${String(graceful.data?.reason ?? 'shutdown')})`;
+        await this.#recordExit(state, reason);
+        return { how: 'graceful', guestExit: { message: reason } };
+      } catch (error) {
+        if (VmsError.hasCode(error, 'ABORTED') && req.signal.aborted) throw error;
+        req.debug('graceful stop did not finish; forcing', { error: String(error) });
+      }
+    }
+    const how = await this.#forceStop(launch, req);
+    const reason = `QEMU ${how}`;
+    await this.#recordExit(state, reason);
+    return { how: 'forced', guestExit: { message: reason } };
+  }
+
+  /** QMP quit, then SIGKILL — only ever to a process proven to be our QEMU. */
+  async #forceStop(launch: Launch, ctx: Pick<OpContext, 'signal' | 'debug'>): Promise<string> {
+    const id = this.#identity(launch);
+    if (!isOurProcess(id)) return 'was already gone';
+    try {
+      await this.#withQmp(launch, { signal: ctx.signal }, (q) =>
+        q.execute('quit', undefined, { timeoutMs: 5_000 }),
+      );
+    } catch (error) {
+      ctx.debug('QMP quit failed', { error: String(error) });
+    }
+    try {
+      await this.#waitGone(launch, ctx, 5_000);
+      return 'quit through QMP';
+    } catch {
+      signalIfOurs(id, 'SIGKILL');
+      await this.#waitGone(launch, ctx, 10_000);
+      return 'killed with SIGKILL';
+    }
+  }
+
+  async #waitGone(
+    launch: Launch,
+    ctx: Pick<OpContext, 'signal'>,
+    timeoutMs: number,
+  ): Promise<void> {
+    await waitFor(async () => !this.#alive(launch), {
+      description: `QEMU (pid ${launch.pid}) to exit`,
+      timeoutMs,
+      signal: ctx.signal,
+      backoff: { initialMs: 20, maxMs: 200 },
+    });
+  }
+
+  async #recordExit(state: QemuState, reason: string): Promise<void> {
+    const { launch, ...rest } = state;
+    if (launch) await rm(launch.qmpSocket, { force: true });
+    await rm(this.#paths.pidFile, { force: true });
+    await this.#deps.store.write(this.#name, {
+      ...rest,
+      lastExit: { reason, at: new Date().toISOString() },
+    });
+  }
+
+  // ---------------------------------------------------------------- suspend / resume
+
+  async #running(): Promise<{ state: QemuState; launch: Launch }> {
+    const state = await this.#mustState();
+    if (!state.launch || !this.#alive(state.launch)) {
+      throw new OperationFailedError(`qemu instance ${this.#name} is not running`);
+    }
+    return { state, launch: state.launch };
+  }
+
+  async doSuspend(ctx: OpContext): Promise<void> {
+    const { launch } = await this.#running();
+    await this.#withQmp(launch, ctx, (q) => q.execute('stop'));
+  }
+
+  async doResume(ctx: OpContext): Promise<void> {
+    const { launch } = await this.#running();
+    await this.#withQmp(launch, ctx, (q) => q.execute('cont'));
+  }
+
+  // ---------------------------------------------------------------- inspect
+
+  async doInspect(ctx: OpContext): Promise<Observation> {
+    const state = await this.#state();
+    if (!state) return { state: 'absent' };
+    const launch = state.launch;
+    if (launch && !this.#alive(launch)) {
+      // QEMU died behind our back (killed, crashed, guest powered off by itself).
+      const reason = `QEMU (pid ${launch.pid}) exited without a stop request`;
+      await this.#recordExit(state, reason).catch(() => {});
+      return { state: 'stopped', reason, properties: this.#properties(state, undefined) };
+    }
+    if (!launch) {
+      return {
+        state: 'stopped',
+        ...(state.lastExit ? { reason: state.lastExit.reason } : {}),
+        properties: this.#properties(state, undefined),
+      };
+    }
+    let observed: ObservedState;
+    let reason: string | undefined;
+    try {
+      const status = await this.#withQmp(launch, ctx, (q) =>
+        q.execute<{ status: string }>('query-status'),
+      );
+      ({ observed, reason } = mapRunState(status.status));
+    } catch (error) {
+      observed = 'broken';
+      reason = `QEMU (pid ${launch.pid}) runs but QMP does not answer: ${(error as Error).message}`;
+    }
+    return {
+      state: observed,
+      ...(reason ? { reason } : {}),
+      properties: this.#properties(state, launch),
+    };
+  }
+
+  #properties(state: QemuState, launch: Launch | undefined) {
+    const o = this.#options;
+    const ports: PortMapping[] = launch ? launch.ports.slice(1) : [];
+    return {
+      cpus: o.cpus,
+      memoryMiB: o.memoryMiB,
+      ...(state.diskBytes ? { diskGiB: state.diskBytes / GiB } : {}),
+      image: o.disk ?? o.iso ?? o.kernel ?? '',
+      createdAt: state.createdAt,
+      labels: o.labels,
+      ...(launch
+        ? {
+            ip: '127.0.0.1',
+            ports,
+            ssh: { host: '127.0.0.1', port: launch.sshPort, user: o.ssh.user },
+          }
+        : {}),
+      extra: {
+        instanceDir: this.#paths.dir,
+        consoleLog: this.#paths.console,
+        privateKey: state.privateKey,
+        knownHosts: this.#paths.knownHosts,
+        hostname: state.hostname,
+        ...(launch
+          ? {
+              pid: launch.pid,
+              qmpSocket: launch.qmpSocket,
+              accel: launch.accel,
+              accelReason: launch.accelReason,
+            }
+          : {}),
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- exec / copy / logs
+
+  async doExec(argv: string[], io: ExecIo, ctx: OpContext): Promise<DriverExecResult> {
+    const { state, launch } = await this.#running();
+    return sshExec(this.#deps.runner, this.#target(state, launch), argv, io, ctx);
+  }
+
+  async doCopyIn(hostPath: string, guestPath: string, ctx: OpContext): Promise<void> {
+    const { state, launch } = await this.#running();
+    await scpCopy(this.#deps.runner, this.#target(state, launch), hostPath, guestPath, true, ctx);
+  }
+
+  async doCopyOut(guestPath: string, hostPath: string, ctx: OpContext): Promise<void> {
+    const { state, launch } = await this.#running();
+    await scpCopy(this.#deps.runner, this.#target(state, launch), hostPath, guestPath, false, ctx);
+  }
+
+  async doLogs(req: LogsRequest): Promise<void> {
+    await this.#mustState();
+    let offset = 0;
+    if (req.tail !== undefined) {
+      const all = await readFrom(this.#paths.console, 0);
+      const lines = all.toString('utf8').split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      const kept = lines.slice(Math.max(0, lines.length - req.tail)).join('\n');
+      offset =
+        all.length -
+        Buffer.byteLength(kept) -
+        (all.length > 0 && all[all.length - 1] === 10 ? 1 : 0);
+      offset = Math.max(0, offset);
+    }
+    if (!req.follow) {
+      const chunk = await readFrom(this.#paths.console, offset);
+      if (chunk.length > 0) req.onData(chunk, 'stdout');
+      return;
+    }
+    await followFile(this.#paths.console, offset, (c) => req.onData(c, 'stdout'), req.signal);
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  #checkSnapshotName(name: string): void {
+    if (!SNAPSHOT_NAME.test(name)) {
+      throw new InvalidOptionsError([
+        { path: 'snapshot', message: `${JSON.stringify(name)} is not a valid snapshot name` },
+      ]);
+    }
+  }
+
+  async #snapshotDisk(state: QemuState): Promise<string> {
+    if (!state.disk) {
+      throw new OperationFailedError(
+        `qemu instance ${this.#name} has no qcow2 disk to hold snapshots`,
+        {
+          hint: 'create it with a disk (or diskGiB)',
+        },
+      );
+    }
+    return state.disk;
+  }
+
+  async doSnapshotList(ctx: OpContext): Promise<SnapshotInfo[]> {
+    const state = await this.#mustState();
+    if (state.launch && this.#alive(state.launch)) {
+      const text = await this.#withQmp(state.launch, ctx, (q) => q.hmp('info snapshots'));
+      return parseSnapshotTable(text);
+    }
+    if (!state.disk) return [];
+    return parseSnapshotTable(
+      await offlineSnapshot(
+        this.#deps.runner,
+        this.#deps.qemuImg,
+        state.disk,
+        '-l',
+        undefined,
+        ctx,
+      ),
+    );
+  }
+
+  async doSnapshotCreate(name: string, ctx: OpContext): Promise<void> {
+    this.#checkSnapshotName(name);
+    const state = await this.#mustState();
+    const disk = await this.#snapshotDisk(state);
+    if ((await this.doSnapshotList(ctx)).some((s) => s.name === name)) {
+      throw new AlreadyExistsError(`snapshot ${name} of ${this.#name} already exists`);
+    }
+    if (state.launch && this.#alive(state.launch)) {
+      await this.#withQmp(state.launch, ctx, (q) =>
+        q.hmp(`savevm ${name}`, { timeoutMs: 300_000, signal: ctx.signal }),
+      );
+    } else {
+      await offlineSnapshot(this.#deps.runner, this.#deps.qemuImg, disk, '-c', name, ctx);
+    }
+  }
+
+  async doSnapshotRestore(name: string, ctx: OpContext): Promise<void> {
+    this.#checkSnapshotName(name);
+    const state = await this.#mustState();
+    const disk = await this.#snapshotDisk(state);
+    if (!(await this.doSnapshotList(ctx)).some((s) => s.name === name)) {
+      throw new NotFoundError(`snapshot ${name} of ${this.#name} does not exist`);
+    }
+    if (state.launch && this.#alive(state.launch)) {
+      await this.#withQmp(state.launch, ctx, async (q) => {
+        const before = await q.execute<{ status: string }>('query-status');
+        try {
+          await q.hmp(`loadvm ${name}`, { timeoutMs: 300_000, signal: ctx.signal });
+        } finally {
+          // A failed loadvm leaves the VM paused (restore-vm): put it back as it was.
+          const after = await q.execute<{ status: string }>('query-status');
+          if (before.status === 'running' && after.status !== 'running') await q.execute('cont');
+        }
+      });
+    } else {
+      await offlineSnapshot(this.#deps.runner, this.#deps.qemuImg, disk, '-a', name, ctx);
+    }
+  }
+
+  async doSnapshotDelete(name: string, ctx: OpContext): Promise<void> {
+    this.#checkSnapshotName(name);
+    const state = await this.#mustState();
+    const disk = await this.#snapshotDisk(state);
+    if (!(await this.doSnapshotList(ctx)).some((s) => s.name === name)) {
+      throw new NotFoundError(`snapshot ${name} of ${this.#name} does not exist`);
+    }
+    if (state.launch && this.#alive(state.launch)) {
+      await this.#withQmp(state.launch, ctx, (q) =>
+        q.hmp(`delvm ${name}`, { timeoutMs: 120_000, signal: ctx.signal }),
+      );
+    } else {
+      await offlineSnapshot(this.#deps.runner, this.#deps.qemuImg, disk, '-d', name, ctx);
+    }
+  }
+
+  // ---------------------------------------------------------------- watch
+
+  watch(onChange: (observation: Observation) => void): () => void {
+    let stopped = false;
+    // One QMP client at a time per socket: watching polls the process identity instead.
+    const poll = setInterval(() => void check(), 1_000);
+    poll.unref();
+    const check = async () => {
+      if (stopped) return;
+      const state = await this.#state().catch(() => undefined);
+      if (!state?.launch || this.#alive(state.launch)) return;
+      stopped = true;
+      clearInterval(poll);
+      onChange({
+        state: 'stopped',
+        reason: `QEMU (pid ${state.launch.pid}) exited without a stop request`,
+      });
+    };
+    return () => {
+      stopped = true;
+      clearInterval(poll);
+    };
+  }
+}
+
+export function mapRunState(status: string): { observed: ObservedState; reason?: string } {
+  switch (status) {
+    case 'running':
+    case 'inmigrate':
+    case 'finish-migrate':
+    case 'save-vm':
+    case 'prelaunch':
+      return { observed: 'running' };
+    case 'paused':
+    case 'suspended':
+    case 'postmigrate':
+      return { observed: 'suspended' };
+    case 'restore-vm':
+      return { observed: 'suspended', reason: 'paused after a snapshot restore' };
+    default:
+      return { observed: 'broken', reason: `QEMU run state is ${status}` };
+  }
+}

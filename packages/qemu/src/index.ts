@@ -1,0 +1,16 @@
+export { type AccelChoice, resolveAccel } from './accel.js';
+export { type HostForward, type LaunchPlan, qemuArgv } from './argv.js';
+export {
+  createQemu,
+  type QemuBackend,
+  type QemuSettings,
+  qemu,
+  qemuSettingsSchema,
+} from './backend.js';
+export { parseHostKeys } from './console.js';
+export { QemuDriver } from './driver.js';
+export { type QemuOptions, type QemuOptionsInput, qemuOptionsSchema } from './options.js';
+export { QmpClient, QmpCommandError, type QmpEvent } from './qmp.js';
+export { shellJoin, shellQuote } from './quote.js';
+export { metaData, userData } from './seed.js';
+export { parseSnapshotTable } from './snapshots.js';

@@ -1,0 +1,64 @@
+/**
+ * Process identity for daemonised QEMU: a PID is only ever signalled after /proc proves it is
+ * our QEMU (its command line holds the instance's unique QMP socket path and its start time
+ * matches the one recorded at launch), so a reused PID never hits another process.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface ProcStat {
+  /** One-letter state: R, S, D, Z (zombie), T, ... */
+  state: string;
+  /** Start time in clock ticks after boot (field 22 of /proc/PID/stat). */
+  startTime: number;
+}
+
+export function readProcStat(pid: number): ProcStat | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const state = rest[0];
+    const startTime = Number(rest[19]);
+    if (!state || !Number.isFinite(startTime)) return undefined;
+    return { state, startTime };
+  } catch {
+    return undefined;
+  }
+}
+
+export function readCmdline(pid: number): string[] | undefined {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return raw.split('\0').filter((s, i, all) => s !== '' || i < all.length - 1);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface Identity {
+  pid: number;
+  /** A string only our process has in its argv (the QMP socket path). */
+  marker: string;
+  /** Recorded at launch; when set it must match. */
+  startTime?: number;
+}
+
+/** True when `pid` is alive (not a zombie) and is the process described by `identity`. */
+export function isOurProcess(identity: Identity): boolean {
+  const stat = readProcStat(identity.pid);
+  if (!stat || stat.state === 'Z' || stat.state === 'X') return false;
+  if (identity.startTime !== undefined && stat.startTime !== identity.startTime) return false;
+  const argv = readCmdline(identity.pid);
+  return argv?.some((arg) => arg.includes(identity.marker)) ?? false;
+}
+
+/** Sends `signal` only when the PID is proven ours; returns whether it was sent. */
+export function signalIfOurs(identity: Identity, signal: NodeJS.Signals): boolean {
+  if (!isOurProcess(identity)) return false;
+  try {
+    process.kill(identity.pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Exec and copy over the OpenSSH client, argv only. The host key is pinned per instance
+ * (StrictHostKeyChecking=yes against a known_hosts file we write from the guest's console);
+ * a command is wrapped so that an abort or deadline kills it inside the guest through a second
+ * ssh call (no tty is allocated, so closing the session alone would not end it).
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  CommandFailedError,
+  type ExecIo,
+  type OpContext,
+  type ProcessRunner,
+  VmsError,
+} from '@vms/core';
+import { shellJoin, shellQuote } from './quote.js';
+
+export interface SshTarget {
+  host: string;
+  port: number;
+  user: string;
+  privateKey: string;
+  knownHosts: string;
+  /** Name the host key is pinned under in knownHosts. */
+  alias: string;
+}
+
+export function sshOptions(t: SshTarget, connectTimeoutS = 5): string[] {
+  return [
+    '-F',
+    '/dev/null',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-i',
+    t.privateKey,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile="${t.knownHosts}"`,
+    '-o',
+    `HostKeyAlias=${t.alias}`,
+    '-o',
+    `ConnectTimeout=${connectTimeoutS}`,
+    '-o',
+    'LogLevel=ERROR',
+    '-o',
+    'ServerAliveInterval=10',
+    '-o',
+    'ServerAliveCountMax=6',
+  ];
+}
+
+export function sshArgv(t: SshTarget, remoteCommand: string, connectTimeoutS = 5): string[] {
+  return [
+    'ssh',
+    '-T',
+    ...sshOptions(t, connectTimeoutS),
+    '-p',
+    String(t.port),
+    `${t.user}@${t.host}`,
+    '--',
+    remoteCommand,
+  ];
+}
+
+/** The remote shell text that runs argv with env and cwd, recording its PID in `pidFile`. */
+export function remoteScript(
+  argv: readonly string[],
+  opts: { env?: Record<string, string>; cwd?: string; pidFile: string },
+): string {
+  const assignments = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)}`);
+  const parts = [`echo $$ >${shellQuote(opts.pidFile)}`];
+  if (opts.cwd) parts.push(`cd ${shellQuote(opts.cwd)} || exit 126`);
+  parts.push([...assignments, shellJoin(argv)].join(' '));
+  parts.push(`rc=$?; rm -f ${shellQuote(opts.pidFile)}; exit $rc`);
+  return parts.join('; ');
+}
+
+/** Kills the process group of a wrapped command (see remoteScript). */
+export function remoteKillScript(pidFile: string): string {
+  const f = shellQuote(pidFile);
+  return (
+    `p=$(cat ${f} 2>/dev/null) || exit 0; ` +
+    `g=$(cut -d' ' -f5 /proc/$p/stat 2>/dev/null); ` +
+    `kill -TERM -\${g:-$p} 2>/dev/null || kill -TERM $p 2>/dev/null; rm -f ${f}`
+  );
+}
+
+/** ssh's own failures (as opposed to a remote command exiting 255). */
+const SSH_FAILURE =
+  /^(ssh: |kex_exchange_identification|Connection (closed|timed out|refused|reset)|Host key verification failed|.*Permission denied \(|banner exchange)/m;
+
+export async function sshExec(
+  runner: ProcessRunner,
+  target: SshTarget,
+  argv: string[],
+  io: ExecIo,
+  ctx: OpContext,
+): Promise<{ exitCode: number }> {
+  const pidFile = `/tmp/.vms-exec-${randomBytes(6).toString('hex')}`;
+  const script = remoteScript(argv, {
+    pidFile,
+    ...(io.env ? { env: io.env } : {}),
+    ...(io.cwd ? { cwd: io.cwd } : {}),
+  });
+  const target2 = io.user ? { ...target, user: io.user } : target;
+  const full = sshArgv(target2, script);
+  try {
+    const result = await runner.run(full, {
+      signal: ctx.signal,
+      deadline: ctx.deadline,
+      okExitCodes: 'any',
+      onStdout: io.onStdout,
+      onStderr: io.onStderr,
+      maxOutputBytes: 64 * 1024,
+      killGraceMs: 500,
+      ...(io.stdin === undefined ? {} : { stdin: io.stdin }),
+    });
+    if (result.exitCode === 255 && SSH_FAILURE.test(result.stderr)) {
+      throw new CommandFailedError(full, result, {
+        message: `ssh to ${target.user}@${target.host}:${target.port} failed: ${result.stderr.trim().split('\n').pop()}`,
+      });
+    }
+    return { exitCode: result.exitCode };
+  } catch (error) {
+    if (VmsError.hasCode(error, 'TIMEOUT') || VmsError.hasCode(error, 'ABORTED')) {
+      // End the command in the guest too; bounded, and never masks the original error.
+      await runner
+        .run(sshArgv(target2, remoteKillScript(pidFile), 3), {
+          timeoutMs: 10_000,
+          okExitCodes: 'any',
+        })
+        .catch(() => undefined);
+    }
+    throw error;
+  }
+}
+
+/** One readiness attempt: `ssh … true`. Resolves true on success. */
+export async function sshProbe(
+  runner: ProcessRunner,
+  target: SshTarget,
+  signal: AbortSignal,
+  timeoutMs: number,
+) {
+  const r = await runner.run(sshArgv(target, 'true', Math.max(1, Math.ceil(timeoutMs / 1000))), {
+    signal,
+    timeoutMs,
+    okExitCodes: 'any',
+    killGraceMs: 200,
+  });
+  if (r.exitCode !== 0) throw new Error(r.stderr.trim() || `ssh exited ${r.exitCode}`);
+  return true;
+}
+
+/** scp (SFTP protocol) between the host and the guest; `toGuest` picks the direction. */
+export async function scpCopy(
+  runner: ProcessRunner,
+  target: SshTarget,
+  hostPath: string,
+  guestPath: string,
+  toGuest: boolean,
+  ctx: OpContext,
+): Promise<void> {
+  const remote = `${target.user}@${target.host}:${guestPath}`;
+  const [from, to] = toGuest ? [hostPath, remote] : [remote, hostPath];
+  await runner.run(
+    ['scp', '-q', '-r', '-p', ...sshOptions(target), '-P', String(target.port), '--', from, to],
+    {
+      signal: ctx.signal,
+      deadline: ctx.deadline,
+    },
+  );
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+// Real-VM test files boot QEMU under TCG: at most 2 files at once on the 2-core CI machine.
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    maxWorkers: 2,
+    fileParallelism: true,
+  },
+});
