@@ -160,6 +160,16 @@ export function mergeEnv(
   return env as Record<string, string>;
 }
 
+/** Keeps the first `maxBytes` bytes of `text` (UTF-8), telling whether anything was dropped. */
+export function capOutput(
+  text: string,
+  maxBytes = DEFAULT_MAX_OUTPUT_BYTES,
+): { text: string; truncated: boolean } {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return { text, truncated: false };
+  return { text: bytes.subarray(0, maxBytes).toString('utf8'), truncated: true };
+}
+
 /** Keeps up to `max` bytes of a stream; counts what it drops. */
 class OutputBuffer {
   private readonly chunks: Buffer[] = [];
