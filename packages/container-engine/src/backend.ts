@@ -1,0 +1,146 @@
+/**
+ * `createContainerBackend(dialect, settings)`: a BackendV1 for any docker-compatible engine.
+ * Construction does no I/O; the engine is opened on first use and shared by every driver.
+ */
+import {
+  type BackendV1,
+  type Capabilities,
+  type DetectResult,
+  INSTANCE_NAME_PATTERN,
+  type ListContext,
+  type ListedInstance,
+  parseOptions,
+  SPECIFICATION_VERSION,
+  toVmsError,
+} from '@vms/core';
+import { Connection } from './connection.js';
+import type { ContainerDialect } from './dialect.js';
+import { ContainerDriver, observe } from './driver.js';
+import type { Engine } from './engine.js';
+import { mapEngineError } from './errors.js';
+import { LABEL_MANAGED } from './labels.js';
+import { type ContainerOptions, containerOptionsSchema } from './options.js';
+import { type ContainerSettingsInput, containerSettingsSchema } from './settings.js';
+
+export const CONTAINER_CAPABILITIES: Capabilities = {
+  suspend: true,
+  exec: true,
+  logs: true,
+  snapshot: true,
+  copy: true,
+  portForward: true,
+  mounts: true,
+};
+
+export interface ContainerBackend extends BackendV1<ContainerOptions> {
+  /** The engine in use (opened on first call): its transport, for diagnostics and tests. */
+  engine(ctx?: { signal?: AbortSignal }): Promise<Engine>;
+  /** Where the backend talks to, e.g. unix:///var/run/docker.sock. */
+  endpoint(): string;
+  /** Closes keep-alive connections. */
+  close(): Promise<void>;
+}
+
+export function createContainerBackend(
+  dialect: ContainerDialect,
+  settingsInput: ContainerSettingsInput = {},
+): ContainerBackend {
+  const settings = parseOptions(containerSettingsSchema, settingsInput, 'settings');
+  const conn = new Connection(dialect, settings);
+  const ctxOf = (signal?: AbortSignal, ms = 30_000) => ({
+    signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms),
+    deadline: Date.now() + ms,
+  });
+
+  return {
+    specificationVersion: SPECIFICATION_VERSION,
+    name: dialect.name,
+    capabilities: CONTAINER_CAPABILITIES,
+    optionsSchema: containerOptionsSchema,
+    defaultTimeouts: {
+      create: 120_000,
+      start: 60_000,
+      stop: 60_000,
+      delete: 60_000,
+      inspect: 30_000,
+    },
+
+    async detect(ctx = {}): Promise<DetectResult> {
+      const toolPath = conn.findBinary();
+      try {
+        const engine = await conn.get(ctxOf(ctx.signal, 15_000));
+        const v = await engine.version(ctxOf(ctx.signal, 15_000));
+        return { available: true, version: v.version, ...(toolPath ? { toolPath } : {}) };
+      } catch (error) {
+        const e = mapEngineError(error, { dialect, op: 'detect', endpoint: safeEndpoint(conn) });
+        if (!toolPath && e.code === 'BACKEND_UNAVAILABLE') {
+          return {
+            available: false,
+            reason: `${conn.binary} not found on PATH and no engine answers`,
+            hint: dialect.installHint,
+          };
+        }
+        return {
+          available: false,
+          reason: e.message,
+          hint: e.hint ?? dialect.unavailableHint,
+          ...(toolPath ? { toolPath } : {}),
+        };
+      }
+    },
+
+    async list(ctx: ListContext): Promise<ListedInstance[]> {
+      try {
+        const engine = await conn.get(ctxOf(ctx.signal));
+        const all = await engine.list(
+          ctx.all ? {} : { [LABEL_MANAGED]: 'true' },
+          ctxOf(ctx.signal),
+        );
+        return all
+          .map((info) => {
+            const obs = observe(dialect, info);
+            return {
+              name: info.name,
+              state: obs.state,
+              ...(obs.reason ? { reason: obs.reason } : {}),
+              managed: info.labels[LABEL_MANAGED] === 'true',
+              ...(obs.properties ? { properties: obs.properties } : {}),
+            };
+          })
+          .sort((a, b) => a.name.localeCompare(b.name));
+      } catch (error) {
+        throw mapEngineError(error, { dialect, op: 'list', endpoint: safeEndpoint(conn) });
+      }
+    },
+
+    driver(name: string, options: ContainerOptions) {
+      return new ContainerDriver(conn, name, options);
+    },
+
+    validateName(name: string): string | undefined {
+      return INSTANCE_NAME_PATTERN.test(name)
+        ? undefined
+        : `${JSON.stringify(name)} is not a valid container name (letters, digits, "_", "." and "-", starting with a letter or digit)`;
+    },
+
+    engine(ctx = {}) {
+      return conn.get(ctxOf(ctx.signal));
+    },
+
+    endpoint() {
+      return safeEndpoint(conn);
+    },
+
+    close() {
+      return conn.close();
+    },
+  };
+}
+
+function safeEndpoint(conn: Connection): string {
+  try {
+    return conn.endpoint().host;
+  } catch (error) {
+    return `(unresolved: ${toVmsError(error).message})`;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * One lazily opened engine per backend: resolves the endpoint, picks the transport (`auto`: the
+ * API when its socket answers `/_ping`, else the CLI) and caches the choice. No I/O until first use.
+ */
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import { BackendUnavailableError, createRunner, type ProcessRunner } from '@vms/core';
+import type { ContainerDialect } from './dialect.js';
+import { type ResolvedEndpoint, resolveEndpoint } from './endpoint.js';
+import type { Ctx, Engine } from './engine.js';
+import { ApiEngine } from './engine-api.js';
+import { CliEngine } from './engine-cli.js';
+import { ApiClient } from './http.js';
+import type { ContainerSettings } from './settings.js';
+
+export class Connection {
+  private engine: Promise<Engine> | undefined;
+  private resolved: ResolvedEndpoint | undefined;
+  private runnerInstance: ProcessRunner | undefined;
+
+  constructor(
+    readonly dialect: ContainerDialect,
+    readonly settings: ContainerSettings,
+  ) {}
+
+  get binary(): string {
+    return this.settings.binary ?? this.dialect.binary;
+  }
+
+  /** The resolved endpoint (reads env and the context store; no process, no network). */
+  endpoint(): ResolvedEndpoint {
+    this.resolved ??= resolveEndpoint(this.dialect, this.settings);
+    return this.resolved;
+  }
+
+  runner(): ProcessRunner {
+    this.runnerInstance ??= this.settings.runner ?? createRunner();
+    return this.runnerInstance;
+  }
+
+  cli(): CliEngine {
+    const env = { ...this.dialect.cliEnv?.(), ...this.settings.env };
+    return new CliEngine({
+      runner: this.runner(),
+      binary: this.binary,
+      globalArgs: this.endpoint().cliArgs,
+      ...(Object.keys(env).length ? { env } : {}),
+      isPodman: this.dialect.name === 'podman',
+    });
+  }
+
+  /** The engine, opening it on first use. */
+  get(ctx: Ctx): Promise<Engine> {
+    if (!this.engine) {
+      const p = this.open(ctx);
+      this.engine = p;
+      // A failed open (engine down) is retried on the next call.
+      p.catch(() => {
+        if (this.engine === p) this.engine = undefined;
+      });
+    }
+    return this.engine;
+  }
+
+  private async open(ctx: Ctx): Promise<Engine> {
+    const ep = this.endpoint();
+    const transport = this.settings.transport;
+    if (transport === 'cli') return this.cli();
+    if (!ep.api) {
+      if (transport === 'api') {
+        throw new BackendUnavailableError(this.dialect.name, `no HTTP API for ${ep.host}`, {
+          hint: "use transport 'cli' (or 'auto') for ssh:// hosts",
+        });
+      }
+      return this.cli();
+    }
+    const client = new ApiClient(ep.api, ep.host);
+    const api = new ApiEngine(client, this.cli());
+    if (transport === 'api') return api;
+    try {
+      await client.call('GET', '/_ping', {
+        ...ctx,
+        deadline: Math.min(ctx.deadline, Date.now() + 5_000),
+      });
+      return api;
+    } catch {
+      client.close();
+      // Nothing answers on the socket: the CLI may still reach the engine (podman without its
+      // service), or report the engine as down with its own words.
+      return this.cli();
+    }
+  }
+
+  async close(): Promise<void> {
+    const e = this.engine;
+    this.engine = undefined;
+    if (e) (await e.catch(() => undefined))?.close();
+  }
+
+  /** The CLI binary's path on PATH, without spawning it; undefined when missing. */
+  findBinary(): string | undefined {
+    const bin = this.binary;
+    const env = { ...process.env, ...this.settings.env };
+    const candidates = bin.includes('/')
+      ? [bin]
+      : (env.PATH ?? '')
+          .split(path.delimiter)
+          .filter(Boolean)
+          .map((d) => path.join(d, bin));
+    for (const c of candidates) {
+      try {
+        accessSync(c, constants.X_OK);
+        return c;
+      } catch {
+        // next
+      }
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,407 @@
+/**
+ * The DriverV1 of one container, over either transport. Core's Instance runtime owns the state
+ * machine, locks and rollback; this file only does each verb against the engine.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type DriverExecResult,
+  type DriverStopOutcome,
+  type DriverV1,
+  type ExecIo,
+  InvalidOptionsError,
+  type LogsRequest,
+  NotFoundError,
+  type Observation,
+  type OpContext,
+  OperationFailedError,
+  type Properties,
+  type SnapshotInfo,
+  type StopRequest,
+  validateInstanceName,
+} from '@vms/core';
+import type { Connection } from './connection.js';
+import { mapState } from './dialect.js';
+import type { ContainerInfo, CreateSpec, Ctx, Engine } from './engine.js';
+import { engineText, INIT_MISSING, isNotRunning, mapEngineError } from './errors.js';
+import { killExecInside } from './exec-kill.js';
+import {
+  LABEL_CREATE_ID,
+  LABEL_CREATED,
+  LABEL_MANAGED,
+  LABEL_OWNER,
+  LABEL_SNAPSHOT,
+  LABEL_SNAPSHOT_OF,
+  ownerLabel,
+} from './labels.js';
+import { type ContainerOptions, DEFAULT_COMMAND } from './options.js';
+
+const SNAPSHOT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+export class ContainerDriver implements DriverV1 {
+  constructor(
+    private readonly conn: Connection,
+    readonly name: string,
+    private readonly options: ContainerOptions,
+  ) {}
+
+  private async call<T>(op: string, ctx: Ctx, fn: (engine: Engine) => Promise<T>): Promise<T> {
+    try {
+      const engine = await this.conn.get(ctx);
+      return await fn(engine);
+    } catch (error) {
+      throw mapEngineError(error, {
+        dialect: this.conn.dialect,
+        name: this.name,
+        op,
+        endpoint: this.conn.endpoint().host,
+        image: this.options.image,
+      });
+    }
+  }
+
+  createSpec(image = this.options.image): CreateSpec {
+    const o = this.options;
+    return {
+      name: this.name,
+      image,
+      command: o.command ?? [...DEFAULT_COMMAND],
+      env: o.env,
+      labels: {
+        ...o.labels,
+        [LABEL_MANAGED]: 'true',
+        [LABEL_OWNER]: ownerLabel(),
+        [LABEL_CREATED]: new Date().toISOString(),
+        [LABEL_CREATE_ID]: randomBytes(8).toString('hex'),
+      },
+      ports: o.ports.map((p) => ({
+        hostIp: p.hostIp,
+        hostPort: p.host ?? 0,
+        guestPort: p.guest,
+        protocol: p.protocol,
+      })),
+      mounts: o.mounts,
+      ...(o.cpus ? { cpus: o.cpus } : {}),
+      ...(o.memoryMiB ? { memoryMiB: o.memoryMiB } : {}),
+      ...(o.user ? { user: o.user } : {}),
+      ...(o.workdir ? { workdir: o.workdir } : {}),
+      ...(o.network ? { network: o.network } : {}),
+      init: o.init,
+      extraArgs: o.extraCreateArgs,
+    };
+  }
+
+  async doCreate(ctx: OpContext): Promise<void> {
+    validateInstanceName(this.name);
+    await this.createFrom(this.createSpec(), ctx);
+  }
+
+  /** Creates from `spec`; on failure removes what this call made (matched by its create id). */
+  private async createFrom(spec: CreateSpec, ctx: OpContext): Promise<void> {
+    await this.call('create', ctx, async (engine) => {
+      try {
+        ctx.debug('create', { transport: engine.transport, image: spec.image });
+        await engine.create(spec, ctx);
+      } catch (error) {
+        if (spec.init && INIT_MISSING.test(engineText(error))) {
+          ctx.debug('the engine has no init binary: creating without --init');
+          await this.removeIfOurs(engine, spec, ctx);
+          await engine.create({ ...spec, init: false }, ctx);
+          return;
+        }
+        await this.removeIfOurs(engine, spec, ctx);
+        throw error;
+      }
+    });
+  }
+
+  private async removeIfOurs(engine: Engine, spec: CreateSpec, ctx: Ctx): Promise<void> {
+    const cleanup = { signal: AbortSignal.timeout(30_000), deadline: Date.now() + 30_000 };
+    try {
+      const info = await engine.inspect(spec.name, cleanup);
+      if (info && info.labels[LABEL_CREATE_ID] === spec.labels[LABEL_CREATE_ID]) {
+        await engine.remove(spec.name, cleanup);
+      }
+    } catch {
+      // Best effort: the original error is what the caller needs.
+    }
+    void ctx;
+  }
+
+  async doStart(ctx: OpContext): Promise<void> {
+    await this.call('start', ctx, async (engine) => {
+      await engine.start(this.name, ctx);
+      // `start` returns once the engine has started the process; confirm it is still running.
+      const info = await engine.inspect(this.name, ctx);
+      if (!info) throw new NotFoundError(`container ${this.name} disappeared while starting`);
+      const state = mapState(this.conn.dialect, info.status);
+      if (state !== 'running') {
+        let tail = '';
+        await engine
+          .logs(
+            this.name,
+            { follow: false, tail: 20 },
+            (c) => {
+              tail += c.toString('utf8');
+            },
+            ctx,
+          )
+          .catch(() => undefined);
+        throw new OperationFailedError(
+          `container ${this.name} exited right after start${info.exitCode !== undefined ? ` with code ${info.exitCode}` : ''}${info.error ? `: ${info.error}` : ''}`,
+          {
+            hint: tail.trim()
+              ? `last output: ${tail.trim().split('\n').slice(-5).join(' | ')}`
+              : 'check the image command; the default keeps the container alive',
+          },
+        );
+      }
+    });
+  }
+
+  async doStop(req: StopRequest): Promise<DriverStopOutcome> {
+    return this.call('stop', req, async (engine) => {
+      const before = await engine.inspect(this.name, req);
+      if (!before) throw new NotFoundError(`container ${this.name} does not exist`);
+      const state = mapState(this.conn.dialect, before.status);
+      if (state !== 'running' && state !== 'suspended') {
+        return { how: 'already-stopped', ...exitOf(before) };
+      }
+      if (before.status === 'paused') await ignoreNotRunning(engine.unpause(this.name, req));
+      let how: DriverStopOutcome['how'] = 'forced';
+      if (!req.force && req.timeoutMs > 0) {
+        await ignoreNotRunning(engine.kill(this.name, before.stopSignal ?? 'SIGTERM', req));
+        // Engine-side wait (no polling), bounded by the graceful timeout in ms.
+        const graceDeadline = Math.min(req.deadline, Date.now() + req.timeoutMs);
+        const grace = AbortSignal.any([
+          req.signal,
+          AbortSignal.timeout(Math.max(1, graceDeadline - Date.now())),
+        ]);
+        const exited = await engine
+          .wait(this.name, { signal: grace, deadline: graceDeadline })
+          .then(() => true)
+          .catch((error) => {
+            if (req.signal.aborted) throw error;
+            return false;
+          });
+        if (exited) how = 'graceful';
+      }
+      if (how === 'forced') {
+        await ignoreNotRunning(engine.kill(this.name, 'SIGKILL', req));
+        await engine.wait(this.name, req);
+      }
+      const after = await engine.inspect(this.name, req);
+      return { how, ...(after ? exitOf(after) : {}) };
+    });
+  }
+
+  async doSuspend(ctx: OpContext): Promise<void> {
+    await this.call('suspend', ctx, (engine) => engine.pause(this.name, ctx));
+  }
+
+  async doResume(ctx: OpContext): Promise<void> {
+    await this.call('resume', ctx, (engine) => engine.unpause(this.name, ctx));
+  }
+
+  async doDelete(ctx: OpContext): Promise<{ existed: boolean }> {
+    return this.call('delete', ctx, async (engine) => {
+      const existed = await engine.remove(this.name, ctx);
+      // Snapshot images untagged while this container used them are garbage now.
+      const images = await engine.images({ [LABEL_SNAPSHOT_OF]: this.name }, ctx);
+      for (const image of images.filter(
+        (i) => i.tags.length === 0 || i.tags.every((t) => t.includes('<none>')),
+      )) {
+        await engine.removeImage(image.id, ctx).catch(() => false);
+      }
+      return { existed };
+    });
+  }
+
+  async doInspect(ctx: OpContext): Promise<Observation> {
+    return this.call('inspect', ctx, async (engine) => {
+      const info = await engine.inspect(this.name, ctx);
+      if (!info) return { state: 'absent' };
+      return observe(this.conn.dialect, info);
+    });
+  }
+
+  async doExec(argv: string[], io: ExecIo, ctx: OpContext): Promise<DriverExecResult> {
+    if (!argv.length)
+      throw new InvalidOptionsError([{ path: 'argv', message: 'must not be empty' }]);
+    const marker = randomBytes(12).toString('hex');
+    return this.call('exec', ctx, async (engine) => {
+      try {
+        const exitCode = await engine.exec(
+          this.name,
+          {
+            argv,
+            env: { ...io.env, VMS_EXEC_ID: marker },
+            ...(io.cwd ? { cwd: io.cwd } : {}),
+            ...(io.user ? { user: io.user } : {}),
+            tty: io.tty ?? false,
+            ...(io.stdin !== undefined ? { stdin: io.stdin } : {}),
+            onStdout: io.onStdout,
+            onStderr: io.onStderr,
+          },
+          ctx,
+        );
+        return { exitCode };
+      } catch (error) {
+        // The engine has no exec-kill call: end the process inside the container too.
+        if (ctx.signal.aborted || Date.now() >= ctx.deadline || isTimeoutLike(error)) {
+          await killExecInside(engine, this.name, marker, ctx.debug);
+        }
+        throw error;
+      }
+    });
+  }
+
+  async doLogs(req: LogsRequest): Promise<void> {
+    await this.call('logs', req, (engine) =>
+      engine.logs(
+        this.name,
+        { follow: req.follow, ...(req.tail !== undefined ? { tail: req.tail } : {}) },
+        req.onData,
+        req,
+      ),
+    );
+  }
+
+  private snapshotRef(snapshot: string): string {
+    if (!SNAPSHOT_NAME.test(snapshot)) {
+      throw new InvalidOptionsError([
+        {
+          path: 'snapshot',
+          message: `${JSON.stringify(snapshot)} is not a valid snapshot name (an image tag)`,
+        },
+      ]);
+    }
+    return `vms-snapshot/${this.name.toLowerCase()}:${snapshot}`;
+  }
+
+  async doSnapshotCreate(snapshot: string, ctx: OpContext): Promise<void> {
+    const ref = this.snapshotRef(snapshot);
+    await this.call('snapshot', ctx, (engine) =>
+      engine.commit(
+        this.name,
+        ref,
+        { [LABEL_SNAPSHOT_OF]: this.name, [LABEL_SNAPSHOT]: snapshot, [LABEL_MANAGED]: 'true' },
+        ctx,
+      ),
+    );
+  }
+
+  async doSnapshotList(ctx: OpContext): Promise<SnapshotInfo[]> {
+    return this.call('snapshot', ctx, async (engine) => {
+      const images = await engine.images({ [LABEL_SNAPSHOT_OF]: this.name }, ctx);
+      // An image whose tag was removed lingers while a container still uses it: not a snapshot.
+      const prefix = this.snapshotRef('x').slice(0, -1);
+      return images
+        .filter((i) =>
+          i.tags.some((t) => t.startsWith(prefix) || t.startsWith(`localhost/${prefix}`)),
+        )
+        .map((i) => ({
+          name: i.labels[LABEL_SNAPSHOT] ?? i.tags[0] ?? i.id,
+          ...(i.createdAt ? { createdAt: i.createdAt } : {}),
+          ...(i.sizeBytes !== undefined ? { sizeBytes: i.sizeBytes } : {}),
+        }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+    });
+  }
+
+  async doSnapshotDelete(snapshot: string, ctx: OpContext): Promise<void> {
+    const ref = this.snapshotRef(snapshot);
+    await this.call('snapshot', ctx, async (engine) => {
+      if (!(await engine.removeImage(ref, ctx)))
+        throw new NotFoundError(`snapshot ${snapshot} of ${this.name} does not exist`);
+    });
+  }
+
+  /**
+   * Restore recreates the container from the committed image (same options, same name): the
+   * filesystem comes back; processes restart (a container snapshot holds no memory). A running
+   * container is started again.
+   */
+  async doSnapshotRestore(snapshot: string, ctx: OpContext): Promise<void> {
+    const ref = this.snapshotRef(snapshot);
+    const wasRunning = await this.call('snapshot', ctx, async (engine) => {
+      const images = await engine.images(
+        { [LABEL_SNAPSHOT_OF]: this.name, [LABEL_SNAPSHOT]: snapshot },
+        ctx,
+      );
+      if (!images.some((i) => i.tags.some((t) => t === ref || t === `localhost/${ref}`)))
+        throw new NotFoundError(`snapshot ${snapshot} of ${this.name} does not exist`);
+      const info = await engine.inspect(this.name, ctx);
+      await engine.remove(this.name, ctx);
+      return info ? mapState(this.conn.dialect, info.status) !== 'stopped' : false;
+    });
+    await this.createFrom(this.createSpec(ref), ctx);
+    if (wasRunning) await this.doStart(ctx);
+  }
+
+  async doCopyIn(hostPath: string, guestPath: string, ctx: OpContext): Promise<void> {
+    await this.call('copy', ctx, (engine) => engine.copyIn(this.name, hostPath, guestPath, ctx));
+  }
+
+  async doCopyOut(guestPath: string, hostPath: string, ctx: OpContext): Promise<void> {
+    await this.call('copy', ctx, (engine) => engine.copyOut(this.name, guestPath, hostPath, ctx));
+  }
+}
+
+function exitOf(info: ContainerInfo): Pick<DriverStopOutcome, 'guestExit'> {
+  if (info.exitCode === undefined) return {};
+  return {
+    guestExit: {
+      exitCode: info.exitCode,
+      ...(info.exitCode > 128 ? { signal: signalName(info.exitCode - 128) } : {}),
+      ...(info.error ? { message: info.error } : {}),
+    },
+  };
+}
+
+function signalName(n: number): string {
+  return (
+    { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 6: 'SIGABRT', 9: 'SIGKILL', 15: 'SIGTERM' }[n] ??
+    `signal ${n}`
+  );
+}
+
+async function ignoreNotRunning(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (error) {
+    if (!isNotRunning(error)) throw error;
+  }
+}
+
+function isTimeoutLike(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  return code === 'TIMEOUT' || code === 'ABORTED';
+}
+
+/** Maps an engine's view of a container to core's Observation. */
+export function observe(dialect: Connection['dialect'], info: ContainerInfo): Observation {
+  const state = mapState(dialect, info.status);
+  const properties: Properties = {
+    ips: info.ips,
+    ports: info.ports,
+    labels: info.labels,
+    extra: { id: info.id, status: info.status },
+  };
+  if (info.ips[0]) properties.ip = info.ips[0];
+  if (info.image) properties.image = info.image;
+  if (info.createdAt) properties.createdAt = info.createdAt;
+  if (info.cpus) properties.cpus = info.cpus;
+  if (info.memoryMiB) properties.memoryMiB = info.memoryMiB;
+  const obs: Observation = { state, properties };
+  if (
+    state === 'stopped' &&
+    info.exitCode !== undefined &&
+    info.status !== 'created' &&
+    info.status !== 'configured'
+  ) {
+    obs.reason = `exited with code ${info.exitCode}${info.oomKilled ? ' (out of memory)' : ''}`;
+  } else if (state === 'broken') {
+    obs.reason = `engine reports status ${info.status}${info.error ? `: ${info.error}` : ''}`;
+  }
+  return obs;
+}

@@ -1,0 +1,289 @@
+/**
+ * The engine over its HTTP API (docker Engine API; podman's docker-compatible API): no process per
+ * call. `cp` and the `extraCreateArgs` escape hatch go through the CLI engine.
+ */
+import { Readable } from 'node:stream';
+import { TimeoutError } from '@vms/core';
+import type {
+  ContainerInfo,
+  CreateSpec,
+  Ctx,
+  Engine,
+  EngineVersion,
+  ExecSpec,
+  ImageInfo,
+} from './engine.js';
+import { type ApiClient, abortReason, EngineApiError, StreamDemuxer } from './http.js';
+import { parseImage, parseInspect, parseSummary } from './parse.js';
+
+const enc = encodeURIComponent;
+
+function labelFilter(labels: Record<string, string>): string | undefined {
+  const list = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+  return list.length ? JSON.stringify({ label: list }) : undefined;
+}
+
+export class ApiEngine implements Engine {
+  readonly transport = 'api' as const;
+  constructor(
+    private readonly client: ApiClient,
+    /** For what the API path hands to the CLI (cp, extraCreateArgs). */
+    private readonly cli: Engine,
+  ) {}
+
+  close(): void {
+    this.client.close();
+    this.cli.close();
+  }
+
+  async version(ctx: Ctx): Promise<EngineVersion> {
+    const v = await this.client.json<{ Version?: string; ApiVersion?: string }>(
+      'GET',
+      '/version',
+      ctx,
+    );
+    return {
+      version: v.Version ?? 'unknown',
+      ...(v.ApiVersion ? { apiVersion: v.ApiVersion } : {}),
+    };
+  }
+
+  async inspect(name: string, ctx: Ctx): Promise<ContainerInfo | undefined> {
+    try {
+      return parseInspect(await this.client.json('GET', `/containers/${enc(name)}/json`, ctx));
+    } catch (error) {
+      if (error instanceof EngineApiError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async list(labels: Record<string, string>, ctx: Ctx): Promise<ContainerInfo[]> {
+    const raw = await this.client.json<unknown[]>('GET', '/containers/json', {
+      ...ctx,
+      query: { all: 1, filters: labelFilter(labels) },
+    });
+    return (raw ?? []).map(parseSummary);
+  }
+
+  async create(spec: CreateSpec, ctx: Ctx): Promise<void> {
+    if (spec.extraArgs.length) return this.cli.create(spec, ctx);
+    const exposed: Record<string, object> = {};
+    const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+    for (const p of spec.ports) {
+      const key = `${p.guestPort}/${p.protocol}`;
+      exposed[key] = {};
+      const list = bindings[key] ?? [];
+      bindings[key] = list;
+      list.push({
+        HostIp: p.hostIp,
+        HostPort: p.hostPort ? String(p.hostPort) : '',
+      });
+    }
+    const body = {
+      Image: spec.image,
+      ...(spec.command.length ? { Cmd: spec.command } : {}),
+      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      Labels: spec.labels,
+      ...(spec.user ? { User: spec.user } : {}),
+      ...(spec.workdir ? { WorkingDir: spec.workdir } : {}),
+      ExposedPorts: exposed,
+      HostConfig: {
+        Init: spec.init,
+        PortBindings: bindings,
+        Binds: spec.mounts.map((m) => `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`),
+        ...(spec.cpus ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
+        ...(spec.memoryMiB ? { Memory: spec.memoryMiB * 1024 * 1024 } : {}),
+        ...(spec.network ? { NetworkMode: spec.network } : {}),
+      },
+    };
+    await this.client.call('POST', '/containers/create', {
+      ...ctx,
+      body,
+      query: { name: spec.name },
+    });
+  }
+
+  async start(name: string, ctx: Ctx): Promise<void> {
+    await this.client.call('POST', `/containers/${enc(name)}/start`, ctx);
+  }
+
+  async kill(name: string, signal: string, ctx: Ctx): Promise<void> {
+    await this.client.call('POST', `/containers/${enc(name)}/kill`, { ...ctx, query: { signal } });
+  }
+
+  async wait(name: string, ctx: Ctx): Promise<number | undefined> {
+    const r = await this.client.json<{ StatusCode?: number }>(
+      'POST',
+      `/containers/${enc(name)}/wait`,
+      {
+        ...ctx,
+        query: { condition: 'not-running' },
+      },
+    );
+    return r?.StatusCode;
+  }
+
+  async pause(name: string, ctx: Ctx): Promise<void> {
+    await this.client.call('POST', `/containers/${enc(name)}/pause`, ctx);
+  }
+
+  async unpause(name: string, ctx: Ctx): Promise<void> {
+    await this.client.call('POST', `/containers/${enc(name)}/unpause`, ctx);
+  }
+
+  async remove(name: string, ctx: Ctx): Promise<boolean> {
+    try {
+      await this.client.call('DELETE', `/containers/${enc(name)}`, {
+        ...ctx,
+        query: { force: 1, v: 1 },
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof EngineApiError && error.status === 404) return false;
+      throw error;
+    }
+  }
+
+  async exec(name: string, spec: ExecSpec, ctx: Ctx): Promise<number> {
+    const hasStdin = spec.stdin !== undefined;
+    const created = await this.client.json<{ Id: string }>(
+      'POST',
+      `/containers/${enc(name)}/exec`,
+      {
+        ...ctx,
+        body: {
+          AttachStdin: hasStdin,
+          AttachStdout: true,
+          AttachStderr: true,
+          Tty: spec.tty,
+          Cmd: spec.argv,
+          Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+          ...(spec.cwd ? { WorkingDir: spec.cwd } : {}),
+          ...(spec.user ? { User: spec.user } : {}),
+        },
+      },
+    );
+    const { socket, head } = await this.client.hijack(`/exec/${created.Id}/start`, {
+      ...ctx,
+      body: { Detach: false, Tty: spec.tty },
+    });
+    const demux = new StreamDemuxer((chunk, stream) =>
+      stream === 'stderr' ? spec.onStderr(chunk) : spec.onStdout(chunk),
+    );
+    const onData = (data: Buffer) => (spec.tty ? spec.onStdout(data) : demux.push(data));
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        socket.destroy();
+        reject(abortReason(ctx.signal));
+      };
+      if (ctx.signal.aborted) return onAbort();
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      const timer = setTimeout(
+        () => {
+          socket.destroy();
+          reject(new TimeoutError('exec reached its deadline'));
+        },
+        Math.max(0, ctx.deadline - Date.now()),
+      );
+      timer.unref();
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        ctx.signal.removeEventListener('abort', onAbort);
+        err ? reject(err) : resolve();
+      };
+      if (head.length) onData(head);
+      socket.on('data', onData);
+      socket.once('end', () => done());
+      socket.once('close', () => done());
+      socket.once('error', (err) => done(err));
+      if (hasStdin) {
+        const input =
+          typeof spec.stdin === 'string' || spec.stdin instanceof Uint8Array
+            ? Readable.from([Buffer.from(spec.stdin as string | Uint8Array)])
+            : (spec.stdin as NodeJS.ReadableStream);
+        input.on('error', (err: Error) => done(err));
+        input.pipe(socket, { end: true });
+      }
+    });
+    const info = await this.client.json<{ ExitCode?: number | null; Running?: boolean }>(
+      'GET',
+      `/exec/${created.Id}/json`,
+      ctx,
+    );
+    return info.ExitCode ?? -1;
+  }
+
+  async logs(
+    name: string,
+    opts: { follow: boolean; tail?: number },
+    onData: (chunk: Buffer, stream: 'stdout' | 'stderr') => void,
+    ctx: Ctx,
+  ): Promise<void> {
+    const info = await this.client.json<{ Config?: { Tty?: boolean } }>(
+      'GET',
+      `/containers/${enc(name)}/json`,
+      ctx,
+    );
+    const res = await this.client.stream('GET', `/containers/${enc(name)}/logs`, {
+      ...ctx,
+      query: {
+        stdout: 1,
+        stderr: 1,
+        follow: opts.follow ? 1 : 0,
+        ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+      },
+    });
+    const demux = new StreamDemuxer(onData);
+    const tty = info.Config?.Tty === true;
+    try {
+      for await (const chunk of res)
+        tty ? onData(chunk as Buffer, 'stdout') : demux.push(chunk as Buffer);
+    } catch (error) {
+      if (ctx.signal.aborted) return;
+      throw error;
+    }
+  }
+
+  async commit(name: string, ref: string, labels: Record<string, string>, ctx: Ctx): Promise<void> {
+    const [repo, tag] = splitRef(ref);
+    await this.client.call('POST', '/commit', {
+      ...ctx,
+      query: { container: name, repo, tag, pause: 1 },
+      body: { Labels: labels },
+    });
+  }
+
+  async images(labels: Record<string, string>, ctx: Ctx): Promise<ImageInfo[]> {
+    const raw = await this.client.json<unknown[]>('GET', '/images/json', {
+      ...ctx,
+      query: { filters: labelFilter(labels) },
+    });
+    return (raw ?? []).map(parseImage);
+  }
+
+  async removeImage(ref: string, ctx: Ctx): Promise<boolean> {
+    try {
+      await this.client.call('DELETE', `/images/${enc(ref)}`, { ...ctx, query: { force: 1 } });
+      return true;
+    } catch (error) {
+      if (error instanceof EngineApiError && error.status === 404) return false;
+      throw error;
+    }
+  }
+
+  copyIn(name: string, hostPath: string, guestPath: string, ctx: Ctx): Promise<void> {
+    return this.cli.copyIn(name, hostPath, guestPath, ctx);
+  }
+
+  copyOut(name: string, guestPath: string, hostPath: string, ctx: Ctx): Promise<void> {
+    return this.cli.copyOut(name, guestPath, hostPath, ctx);
+  }
+}
+
+/** "repo/name:tag" → ["repo/name", "tag"] (a port in the registry host is not a tag). */
+export function splitRef(ref: string): [string, string] {
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  if (colon > slash) return [ref.slice(0, colon), ref.slice(colon + 1)];
+  return [ref, 'latest'];
+}

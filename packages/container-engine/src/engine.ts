@@ -1,0 +1,110 @@
+/**
+ * What the driver needs from an engine, implemented twice: over the HTTP API (engine-api.ts) and
+ * over the CLI (engine-cli.ts). Both return the same normalised shapes, so the driver, the
+ * mapping to core's states and the tests are written once.
+ */
+import type { PortMapping } from '@vms/core';
+
+export type Transport = 'api' | 'cli';
+
+/** One container as the driver sees it, from either transport. */
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  /** The engine's raw status word (`running`, `exited`, `paused`, `created`, `configured`, …). */
+  status: string;
+  exitCode?: number;
+  /** The engine's error message for the last start, when any. */
+  error?: string;
+  oomKilled?: boolean;
+  labels: Record<string, string>;
+  image?: string;
+  createdAt?: string;
+  ips: string[];
+  ports: PortMapping[];
+  cpus?: number;
+  memoryMiB?: number;
+  /** The signal the image asks to be stopped with (Config.StopSignal). */
+  stopSignal?: string;
+}
+
+export interface CreateSpec {
+  name: string;
+  image: string;
+  /** Empty: the image's own command. */
+  command: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  ports: PortMapping[];
+  mounts: { source: string; target: string; readOnly: boolean }[];
+  cpus?: number;
+  memoryMiB?: number;
+  user?: string;
+  workdir?: string;
+  network?: string;
+  init: boolean;
+  /** CLI flags inserted before the image (the escape hatch); forces the CLI path. */
+  extraArgs: string[];
+}
+
+export interface ExecSpec {
+  argv: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  user?: string;
+  tty: boolean;
+  stdin?: string | Uint8Array | NodeJS.ReadableStream;
+  onStdout: (chunk: Buffer) => void;
+  onStderr: (chunk: Buffer) => void;
+}
+
+export interface Ctx {
+  signal: AbortSignal;
+  deadline: number;
+}
+
+export interface ImageInfo {
+  id: string;
+  tags: string[];
+  labels: Record<string, string>;
+  createdAt?: string;
+  sizeBytes?: number;
+}
+
+export interface EngineVersion {
+  version: string;
+  apiVersion?: string;
+}
+
+export interface Engine {
+  readonly transport: Transport;
+  version(ctx: Ctx): Promise<EngineVersion>;
+  /** undefined when the engine does not know the container. */
+  inspect(name: string, ctx: Ctx): Promise<ContainerInfo | undefined>;
+  /** Containers carrying every label in `labels` (all containers when empty). */
+  list(labels: Record<string, string>, ctx: Ctx): Promise<ContainerInfo[]>;
+  create(spec: CreateSpec, ctx: Ctx): Promise<void>;
+  start(name: string, ctx: Ctx): Promise<void>;
+  /** Sends a signal to the container's main process. */
+  kill(name: string, signal: string, ctx: Ctx): Promise<void>;
+  /** Resolves with the exit code once the container is not running (engine-side wait). */
+  wait(name: string, ctx: Ctx): Promise<number | undefined>;
+  pause(name: string, ctx: Ctx): Promise<void>;
+  unpause(name: string, ctx: Ctx): Promise<void>;
+  /** Force-removes; false when it did not exist. */
+  remove(name: string, ctx: Ctx): Promise<boolean>;
+  exec(name: string, spec: ExecSpec, ctx: Ctx): Promise<number>;
+  logs(
+    name: string,
+    opts: { follow: boolean; tail?: number },
+    onData: (chunk: Buffer, stream: 'stdout' | 'stderr') => void,
+    ctx: Ctx,
+  ): Promise<void>;
+  commit(name: string, ref: string, labels: Record<string, string>, ctx: Ctx): Promise<void>;
+  images(labels: Record<string, string>, ctx: Ctx): Promise<ImageInfo[]>;
+  /** Removes an image; false when it did not exist. */
+  removeImage(ref: string, ctx: Ctx): Promise<boolean>;
+  copyIn(name: string, hostPath: string, guestPath: string, ctx: Ctx): Promise<void>;
+  copyOut(name: string, guestPath: string, hostPath: string, ctx: Ctx): Promise<void>;
+  close(): void;
+}

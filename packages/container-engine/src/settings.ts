@@ -1,0 +1,39 @@
+/** Backend settings shared by @vms/docker and @vms/podman, validated with zod. */
+import type { ProcessRunner } from '@vms/core';
+import { z } from 'zod';
+
+export const containerSettingsSchema = z
+  .object({
+    /** Engine URL: unix:///path, tcp://host:port, ssh://user@host (ssh goes through the CLI). */
+    host: z
+      .string()
+      .regex(
+        /^(unix|tcp|ssh|npipe):\/\/.+/,
+        'must be a URL like unix:///var/run/docker.sock or tcp://host:2375',
+      )
+      .optional(),
+    /** docker context name (docker only). */
+    context: z.string().min(1).optional(),
+    /** `api`: HTTP API over the socket; `cli`: the binary; `auto`: api when a socket answers. */
+    transport: z.enum(['auto', 'api', 'cli']).default('auto'),
+    /** Process runner for CLI calls (tests inject recorded ones). Default: core's createRunner(). */
+    runner: z
+      .custom<ProcessRunner>(
+        (v) =>
+          typeof v === 'object' && v !== null && typeof (v as ProcessRunner).run === 'function',
+        'must be a ProcessRunner',
+      )
+      .optional(),
+    /** CLI binary name or path. */
+    binary: z.string().min(1).optional(),
+    /** Extra environment for CLI calls (also read for DOCKER_CONFIG / DOCKER_HOST). */
+    env: z.record(z.string(), z.string()).optional(),
+  })
+  .strict()
+  .refine((s) => !(s.host && s.context), {
+    message: 'cannot specify both host and context',
+    path: ['context'],
+  });
+
+export type ContainerSettings = z.output<typeof containerSettingsSchema>;
+export type ContainerSettingsInput = z.input<typeof containerSettingsSchema>;
