@@ -1,0 +1,254 @@
+import { describe, expect, it } from 'vitest';
+import { VmsError } from './errors.js';
+import { createInstance, type Instance, openInstance } from './instance.js';
+import { createMockBackend } from './testing/mock-backend.js';
+
+let n = 0;
+const fresh = () => `inst-${process.pid}-${++n}`;
+
+function record(instance: Instance) {
+  const seen: string[] = [];
+  instance.on('state', (e) => seen.push(e.to.name));
+  return seen;
+}
+
+describe('Instance runtime', () => {
+  it('validates the name and options before anything runs, naming the field', () => {
+    const mock = createMockBackend();
+    expect(() => createInstance(mock, 'bad name!')).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS', field: 'name' }),
+    );
+    expect(() => createInstance(mock, fresh(), { cpus: -1 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS', field: 'cpus' }),
+    );
+    expect(() => createInstance(mock, fresh(), { ports: [{ guest: 99999 }] })).toThrow(
+      expect.objectContaining({ field: 'ports.0.guest' }),
+    );
+    expect(mock.calls).toEqual([]);
+  });
+
+  it('serialises concurrent operations on one instance, across handles', async () => {
+    const mock = createMockBackend({ delayMs: 20 });
+    const name = fresh();
+    const a = createInstance(mock, name);
+    const b = createInstance(mock, name);
+    await a.create();
+    const seen = record(a);
+    // Fired together: start must finish before stop begins, so stop sees `running`.
+    const [started, stopped] = await Promise.all([a.start(), b.stop()]);
+    expect(started).toBeUndefined();
+    expect(stopped.how).toBe('graceful');
+    const verbs = mock.calls.filter((c) => c.verb !== 'inspect').map((c) => c.verb);
+    expect(verbs).toEqual(['create', 'start', 'stop']);
+    expect(seen).toEqual(['starting', 'running']);
+    expect((await a.refresh()).state.name).toBe('stopped');
+    await a.delete();
+  });
+
+  it('ends a driver op that hangs (ignoring its signal) at the deadline and leaves the observed state', async () => {
+    const mock = createMockBackend();
+    const vm = createInstance(mock, fresh());
+    await vm.create();
+    mock.inject({ verb: 'start', kind: 'hang', ignoreSignal: true });
+    const error = await vm.start({ timeoutMs: 200 }).catch((e) => e);
+    expect(VmsError.isInstance(error)).toBe(true);
+    expect(error.code).toBe('TIMEOUT');
+    expect(vm.state.name).toBe('stopped');
+    await vm.delete();
+  });
+
+  it('aborts mid-op with ABORTED and a correct state', async () => {
+    const mock = createMockBackend();
+    const vm = createInstance(mock, fresh());
+    await vm.create();
+    await vm.start();
+    mock.inject({ verb: 'suspend', kind: 'hang' });
+    const controller = new AbortController();
+    const pending = vm.suspend({ signal: controller.signal });
+    await new Promise<void>((resolve) => {
+      const off = vm.on('state', (e) => {
+        if (e.to.name === 'suspending') {
+          off();
+          resolve();
+        }
+      });
+    });
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(vm.state.name).toBe('running');
+    await vm.delete();
+  });
+
+  it('rolls back a failed start: force-stops what started', async () => {
+    const mock = createMockBackend();
+    const vm = createInstance(
+      mock,
+      fresh(),
+      {},
+      {
+        readiness: {
+          description: 'a readiness check that fails',
+          wait: async () => {
+            throw new Error('not ready: port closed');
+          },
+        },
+      },
+    );
+    await vm.create();
+    await expect(vm.start()).rejects.toThrow(/not ready/);
+    const stops = mock.calls.filter((c) => c.verb === 'stop');
+    expect(stops).toHaveLength(1);
+    expect(mock.world.get(vm.name)?.state).toBe('stopped');
+    expect(vm.state.name).toBe('stopped');
+    await vm.delete();
+  });
+
+  it('rolls back a failed create: deletes what it made', async () => {
+    const mock = createMockBackend();
+    const vm = createInstance(mock, fresh());
+    mock.inject({ verb: 'create', kind: 'crash' });
+    await expect(vm.create()).rejects.toMatchObject({ code: 'OPERATION_FAILED' });
+    expect(mock.world.has(vm.name)).toBe(false);
+    expect(vm.state.name).toBe('initial');
+  });
+
+  it('goes broken, with the reason, when a failure leaves reality unknown — and delete still works', async () => {
+    const mock = createMockBackend();
+    const vm = createInstance(mock, fresh(), {}, { reconcile: false });
+    await vm.create();
+    await vm.start();
+    mock.inject({ verb: 'stop', kind: 'fail', times: 2, message: 'stop refused' });
+    mock.inject({ verb: 'inspect', kind: 'fail', times: 1 });
+    await expect(vm.stop()).rejects.toThrow(/stop refused/);
+    expect(vm.state.name).toBe('broken');
+    expect(vm.state.reason).toMatch(/stop refused/);
+    expect(await vm.delete()).toEqual({ existed: true });
+    expect(vm.state.name).toBe('deleted');
+  });
+
+  it('keeps the previous state when a failure leaves reality observable', async () => {
+    const mock = createMockBackend();
+    const vm = createInstance(mock, fresh());
+    await vm.create();
+    await vm.start();
+    mock.inject({ verb: 'suspend', kind: 'fail' });
+    await expect(vm.suspend()).rejects.toMatchObject({ code: 'OPERATION_FAILED' });
+    expect(vm.state.name).toBe('running');
+    await vm.delete();
+  });
+
+  it('reports stop outcomes: graceful, forced after a failed graceful attempt, already stopped', async () => {
+    const mock = createMockBackend();
+    const vm = createInstance(mock, fresh());
+    await vm.create();
+    await vm.start();
+    mock.inject({ verb: 'stop', kind: 'fail', message: 'guest ignored ACPI' });
+    const forced = await vm.stop();
+    expect(forced.how).toBe('forced');
+    expect(forced.gracefulError?.message).toMatch(/ACPI/);
+    expect(forced.guestExit?.exitCode).toBe(137);
+    expect((await vm.stop()).how).toBe('already-stopped');
+    await vm.start();
+    expect((await vm.stop()).how).toBe('graceful');
+    await vm.delete();
+  });
+
+  it('reconciles with reality before acting and reports drift', async () => {
+    const mock = createMockBackend();
+    const vm = createInstance(mock, fresh());
+    await vm.create();
+    await vm.start();
+    const drifts: string[] = [];
+    vm.on('drift', (e) => drifts.push(`${e.expected.name}->${e.observed.name}`));
+    mock.setBehindBack(vm.name, 'stopped', 'guest powered off');
+    // the watch saw it at once
+    expect(vm.state).toEqual({ name: 'stopped', reason: 'guest powered off' });
+    expect(drifts).toEqual(['running->stopped']);
+    // removed behind our back: delete is an idempotent no-op, refresh says deleted
+    mock.setBehindBack(vm.name, 'absent');
+    const r = await vm.refresh();
+    expect(r.state.name).toBe('deleted');
+    expect(r.drift?.expected.name).toBe('stopped');
+    expect(await vm.delete()).toEqual({ existed: false });
+  });
+
+  it('attaches to an existing instance with openInstance', async () => {
+    const mock = createMockBackend();
+    const name = fresh();
+    const a = createInstance(mock, name);
+    await a.create();
+    await a.start();
+    const b = await openInstance(mock, name);
+    expect(b.state.name).toBe('running');
+    await b[Symbol.asyncDispose](); // attached, not created here: left alone
+    expect(mock.world.get(name)?.state).toBe('running');
+    await a[Symbol.asyncDispose](); // created here: deleted
+    expect(mock.world.has(name)).toBe(false);
+  });
+
+  it('refuses capabilities the backend lacks with a typed error', async () => {
+    const mock = createMockBackend({ capabilities: { suspend: false } });
+    const vm = createInstance(mock, fresh());
+    await expect(vm.suspend()).rejects.toMatchObject({
+      code: 'CAPABILITY_UNSUPPORTED',
+      capability: 'suspend',
+    });
+    await expect(vm.copyIn('/etc/hostname', '/tmp/x')).rejects.toMatchObject({
+      code: 'CAPABILITY_UNSUPPORTED',
+    });
+  });
+
+  it('exec: streams, caps output, passes exit codes, and ends the guest process at its deadline', async () => {
+    const mock = createMockBackend();
+    const vm = createInstance(mock, fresh());
+    await vm.create();
+    await vm.start();
+    const chunks: string[] = [];
+    const r = await vm.exec(['echo', 'hello world'], {
+      onStdout: (c) => chunks.push(c.toString()),
+    });
+    expect(r).toMatchObject({ exitCode: 0, stdout: 'hello world\n', truncated: false });
+    expect(chunks.join('')).toBe('hello world\n');
+    const capped = await vm.exec(['echo', 'x'.repeat(100)], { maxOutputBytes: 10 });
+    expect(capped.stdout).toBe('x'.repeat(10));
+    expect(capped.truncated).toBe(true);
+    expect((await vm.exec(['sh', '-c', 'exit 7'])).exitCode).toBe(7);
+    await expect(vm.exec(['sleep', '1000'], { timeoutMs: 100 })).rejects.toMatchObject({
+      code: 'TIMEOUT',
+    });
+    expect(mock.world.get(vm.name)?.processes.size).toBe(0);
+    await expect(vm.exec([])).rejects.toMatchObject({ code: 'INVALID_OPTIONS', field: 'argv' });
+    await vm.delete();
+  });
+
+  it('emits op events', async () => {
+    const mock = createMockBackend();
+    const vm = createInstance(mock, fresh());
+    const ops: string[] = [];
+    vm.on('op', (e) => ops.push(`${e.action}:${e.phase}${e.phase === 'end' ? `:${e.ok}` : ''}`));
+    await vm.create();
+    await vm.start();
+    await vm.suspend();
+    await vm.delete();
+    expect(ops).toEqual([
+      'create:begin',
+      'create:end:true',
+      'start:begin',
+      'start:end:true',
+      'suspend:begin',
+      'suspend:end:true',
+      'delete:begin',
+      'delete:end:true',
+    ]);
+  });
+
+  it('recognises errors from another copy of core by their marker', () => {
+    const foreign = Object.assign(new Error('x'), {
+      [Symbol.for('@vms/core.error')]: true,
+      code: 'TIMEOUT',
+    });
+    expect(VmsError.isInstance(foreign)).toBe(true);
+    expect(VmsError.hasCode(foreign, 'TIMEOUT')).toBe(true);
+    expect(VmsError.isInstance(new Error('plain'))).toBe(false);
+  });
+});

@@ -1,0 +1,772 @@
+/**
+ * The Instance runtime: what users hold. It wraps a backend's Driver and implements, once for
+ * every backend, the state table, per-instance serialisation, the cross-process lock, deadlines
+ * and abort, rollback of half-done work, error wrapping and typed events.
+ */
+import { join } from 'node:path';
+import {
+  AlreadyExistsError,
+  CapabilityUnsupportedError,
+  InvalidOptionsError,
+  InvalidTransitionError,
+  toVmsError,
+  VmsError,
+} from './errors.js';
+import { type InstanceEvents, TypedEmitter } from './events.js';
+import { acquireLock, type LockHandle } from './lock.js';
+import { parseOptions, validateInstanceName } from './options.js';
+import type { ReadinessStrategy, ReadinessTarget } from './readiness.js';
+import type {
+  BackendV1,
+  Capability,
+  DriverV1,
+  GuestExit,
+  Observation,
+  OpContext,
+  OpName,
+  Properties,
+  SnapshotInfo,
+} from './spec.js';
+import { type Action, type InstanceState, type StateName, transition } from './states.js';
+import { vmsHome } from './store.js';
+import { abortReasonToError, type DeadlineSignal, deadlineSignal } from './wait.js';
+
+/** Default deadlines per operation, in ms. Backends may override; callers override per call. */
+export const DEFAULT_TIMEOUTS: Readonly<Record<OpName, number>> = {
+  create: 300_000,
+  start: 300_000,
+  stop: 120_000,
+  suspend: 60_000,
+  resume: 60_000,
+  delete: 120_000,
+  refresh: 30_000,
+  exec: 3_600_000,
+  inspect: 30_000,
+  logs: 3_600_000,
+  snapshot: 300_000,
+  copy: 600_000,
+};
+
+/** How long a driver gets to settle after its signal aborted before core stops waiting for it. */
+const SETTLE_GRACE_MS = 2_000;
+/** Deadline of the clean-up work after a failure (rollback, observe), not tied to the caller's signal. */
+const RECOVERY_TIMEOUT_MS = 60_000;
+const DEFAULT_STOP_GRACE_MS = 10_000;
+const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
+
+export interface InstanceSettings {
+  /** Per-op deadlines in ms, over the backend's and core's defaults. */
+  timeouts?: Partial<Record<OpName, number>>;
+  /** Directory of the cross-process locks (default `<vmsHome>/locks`). */
+  lockDir?: string;
+  /** How long a mutating op waits for another process's lock (default: the op's own deadline). */
+  lockTimeoutMs?: number;
+  /** Readiness strategies that must pass before `start()` returns (after the driver's own). */
+  readiness?: ReadinessStrategy | ReadinessStrategy[];
+  /** Check reality with doInspect before each mutating op (default true). */
+  reconcile?: boolean;
+  /** Debug log sink (commands, protocol messages). Default: stderr when VMS_DEBUG=1. */
+  debug?: (message: string, data?: Record<string, unknown>) => void;
+}
+
+export interface OpOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Receives the current step of a long operation. */
+  onProgress?: (step: string, elapsedMs: number) => void;
+}
+
+export interface StopOptions extends OpOptions {
+  /** How long the guest may take to shut down before it is forced (default 10 s). */
+  graceMs?: number;
+  /** Skip the graceful phase. */
+  force?: boolean;
+}
+
+export interface StopResult {
+  /** How the instance came to be stopped. */
+  how: 'graceful' | 'forced' | 'already-stopped';
+  /** How the guest process ended, when the backend knows (the seeds' `runErr`). */
+  guestExit?: GuestExit;
+  /** The graceful attempt's error when it failed and a forced stop then worked (the seeds' `stopErr`). */
+  gracefulError?: VmsError;
+}
+
+export interface DeleteResult {
+  /** False when there was nothing to delete. */
+  existed: boolean;
+}
+
+export interface RefreshResult {
+  state: InstanceState;
+  properties: Properties;
+  /** Set when reality differed from what the runtime believed. */
+  drift?: { expected: InstanceState; observed: InstanceState };
+}
+
+export interface ExecOptions extends OpOptions {
+  stdin?: string | Uint8Array | NodeJS.ReadableStream;
+  env?: Record<string, string>;
+  cwd?: string;
+  user?: string;
+  tty?: boolean;
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+  /** Bytes of each stream kept in the result (default 16 MiB); streaming callbacks get everything. */
+  maxOutputBytes?: number;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** True when output beyond maxOutputBytes was dropped from the result. */
+  truncated: boolean;
+  durationMs: number;
+}
+
+export interface LogsOptions extends OpOptions {
+  follow?: boolean;
+  tail?: number;
+  onData?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
+}
+
+/** Serialises the ops of one instance within this process, across Instance objects. */
+const queues = new Map<string, Promise<unknown>>();
+
+function enqueue<T>(key: string, work: () => Promise<T>): Promise<T> {
+  const previous = queues.get(key) ?? Promise.resolve();
+  const next = previous.then(work, work);
+  const tail = next.catch(() => undefined);
+  queues.set(key, tail);
+  void tail.then(() => {
+    if (queues.get(key) === tail) queues.delete(key);
+  });
+  return next;
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function envDebug(message: string, data?: Record<string, unknown>): void {
+  if (process.env.VMS_DEBUG === '1' || process.env.VMS_DEBUG === 'true') {
+    process.stderr.write(`[vms] ${message}${data ? ` ${JSON.stringify(data)}` : ''}\n`);
+  }
+}
+
+/** Maps what a driver observed to a runtime state; `absent` depends on what came before. */
+export function stateFromObservation(observation: Observation, before: StateName): InstanceState {
+  const reason = observation.reason;
+  switch (observation.state) {
+    case 'absent':
+      return { name: before === 'initial' || before === 'creating' ? 'initial' : 'deleted' };
+    case 'broken':
+      return { name: 'broken', reason: reason ?? 'the backend reports the instance as broken' };
+    default:
+      return reason ? { name: observation.state, reason } : { name: observation.state };
+  }
+}
+
+function sameState(a: InstanceState, b: InstanceState): boolean {
+  return a.name === b.name;
+}
+
+type Deadline = DeadlineSignal;
+
+function makeDeadline(timeoutMs: number, signal?: AbortSignal): Deadline {
+  return deadlineSignal({ timeoutMs, ...(signal ? { signal } : {}) });
+}
+
+/**
+ * Awaits `work`, but once `signal` aborts gives it only SETTLE_GRACE_MS more to settle; a driver
+ * that ignores its signal cannot hold the instance past its deadline.
+ */
+async function settleWithin<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (!signal.aborted) {
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<'aborted'>((resolve) => {
+      onAbort = () => resolve('aborted');
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      const first = await Promise.race([work, aborted]);
+      if (first !== 'aborted') return first as T;
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    }
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(signal.reason), SETTLE_GRACE_MS);
+  });
+  try {
+    return await Promise.race([work, grace]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Turns whatever an op threw into the error the caller sees: TIMEOUT / ABORTED when the op's signal fired. */
+function wrapError(error: unknown, deadline: Deadline, what: string, id: string): VmsError {
+  const wrapped =
+    deadline.signal.aborted &&
+    !VmsError.hasCode(error, 'TIMEOUT') &&
+    !VmsError.hasCode(error, 'ABORTED')
+      ? abortReasonToError(deadline.signal, what)
+      : toVmsError(error, `${what} failed`);
+  wrapped.instance ??= id;
+  return wrapped;
+}
+
+export class Instance extends TypedEmitter<InstanceEvents> {
+  readonly backend: BackendV1<unknown>;
+  readonly name: string;
+  /** `backend:name`, the id users type. */
+  readonly id: string;
+  readonly options: unknown;
+  readonly #driver: DriverV1;
+  readonly #settings: InstanceSettings;
+  #state: InstanceState = { name: 'initial' };
+  #createdHere = false;
+  #unwatch: (() => void) | undefined;
+  #busy = 0;
+
+  /** Use `createInstance` / `openInstance`. */
+  constructor(
+    backend: BackendV1<unknown>,
+    name: string,
+    options: unknown,
+    settings: InstanceSettings = {},
+  ) {
+    super();
+    validateInstanceName(name);
+    const custom = backend.validateName?.(name);
+    if (custom) throw new InvalidOptionsError([{ path: 'name', message: custom }]);
+    this.backend = backend;
+    this.name = name;
+    this.id = `${backend.name}:${name}`;
+    this.options = parseOptions(backend.optionsSchema, options);
+    this.#settings = settings;
+    this.#driver = backend.driver(name, this.options);
+  }
+
+  /** The state the runtime believes; `refresh()` reconciles it with reality. */
+  get state(): InstanceState {
+    return this.#state;
+  }
+
+  get capabilities() {
+    return this.backend.capabilities;
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  /** Creates the instance (stopped). A failed create removes what it made. */
+  async create(options: OpOptions = {}): Promise<void> {
+    await this.#mutate('create', options, async (ctx) => {
+      await this.#driver.doCreate(ctx);
+      this.#createdHere = true;
+    });
+  }
+
+  /** Starts (or resumes) the instance and returns when it is ready. A failed start is force-stopped. */
+  async start(options: OpOptions = {}): Promise<void> {
+    await this.#mutate('start', options, async (ctx, from) => {
+      if (from.name === 'suspended') await this.#driver.doResume(ctx);
+      else await this.#driver.doStart(ctx);
+      await this.#awaitReadiness(ctx);
+    });
+  }
+
+  /** Stops the instance: graceful for `graceMs`, then forced. Stop on stopped is a no-op. */
+  async stop(options: StopOptions = {}): Promise<StopResult> {
+    const graceMs = options.graceMs ?? DEFAULT_STOP_GRACE_MS;
+    const result = await this.#mutate<StopResult>(
+      'stop',
+      options,
+      async (ctx) => {
+        if (options.force) {
+          const out = await this.#driver.doStop({ ...ctx, timeoutMs: 0, force: true });
+          return { how: out.how, ...(out.guestExit ? { guestExit: out.guestExit } : {}) };
+        }
+        try {
+          const out = await this.#driver.doStop({ ...ctx, timeoutMs: graceMs, force: false });
+          return { how: out.how, ...(out.guestExit ? { guestExit: out.guestExit } : {}) };
+        } catch (error) {
+          if (ctx.signal.aborted) throw error;
+          const gracefulError = toVmsError(error);
+          ctx.progress('graceful stop failed, forcing');
+          const out = await this.#driver.doStop({ ...ctx, timeoutMs: 0, force: true });
+          return {
+            how: 'forced',
+            gracefulError,
+            ...(out.guestExit ? { guestExit: out.guestExit } : {}),
+          };
+        }
+      },
+      () => ({ how: 'already-stopped' }),
+    );
+    return result;
+  }
+
+  async suspend(options: OpOptions = {}): Promise<void> {
+    this.#requireCapability('suspend');
+    await this.#mutate('suspend', options, (ctx) => this.#driver.doSuspend(ctx));
+  }
+
+  async resume(options: OpOptions = {}): Promise<void> {
+    this.#requireCapability('suspend');
+    await this.#mutate('resume', options, async (ctx) => {
+      await this.#driver.doResume(ctx);
+    });
+  }
+
+  /** Deletes the instance from any settled state (stopping it first). Delete of an absent one is a no-op. */
+  async delete(options: OpOptions = {}): Promise<DeleteResult> {
+    return this.#mutate<DeleteResult>(
+      'delete',
+      options,
+      async (ctx) => {
+        const out = await this.#driver.doDelete(ctx);
+        this.#createdHere = false;
+        return { existed: out.existed };
+      },
+      () => ({ existed: false }),
+    );
+  }
+
+  /** Reconciles the runtime's state with reality; reports drift. */
+  async refresh(options: OpOptions = {}): Promise<RefreshResult> {
+    return enqueue(this.id, () => this.#refreshNow(options));
+  }
+
+  // ---- non-mutating ----------------------------------------------------------------------
+
+  /** Runs argv in the instance. A timeout or abort ends the process inside the instance too. */
+  async exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    this.#requireCapability('exec');
+    if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== 'string')) {
+      throw new InvalidOptionsError([
+        { path: 'argv', message: 'must be a non-empty array of strings' },
+      ]);
+    }
+    if (this.#state.name !== 'running')
+      await this.refresh({ ...(options.signal ? { signal: options.signal } : {}) });
+    if (this.#state.name !== 'running') {
+      throw new InvalidTransitionError('exec', this.#state.name, {
+        instance: this.id,
+        hint: `start it first: vms start ${this.id}`,
+      });
+    }
+    const max = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+    const out = {
+      stdout: [] as Buffer[],
+      stderr: [] as Buffer[],
+      sizes: { stdout: 0, stderr: 0 },
+      truncated: false,
+    };
+    const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      const room = max - out.sizes[stream];
+      if (room > 0) {
+        const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        out[stream].push(kept);
+        out.sizes[stream] += kept.length;
+      }
+      if (chunk.length > room) out.truncated = true;
+      this.emit('output', { instance: this.id, stream, chunk, source: 'exec' });
+      (stream === 'stdout' ? options.onStdout : options.onStderr)?.(chunk);
+    };
+    const started = Date.now();
+    const result = await this.#run('exec', options, (ctx) =>
+      this.#driver.doExec(
+        argv,
+        {
+          ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+          ...(options.env ? { env: options.env } : {}),
+          ...(options.cwd ? { cwd: options.cwd } : {}),
+          ...(options.user ? { user: options.user } : {}),
+          ...(options.tty ? { tty: options.tty } : {}),
+          onStdout: collect('stdout'),
+          onStderr: collect('stderr'),
+        },
+        ctx,
+      ),
+    );
+    return {
+      exitCode: result.exitCode,
+      stdout: Buffer.concat(out.stdout).toString('utf8'),
+      stderr: Buffer.concat(out.stderr).toString('utf8'),
+      truncated: out.truncated,
+      durationMs: Date.now() - started,
+    };
+  }
+
+  /** The real state and properties, straight from the backend (updates the runtime's state). */
+  async inspect(
+    options: OpOptions = {},
+  ): Promise<{ state: InstanceState; properties: Properties }> {
+    const r = await this.refresh(options);
+    return { state: r.state, properties: r.properties };
+  }
+
+  async logs(options: LogsOptions = {}): Promise<void> {
+    this.#requireCapability('logs');
+    const doLogs = this.#driver.doLogs;
+    if (!doLogs)
+      throw new CapabilityUnsupportedError('logs', this.backend.name, { instance: this.id });
+    await this.#run('logs', options, (ctx) =>
+      doLogs.call(this.#driver, {
+        ...ctx,
+        follow: options.follow ?? false,
+        ...(options.tail !== undefined ? { tail: options.tail } : {}),
+        onData: (chunk, stream) => {
+          this.emit('output', { instance: this.id, stream, chunk, source: 'logs' });
+          options.onData?.(chunk, stream);
+        },
+      }),
+    );
+  }
+
+  /** Snapshots (capability `snapshot`). Serialised with the lifecycle ops. */
+  readonly snapshots = {
+    create: (name: string, options: OpOptions = {}) =>
+      this.#snapshotOp('doSnapshotCreate', name, options) as Promise<void>,
+    restore: (name: string, options: OpOptions = {}) =>
+      this.#snapshotOp('doSnapshotRestore', name, options) as Promise<void>,
+    delete: (name: string, options: OpOptions = {}) =>
+      this.#snapshotOp('doSnapshotDelete', name, options) as Promise<void>,
+    list: (options: OpOptions = {}) =>
+      this.#snapshotOp('doSnapshotList', undefined, options) as Promise<SnapshotInfo[]>,
+  };
+
+  async copyIn(hostPath: string, guestPath: string, options: OpOptions = {}): Promise<void> {
+    const fn = this.#copyFn('doCopyIn');
+    await this.#run('copy', options, (ctx) => fn.call(this.#driver, hostPath, guestPath, ctx));
+  }
+
+  async copyOut(guestPath: string, hostPath: string, options: OpOptions = {}): Promise<void> {
+    const fn = this.#copyFn('doCopyOut');
+    await this.#run('copy', options, (ctx) => fn.call(this.#driver, guestPath, hostPath, ctx));
+  }
+
+  /**
+   * `await using vm = createInstance(...)`: deletes the instance if this object created it and it
+   * still exists; an instance attached with openInstance is left as it is.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#stopWatching();
+    if (this.#createdHere && this.#state.name !== 'deleted' && this.#state.name !== 'initial') {
+      await this.delete();
+    }
+  }
+
+  // ---- machinery -------------------------------------------------------------------------
+
+  #requireCapability(capability: Capability): void {
+    if (!this.backend.capabilities[capability]) {
+      throw new CapabilityUnsupportedError(capability, this.backend.name, { instance: this.id });
+    }
+  }
+
+  #copyFn(key: 'doCopyIn' | 'doCopyOut') {
+    this.#requireCapability('copy');
+    const fn = this.#driver[key];
+    if (!fn) throw new CapabilityUnsupportedError('copy', this.backend.name, { instance: this.id });
+    return fn;
+  }
+
+  #snapshotOp(
+    key: 'doSnapshotCreate' | 'doSnapshotRestore' | 'doSnapshotDelete' | 'doSnapshotList',
+    name: string | undefined,
+    options: OpOptions,
+  ): Promise<unknown> {
+    this.#requireCapability('snapshot');
+    const fn = this.#driver[key] as ((...args: unknown[]) => Promise<unknown>) | undefined;
+    if (!fn)
+      throw new CapabilityUnsupportedError('snapshot', this.backend.name, { instance: this.id });
+    if (name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(name)) {
+      throw new InvalidOptionsError([
+        { path: 'snapshot', message: `${JSON.stringify(name)} is not a valid snapshot name` },
+      ]);
+    }
+    return enqueue(this.id, async () => {
+      const lock = await this.#lock(options);
+      try {
+        return await this.#run('snapshot', options, (ctx) =>
+          name === undefined ? fn.call(this.#driver, ctx) : fn.call(this.#driver, name, ctx),
+        );
+      } finally {
+        await lock?.release();
+      }
+    });
+  }
+
+  #timeout(op: OpName, options: OpOptions): number {
+    return (
+      options.timeoutMs ??
+      this.#settings.timeouts?.[op] ??
+      this.backend.defaultTimeouts?.[op] ??
+      DEFAULT_TIMEOUTS[op]
+    );
+  }
+
+  #context(action: string, deadline: Deadline, options: OpOptions): OpContext {
+    const started = Date.now();
+    const debug = this.#settings.debug ?? envDebug;
+    return {
+      signal: deadline.signal,
+      deadline: deadline.deadline,
+      progress: (step) => {
+        const elapsedMs = Date.now() - started;
+        this.emit('progress', { instance: this.id, action, step, elapsedMs });
+        options.onProgress?.(step, elapsedMs);
+      },
+      debug: (message, data) => debug(`${this.id}: ${message}`, data),
+    };
+  }
+
+  /** Runs one driver call with a deadline, abort and settle grace; wraps errors. */
+  async #run<T>(op: OpName, options: OpOptions, body: (ctx: OpContext) => Promise<T>): Promise<T> {
+    const deadline = makeDeadline(this.#timeout(op, options), options.signal);
+    try {
+      if (deadline.signal.aborted) throw deadline.signal.reason;
+      return await settleWithin(body(this.#context(op, deadline, options)), deadline.signal);
+    } catch (error) {
+      throw wrapError(error, deadline, `${op} of ${this.id}`, this.id);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  #setState(to: InstanceState, action?: Action): void {
+    const from = this.#state;
+    if (from.name === to.name && from.reason === to.reason) return;
+    this.#state = to;
+    this.emit('state', { instance: this.id, from, to, ...(action ? { action } : {}), at: now() });
+    if (to.name === 'running') this.#startWatching();
+    else if (
+      to.name !== 'suspending' &&
+      to.name !== 'suspended' &&
+      to.name !== 'resuming' &&
+      to.name !== 'stopping'
+    ) {
+      this.#stopWatching();
+    }
+  }
+
+  #startWatching(): void {
+    if (this.#unwatch || !this.#driver.watch) return;
+    this.#unwatch = this.#driver.watch((observation) => {
+      if (this.#busy > 0) return; // an op in flight owns the state; it reconciles itself
+      const observed = stateFromObservation(observation, this.#state.name);
+      if (!sameState(observed, this.#state)) {
+        this.emit('drift', { instance: this.id, expected: this.#state, observed, at: now() });
+        this.#setState(observed);
+      }
+    });
+  }
+
+  #stopWatching(): void {
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+  }
+
+  async #lock(options: OpOptions): Promise<LockHandle | undefined> {
+    const dir = this.#settings.lockDir ?? join(vmsHome(), 'locks');
+    return acquireLock(join(dir, this.backend.name, `${this.name}.lock`), {
+      timeoutMs: this.#settings.lockTimeoutMs ?? this.#timeout('create', options),
+      ...(options.signal ? { signal: options.signal } : {}),
+      description: `lock of ${this.id}`,
+    });
+  }
+
+  async #observe(ctx: OpContext): Promise<Observation> {
+    return this.#driver.doInspect(ctx);
+  }
+
+  /** Observes reality with a fresh deadline (used after failures, when the op's signal is spent). */
+  async #observeAfterFailure(before: StateName): Promise<InstanceState | undefined> {
+    const deadline = makeDeadline(Math.min(RECOVERY_TIMEOUT_MS, this.#timeout('refresh', {})));
+    try {
+      const observation = await settleWithin(
+        this.#observe(this.#context('observe', deadline, {})),
+        deadline.signal,
+      );
+      return stateFromObservation(observation, before);
+    } catch {
+      return undefined;
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  async #refreshNow(options: OpOptions): Promise<RefreshResult> {
+    const observation = await this.#run('refresh', options, (ctx) => this.#observe(ctx));
+    const expected = this.#state;
+    const observed = stateFromObservation(observation, expected.name);
+    const drift = !sameState(expected, observed);
+    if (drift) this.emit('drift', { instance: this.id, expected, observed, at: now() });
+    this.#setState(observed, 'refresh');
+    return {
+      state: this.#state,
+      properties: observation.properties ?? {},
+      ...(drift ? { drift: { expected, observed } } : {}),
+    };
+  }
+
+  /** Rollback after a failed op: failed create → delete; failed start → force stop. */
+  async #rollback(action: Action, from: InstanceState): Promise<void> {
+    if (action !== 'create' && !(action === 'start' && from.name === 'stopped')) return;
+    const deadline = makeDeadline(RECOVERY_TIMEOUT_MS);
+    const ctx = this.#context(`rollback ${action}`, deadline, {});
+    try {
+      const undo: Promise<unknown> =
+        action === 'create'
+          ? this.#driver.doDelete(ctx)
+          : this.#driver.doStop({ ...ctx, timeoutMs: 0, force: true });
+      await settleWithin(undo, deadline.signal);
+    } catch (error) {
+      ctx.debug('rollback failed', { error: String(error) });
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /**
+   * The one path of every mutating action: queue, lock, reconcile, check the table, run the
+   * driver under a deadline, then success state, or rollback + observe + failure state.
+   */
+  async #mutate<T>(
+    action: Exclude<Action, 'refresh'>,
+    options: OpOptions,
+    body: (ctx: OpContext, from: InstanceState) => Promise<T>,
+    onNoop?: () => T,
+  ): Promise<T> {
+    return enqueue(this.id, async () => {
+      this.#busy++;
+      const started = Date.now();
+      this.emit('op', { instance: this.id, action, phase: 'begin' });
+      let lock: LockHandle | undefined;
+      try {
+        lock = await this.#lock(options);
+        if (this.#settings.reconcile !== false) await this.#refreshNow(options);
+        const from = this.#state;
+        const cell = transition(from.name, action);
+        if (!cell.legal) {
+          if (action === 'create') {
+            throw new AlreadyExistsError(`${this.id} already exists (state ${from.name})`, {
+              instance: this.id,
+              hint: `delete it first (vms delete ${this.id}) or pick another name`,
+            });
+          }
+          throw new InvalidTransitionError(action, from.name, { instance: this.id });
+        }
+        if (cell.noop) {
+          if (!onNoop) return undefined as T;
+          return onNoop();
+        }
+        const deadline = makeDeadline(this.#timeout(action, options), options.signal);
+        const ctx = this.#context(action, deadline, options);
+        this.#setState({ name: cell.via }, action);
+        try {
+          const result = await settleWithin(body(ctx, from), deadline.signal);
+          this.#setState({ name: cell.success as StateName }, action);
+          return result;
+        } catch (error) {
+          const wrapped = wrapError(error, deadline, `${action} of ${this.id}`, this.id);
+          await this.#rollback(action, from);
+          const observed = await this.#observeAfterFailure(from.name);
+          const fallback: InstanceState =
+            cell.failure === 'previous'
+              ? from
+              : { name: 'broken', reason: `${action} failed: ${wrapped.message}` };
+          this.#setState(observed ?? fallback, action);
+          throw wrapped;
+        } finally {
+          deadline.dispose();
+        }
+      } catch (error) {
+        const wrapped = toVmsError(error);
+        wrapped.instance ??= this.id;
+        this.emit('op', {
+          instance: this.id,
+          action,
+          phase: 'end',
+          ok: false,
+          durationMs: Date.now() - started,
+          error: wrapped,
+        });
+        throw wrapped;
+      } finally {
+        this.#busy--;
+        await lock?.release();
+      }
+    }).then((result) => {
+      this.emit('op', { instance: this.id, action, phase: 'end', ok: true });
+      return result;
+    });
+  }
+
+  async #awaitReadiness(ctx: OpContext): Promise<void> {
+    const strategies = this.#settings.readiness;
+    if (!strategies) return;
+    const list = Array.isArray(strategies) ? strategies : [strategies];
+    const target = this.#readinessTarget();
+    for (const strategy of list) {
+      ctx.progress(`waiting for ${strategy.description}`);
+      await strategy.wait(target, { signal: ctx.signal, deadline: ctx.deadline });
+    }
+  }
+
+  #readinessTarget(): ReadinessTarget {
+    const driver = this.#driver;
+    return {
+      exec: async (argv: string[], { signal }: { signal: AbortSignal }) => {
+        const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+        const deadline = makeDeadline(this.#timeout('exec', {}), signal);
+        try {
+          const r = await settleWithin(
+            driver.doExec(
+              argv,
+              { onStdout: (c) => chunks.stdout.push(c), onStderr: (c) => chunks.stderr.push(c) },
+              this.#context('readiness', deadline, {}),
+            ),
+            deadline.signal,
+          );
+          return {
+            exitCode: r.exitCode,
+            stdout: Buffer.concat(chunks.stdout).toString('utf8'),
+            stderr: Buffer.concat(chunks.stderr).toString('utf8'),
+          };
+        } finally {
+          deadline.dispose();
+        }
+      },
+    };
+  }
+}
+
+export type InstanceOf<B extends BackendV1<unknown>> = Instance & { backend: B };
+
+/** A handle on instance `name` of `backend`, in state `initial` (nothing is created yet; no I/O). */
+export function createInstance<O>(
+  backend: BackendV1<O>,
+  name: string,
+  options?: Partial<O> | Record<string, unknown>,
+  settings?: InstanceSettings,
+): Instance {
+  return new Instance(backend as BackendV1<unknown>, name, options ?? {}, settings);
+}
+
+/** Attaches to an existing instance: a handle whose state is reconciled with reality. */
+export async function openInstance<O>(
+  backend: BackendV1<O>,
+  name: string,
+  options?: Partial<O> | Record<string, unknown>,
+  settings?: InstanceSettings & OpOptions,
+): Promise<Instance> {
+  const instance = createInstance(backend, name, options, settings);
+  await instance.refresh(settings ?? {});
+  return instance;
+}

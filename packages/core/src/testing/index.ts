@@ -1,0 +1,6 @@
+/**
+ * `@vms/core/testing`: the kit for backend authors. vitest stays external: the conformance
+ * suite takes the test functions it uses.
+ */
+export * from './conformance.js';
+export * from './mock-backend.js';
