@@ -4,3 +4,5 @@
  */
 export * from './conformance.js';
 export * from './mock-backend.js';
+export * from './fake-cli.js';
+export * from './replay-runner.js';
