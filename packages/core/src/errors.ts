@@ -45,7 +45,11 @@ export class VmsError extends Error {
 
   /** True for any @vms error, also one thrown by another copy of @vms/core. */
   static isInstance(value: unknown): value is VmsError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[MARKER] === true
+    );
   }
 
   /** True when `value` is a @vms error with this code. */
@@ -77,7 +81,11 @@ export class InvalidOptionsError extends VmsError {
   constructor(issues: IssuePath[], options: VmsErrorOptions = {}) {
     const first = issues[0] ?? { path: '', message: 'invalid options' };
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-    super('INVALID_OPTIONS', `invalid option ${first.path || '(root)'}: ${first.message}${more}`, options);
+    super(
+      'INVALID_OPTIONS',
+      `invalid option ${first.path || '(root)'}: ${first.message}${more}`,
+      options,
+    );
     this.name = 'InvalidOptionsError';
     this.field = first.path;
     this.issues = issues;
@@ -171,7 +179,9 @@ export class CommandFailedError extends VmsError {
   ) {
     const stderrTail = tail(result.stderr ?? '', 2048);
     const how =
-      result.exitCode !== undefined ? `exit code ${result.exitCode}` : `signal ${result.signal ?? '?'}`;
+      result.exitCode !== undefined
+        ? `exit code ${result.exitCode}`
+        : `signal ${result.signal ?? '?'}`;
     const last = lastLine(stderrTail);
     super(
       'COMMAND_FAILED',
@@ -187,7 +197,12 @@ export class CommandFailedError extends VmsError {
   }
 
   override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), argv: this.argv, exitCode: this.exitCode, stderrTail: this.stderrTail };
+    return {
+      ...super.toJSON(),
+      argv: this.argv,
+      exitCode: this.exitCode,
+      stderrTail: this.stderrTail,
+    };
   }
 }
 

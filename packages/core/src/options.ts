@@ -47,7 +47,9 @@ export const commonInstanceOptions = z.object({
   diskGiB: z.number().positive().optional(),
   ports: z.array(portForwardSchema).default([]),
   mounts: z.array(mountSchema).default([]),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid variable name'), z.string()).default({}),
+  env: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid variable name'), z.string())
+    .default({}),
   labels: z.record(z.string(), z.string()).default({}),
   userData: userDataSchema.optional(),
 });
@@ -69,7 +71,11 @@ export function validateInstanceName(name: unknown): string {
 }
 
 /** Validates `input` with `schema`, throwing InvalidOptionsError naming every bad field. */
-export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, prefix = ''): z.output<S> {
+export function parseOptions<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  prefix = '',
+): z.output<S> {
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
   throw new InvalidOptionsError(zodIssues(result.error, prefix));
@@ -84,19 +90,27 @@ export function zodIssues(error: z.ZodError, prefix = ''): IssuePath[] {
 
 /** Parses docker-style port specs: "8080:80", "127.0.0.1:8080:80/udp", "80" (host port auto). */
 export function parsePortSpec(spec: string): PortForward {
-  const m = /^(?:(?:(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):)?(\d{0,5}):)?(\d{1,5})(?:\/(tcp|udp))?$/.exec(
-    spec.trim(),
-  );
+  const m =
+    /^(?:(?:(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):)?(\d{0,5}):)?(\d{1,5})(?:\/(tcp|udp))?$/.exec(
+      spec.trim(),
+    );
   if (!m) {
     throw new InvalidOptionsError([
-      { path: 'ports', message: `${JSON.stringify(spec)} is not a port spec like 8080:80 or 127.0.0.1:8080:80/tcp` },
+      {
+        path: 'ports',
+        message: `${JSON.stringify(spec)} is not a port spec like 8080:80 or 127.0.0.1:8080:80/tcp`,
+      },
     ]);
   }
   const [, ip, host, guest, proto] = m;
-  return parseOptions(portForwardSchema, {
-    guest: Number(guest),
-    ...(host ? { host: Number(host) } : {}),
-    ...(ip ? { hostIp: ip.replace(/^\[|\]$/g, '') } : {}),
-    ...(proto ? { protocol: proto } : {}),
-  }, 'ports');
+  return parseOptions(
+    portForwardSchema,
+    {
+      guest: Number(guest),
+      ...(host ? { host: Number(host) } : {}),
+      ...(ip ? { hostIp: ip.replace(/^\[|\]$/g, '') } : {}),
+      ...(proto ? { protocol: proto } : {}),
+    },
+    'ports',
+  );
 }

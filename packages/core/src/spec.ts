@@ -80,9 +80,7 @@ export interface ListedInstance {
   properties?: Properties;
 }
 
-export interface ProgressReporter {
-  (step: string): void;
-}
+export type ProgressReporter = (step: string) => void;
 
 /** Passed by core to every driver verb. */
 export interface OpContext {

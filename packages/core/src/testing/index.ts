@@ -3,6 +3,6 @@
  * suite takes the test functions it uses.
  */
 export * from './conformance.js';
-export * from './mock-backend.js';
 export * from './fake-cli.js';
+export * from './mock-backend.js';
 export * from './replay-runner.js';
