@@ -1,0 +1,40 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const built = existsSync(join(root, 'dist', 'index.js'));
+
+describe('the published package', () => {
+  it.skipIf(!built)(
+    'holds only what users need: dist code and types, README, package.json',
+    async () => {
+      const { stdout } = await promisify(execFile)(
+        'npm',
+        ['pack', '--dry-run', '--json', '--ignore-scripts'],
+        {
+          cwd: root,
+        },
+      );
+      const files: string[] = JSON.parse(stdout)[0].files.map((f: { path: string }) => f.path);
+      expect(files).toContain('dist/index.js');
+      expect(files).toContain('dist/index.d.ts');
+      expect(files).toContain('dist/testing/index.js');
+      expect(files).toContain('README.md');
+      const unexpected = files.filter(
+        (f) =>
+          !(f === 'README.md' || f === 'package.json' || /^dist\/[\w/-]+\.(js|d\.ts)$/.test(f)),
+      );
+      expect(unexpected).toEqual([]);
+      expect(
+        files.filter((f) =>
+          /test|__fixtures__|__examples__/.test(f.replace('dist/testing/', 'dist/')),
+        ),
+      ).toEqual([]);
+    },
+    60_000,
+  );
+});
