@@ -1,0 +1,149 @@
+/**
+ * Argument parsing over node:util parseArgs (strict: unknown flags are usage errors), plus zod
+ * validation of the flag values so every command sees typed, checked input before anything runs.
+ */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { parseDuration } from './units.js';
+import { UsageError } from './usage-error.js';
+
+export interface OptionDef {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  /** Shown in help, e.g. `DURATION`. */
+  value?: string;
+  description: string;
+}
+
+export type OptionDefs = Record<string, OptionDef>;
+
+/** Flags every command accepts. */
+export const GLOBAL_OPTIONS: OptionDefs = {
+  json: { type: 'boolean', description: 'machine-readable output ({ "schema": "vms-cli/v1", … })' },
+  debug: { type: 'boolean', description: 'log the tool commands that run, and error causes' },
+  help: { type: 'boolean', short: 'h', description: 'show help for the command' },
+};
+
+export interface ParsedArgs {
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  positionals: string[];
+  /** Everything after the command's last positional (or after `--`), for exec-like commands. */
+  rest: string[];
+}
+
+export interface ParseSpec {
+  options: OptionDefs;
+  /** When set, arguments after this many positionals (or after `--`) are passed through as `rest`. */
+  restAfter?: number;
+}
+
+/** Where the pass-through part of argv starts: after `--`, or after `restAfter` positionals. */
+function splitRest(args: string[], spec: ParseSpec): { head: string[]; rest: string[] } {
+  const options = { ...GLOBAL_OPTIONS, ...spec.options };
+  const takesValue = (flag: string): boolean => {
+    if (flag.startsWith('--')) {
+      if (flag.includes('=')) return false;
+      return options[flag.slice(2)]?.type === 'string';
+    }
+    const last = flag.slice(-1);
+    return Object.values(options).some((o) => o.short === last && o.type === 'string');
+  };
+  let positionals = 0;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--') return { head: args.slice(0, i), rest: args.slice(i + 1) };
+    if (arg.startsWith('-') && arg.length > 1) {
+      if (takesValue(arg)) i++;
+      continue;
+    }
+    positionals++;
+    if (spec.restAfter !== undefined && positionals === spec.restAfter) {
+      const rest = args.slice(i + 1);
+      return { head: args.slice(0, i + 1), rest: rest[0] === '--' ? rest.slice(1) : rest };
+    }
+  }
+  return { head: args, rest: [] };
+}
+
+export function parseCommandArgs(command: string, args: string[], spec: ParseSpec): ParsedArgs {
+  const { head, rest } =
+    spec.restAfter === undefined ? { head: args, rest: [] } : splitRest(args, spec);
+  const options = Object.fromEntries(
+    Object.entries({ ...GLOBAL_OPTIONS, ...spec.options }).map(([name, def]) => [
+      name,
+      {
+        type: def.type,
+        ...(def.short ? { short: def.short } : {}),
+        ...(def.multiple ? { multiple: true } : {}),
+      },
+    ]),
+  );
+  try {
+    const parsed = parseArgs({ args: head, options, allowPositionals: true, strict: true });
+    return {
+      values: parsed.values as ParsedArgs['values'],
+      positionals: parsed.positionals,
+      rest,
+    };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError(
+      message.replace(/\. To specify a positional argument.*$/s, '').replace(/\s+$/, ''),
+      `see: vms help ${command}`,
+    );
+  }
+}
+
+/** Validates parsed flag values with a zod schema; a bad value is a usage error naming the flag. */
+export function validateFlags<S extends z.ZodType>(
+  command: string,
+  schema: S,
+  values: unknown,
+): z.output<S> {
+  const result = schema.safeParse(values);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const flag = issue?.path[0] !== undefined ? `--${String(issue.path[0])}` : 'flags';
+  throw new UsageError(
+    `invalid ${flag}: ${issue?.message ?? 'invalid value'}`,
+    `see: vms help ${command}`,
+  );
+}
+
+/** A duration flag (`30s`, `5m`, `500ms`; a bare number is seconds) → milliseconds. */
+export const durationFlag = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(text)} is not a duration like 30s, 5m or 500ms`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** A non-negative integer flag. */
+export const countFlag = z
+  .string()
+  .regex(/^\d+$/, 'must be a whole number')
+  .transform((text) => Number(text));
+
+/** Exactly `count` positionals (or between min and max), else a usage error. */
+export function expectPositionals(
+  command: string,
+  positionals: string[],
+  min: number,
+  max: number,
+  what: string,
+): void {
+  if (positionals.length < min)
+    throw new UsageError(`missing ${what}`, `usage: vms help ${command}`);
+  if (positionals.length > max) {
+    throw new UsageError(
+      `unexpected argument ${JSON.stringify(positionals[max])}`,
+      `see: vms help ${command}`,
+    );
+  }
+}

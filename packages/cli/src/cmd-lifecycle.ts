@@ -1,0 +1,171 @@
+/** create, start, stop, suspend, resume, delete. */
+import type { BackendV1, Instance } from '@vms/core';
+import { z } from 'zod';
+import { durationFlag, expectPositionals, validateFlags } from './args.js';
+import type { CliContext, CommandModule } from './context.js';
+import { buildCreateOptions, explainOptionsError } from './create-options.js';
+import { EXIT } from './exit-codes.js';
+import {
+  makeInstance,
+  noBackendsError,
+  parseRef,
+  resolveRef,
+  took,
+  withProgress,
+} from './instances.js';
+import { stateStyle } from './output.js';
+import { UsageError } from './usage-error.js';
+
+const createFlags = z.object({
+  backend: z.string().min(1).optional(),
+  image: z.string().min(1).optional(),
+  cpus: z.string().optional(),
+  memory: z.string().optional(),
+  disk: z.string().optional(),
+  port: z.array(z.string()).optional(),
+  mount: z.array(z.string()).optional(),
+  env: z.array(z.string()).optional(),
+  label: z.array(z.string()).optional(),
+  opt: z.array(z.string()).optional(),
+  'options-json': z.string().optional(),
+  start: z.boolean().optional(),
+  timeout: durationFlag.optional(),
+});
+
+const opFlags = z.object({
+  timeout: durationFlag.optional(),
+  force: z.boolean().optional(),
+  grace: durationFlag.optional(),
+});
+
+function report(
+  ctx: CliContext,
+  instance: Instance,
+  verb: string,
+  durationMs: number,
+  extra: Record<string, unknown> = {},
+  note = '',
+): number {
+  const state = instance.state.name;
+  if (ctx.json) {
+    ctx.out.result(ctx.command, {
+      ok: true,
+      instance: instance.id,
+      backend: instance.backend.name,
+      name: instance.name,
+      state,
+      durationMs,
+      ...extra,
+    });
+  } else {
+    const styled = ctx.out.style(state, stateStyle(state) ?? 'bold');
+    ctx.out.line(`${verb} ${instance.id}: ${styled} (${took(durationMs)})${note}`);
+  }
+  return EXIT.ok;
+}
+
+async function pickCreateBackend(
+  ctx: CliContext,
+  refBackend: string | undefined,
+  flag: string | undefined,
+): Promise<BackendV1> {
+  if (refBackend && flag && refBackend !== flag) {
+    throw new UsageError(`the name says backend ${refBackend} but --backend says ${flag}`);
+  }
+  const name = refBackend ?? flag;
+  if (name) return ctx.registry.get(name);
+  const available = await ctx.registry.available(10_000, ctx.signal);
+  if (available.length === 1) return available[0] as BackendV1;
+  if (available.length === 0) throw await noBackendsError(ctx);
+  throw new UsageError(
+    `which backend? available: ${available.map((b) => b.name).join(', ')}`,
+    `name it: vms create ${available[0]?.name}:NAME, or --backend ${available[0]?.name}`,
+  );
+}
+
+async function create(ctx: CliContext, positionals: string[], values: unknown): Promise<number> {
+  expectPositionals('create', positionals, 1, 1, 'instance name');
+  const flags = validateFlags('create', createFlags, values);
+  const ref = parseRef(positionals[0] as string);
+  const backend = await pickCreateBackend(ctx, ref.backend, flags.backend);
+  let instance: Instance;
+  try {
+    instance = makeInstance(ctx, backend, ref.name, buildCreateOptions(backend, flags, ctx.cwd));
+  } catch (error) {
+    throw explainOptionsError(error);
+  }
+  const op = { signal: ctx.signal, ...(flags.timeout ? { timeoutMs: flags.timeout } : {}) };
+  const started = Date.now();
+  await withProgress(ctx, instance, 'creating', () => instance.create(op));
+  if (flags.start) await withProgress(ctx, instance, 'starting', () => instance.start(op));
+  return report(
+    ctx,
+    instance,
+    flags.start ? 'created and started' : 'created',
+    Date.now() - started,
+    {
+      started: flags.start === true,
+    },
+  );
+}
+
+async function operate(ctx: CliContext, positionals: string[], values: unknown): Promise<number> {
+  const command = ctx.command;
+  expectPositionals(command, positionals, 1, 1, 'instance name');
+  const flags = validateFlags(command, opFlags, values);
+  const { backend, name } = await resolveRef(ctx, positionals[0] as string);
+  const instance = makeInstance(ctx, backend, name);
+  const op = { signal: ctx.signal, ...(flags.timeout ? { timeoutMs: flags.timeout } : {}) };
+  const started = Date.now();
+  switch (command) {
+    case 'start':
+      await withProgress(ctx, instance, 'starting', () => instance.start(op));
+      return report(ctx, instance, 'started', Date.now() - started);
+    case 'stop': {
+      const result = await withProgress(ctx, instance, 'stopping', () =>
+        instance.stop({
+          ...op,
+          ...(flags.force ? { force: true } : {}),
+          ...(flags.grace ? { graceMs: flags.grace } : {}),
+        }),
+      );
+      const exit = result.guestExit;
+      return report(
+        ctx,
+        instance,
+        'stopped',
+        Date.now() - started,
+        {
+          how: result.how,
+          ...(exit ? { guestExit: exit } : {}),
+          ...(result.gracefulError ? { gracefulError: result.gracefulError.message } : {}),
+        },
+        result.how === 'graceful' ? '' : ` — ${result.how}`,
+      );
+    }
+    case 'suspend':
+      await withProgress(ctx, instance, 'suspending', () => instance.suspend(op));
+      return report(ctx, instance, 'suspended', Date.now() - started);
+    case 'resume':
+      await withProgress(ctx, instance, 'resuming', () => instance.resume(op));
+      return report(ctx, instance, 'resumed', Date.now() - started);
+    case 'delete': {
+      const result = await withProgress(ctx, instance, 'deleting', () => instance.delete(op));
+      return report(
+        ctx,
+        instance,
+        'deleted',
+        Date.now() - started,
+        { existed: result.existed },
+        result.existed ? '' : ' — it did not exist',
+      );
+    }
+    default:
+      throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+export const run: CommandModule['run'] = (ctx, args) =>
+  ctx.command === 'create'
+    ? create(ctx, args.positionals, args.values)
+    : operate(ctx, args.positionals, args.values);

@@ -1,0 +1,353 @@
+/**
+ * The command table: names, flags, help text and examples, and a lazy loader of each command's
+ * implementation, so `vms --help` and completion cost nothing beyond this file.
+ */
+import type { OptionDefs } from './args.js';
+import type { CommandModule } from './context.js';
+
+export interface CommandDef {
+  name: string;
+  summary: string;
+  usage: string;
+  description?: string;
+  options: OptionDefs;
+  examples: string[];
+  /** Arguments after this many positionals (or after `--`) pass through untouched (exec). */
+  restAfter?: number;
+  /** Complete instance names for the first positional. */
+  takesInstance?: boolean;
+  load: () => Promise<CommandModule>;
+}
+
+const timeout: OptionDefs = {
+  timeout: {
+    type: 'string',
+    value: 'DURATION',
+    description: 'deadline of the operation (e.g. 90s, 5m)',
+  },
+};
+const backendTimeout: OptionDefs = {
+  'backend-timeout': {
+    type: 'string',
+    value: 'DURATION',
+    description: 'how long each backend may take to answer (default 10s)',
+  },
+};
+
+const lifecycle = () => import('./cmd-lifecycle.js');
+
+export const COMMANDS: readonly CommandDef[] = [
+  {
+    name: 'backends',
+    summary: 'List the backends: package, version, tool, availability and what to install',
+    usage: 'vms backends [flags]',
+    options: { ...backendTimeout },
+    examples: ['vms backends', 'vms backends --json'],
+    load: () => import('./cmd-backends.js'),
+  },
+  {
+    name: 'create',
+    summary: 'Create an instance (stopped; --start to start it too)',
+    usage: 'vms create [BACKEND:]NAME [flags]',
+    description:
+      'Without BACKEND: the --backend flag, else the only available backend. Options are validated by the backend before anything runs; backend-specific ones go through --opt key=value or --options-json.',
+    options: {
+      backend: {
+        type: 'string',
+        short: 'b',
+        value: 'BACKEND',
+        description: 'backend to create it on',
+      },
+      image: { type: 'string', value: 'IMAGE', description: 'image to create it from' },
+      cpus: { type: 'string', value: 'N', description: 'virtual CPUs' },
+      memory: { type: 'string', value: 'SIZE', description: 'memory, e.g. 512M or 2G' },
+      disk: { type: 'string', value: 'SIZE', description: 'disk size, e.g. 10G' },
+      port: {
+        type: 'string',
+        short: 'p',
+        multiple: true,
+        value: 'HOST:GUEST',
+        description: 'forward a port, e.g. 8080:80 or 127.0.0.1:8080:80/udp',
+      },
+      mount: {
+        type: 'string',
+        short: 'v',
+        multiple: true,
+        value: 'SRC:DST[:ro]',
+        description: 'mount a host directory',
+      },
+      env: {
+        type: 'string',
+        short: 'e',
+        multiple: true,
+        value: 'K=V',
+        description: 'environment variable',
+      },
+      label: { type: 'string', short: 'l', multiple: true, value: 'K=V', description: 'label' },
+      opt: {
+        type: 'string',
+        short: 'o',
+        multiple: true,
+        value: 'KEY=VALUE',
+        description: 'backend-specific option (dotted keys nest)',
+      },
+      'options-json': {
+        type: 'string',
+        value: 'JSON',
+        description: 'all options as a JSON object (flags override it)',
+      },
+      start: { type: 'boolean', description: 'start it after creating it' },
+      ...timeout,
+    },
+    examples: [
+      'vms create docker:web --image nginx:alpine -p 8080:80 --start',
+      'vms create qemu:dev --cpus 2 --memory 2G --disk 20G',
+      'vms create fake:x --opt image=busybox --label team=infra',
+      `vms create podman:db --options-json '{"env":{"POSTGRES_PASSWORD":"x"}}'`,
+    ],
+    takesInstance: false,
+    load: lifecycle,
+  },
+  {
+    name: 'start',
+    summary: 'Start an instance (or resume a suspended one) and wait until it is ready',
+    usage: 'vms start [BACKEND:]NAME [flags]',
+    options: { ...timeout },
+    examples: ['vms start docker:web', 'vms start dev --timeout 10m'],
+    takesInstance: true,
+    load: lifecycle,
+  },
+  {
+    name: 'stop',
+    summary: 'Stop an instance: graceful, then forced after --grace',
+    usage: 'vms stop [BACKEND:]NAME [flags]',
+    options: {
+      force: { type: 'boolean', short: 'f', description: 'skip the graceful shutdown' },
+      grace: {
+        type: 'string',
+        value: 'DURATION',
+        description: 'how long a graceful shutdown may take (default 10s)',
+      },
+      ...timeout,
+    },
+    examples: ['vms stop docker:web', 'vms stop qemu:dev --grace 60s', 'vms stop web --force'],
+    takesInstance: true,
+    load: lifecycle,
+  },
+  {
+    name: 'suspend',
+    summary: 'Suspend (pause) a running instance',
+    usage: 'vms suspend [BACKEND:]NAME [flags]',
+    options: { ...timeout },
+    examples: ['vms suspend docker:web'],
+    takesInstance: true,
+    load: lifecycle,
+  },
+  {
+    name: 'resume',
+    summary: 'Resume a suspended instance',
+    usage: 'vms resume [BACKEND:]NAME [flags]',
+    options: { ...timeout },
+    examples: ['vms resume docker:web'],
+    takesInstance: true,
+    load: lifecycle,
+  },
+  {
+    name: 'delete',
+    summary: 'Delete an instance from any state (deleting a missing one is a no-op)',
+    usage: 'vms delete [BACKEND:]NAME [flags]',
+    options: { ...timeout },
+    examples: ['vms delete docker:web', 'vms delete dev --json'],
+    takesInstance: true,
+    load: lifecycle,
+  },
+  {
+    name: 'exec',
+    summary: 'Run a command in a running instance; exits with its exit code',
+    usage: 'vms exec [flags] [BACKEND:]NAME [--] CMD [ARG…]',
+    description:
+      'Flags of vms go before NAME; everything after NAME (or after --) is the command. Stdin is forwarded when it is not a terminal (--no-stdin to disable).',
+    options: {
+      env: {
+        type: 'string',
+        short: 'e',
+        multiple: true,
+        value: 'K=V',
+        description: 'environment variable for the command',
+      },
+      workdir: {
+        type: 'string',
+        short: 'w',
+        value: 'DIR',
+        description: 'working directory in the instance',
+      },
+      user: { type: 'string', short: 'u', value: 'USER', description: 'user to run as' },
+      tty: { type: 'boolean', short: 't', description: 'allocate a terminal' },
+      'no-stdin': { type: 'boolean', description: 'do not forward stdin' },
+      ...timeout,
+    },
+    examples: [
+      'vms exec docker:web -- nginx -v',
+      'echo hi | vms exec dev -- cat',
+      'vms exec -e DEBUG=1 -w /srv web -- ls -la',
+    ],
+    restAfter: 1,
+    takesInstance: true,
+    load: () => import('./cmd-exec.js'),
+  },
+  {
+    name: 'shell',
+    summary: 'Open an interactive shell in a running instance (needs a terminal)',
+    usage: 'vms shell [BACKEND:]NAME [flags]',
+    options: {
+      shell: { type: 'string', value: 'PATH', description: 'shell to run (default /bin/sh)' },
+      user: { type: 'string', short: 'u', value: 'USER', description: 'user to run as' },
+      workdir: { type: 'string', short: 'w', value: 'DIR', description: 'working directory' },
+    },
+    examples: ['vms shell docker:web', 'vms shell dev --shell /bin/bash'],
+    takesInstance: true,
+    load: () => import('./cmd-exec.js'),
+  },
+  {
+    name: 'list',
+    summary: 'List instances across every available backend, in parallel',
+    usage: 'vms list [flags]',
+    options: {
+      backend: {
+        type: 'string',
+        short: 'b',
+        multiple: true,
+        value: 'BACKEND',
+        description: 'only these backends',
+      },
+      all: { type: 'boolean', short: 'a', description: 'also instances @vms did not create' },
+      ...backendTimeout,
+    },
+    examples: ['vms list', 'vms list --backend docker --json', 'vms list --all'],
+    load: () => import('./cmd-list.js'),
+  },
+  {
+    name: 'inspect',
+    summary: 'Show the real state and properties of an instance',
+    usage: 'vms inspect [BACKEND:]NAME [flags]',
+    options: { ...timeout },
+    examples: ['vms inspect docker:web', 'vms inspect dev --json'],
+    takesInstance: true,
+    load: () => import('./cmd-inspect.js'),
+  },
+  {
+    name: 'logs',
+    summary: 'Print the logs of an instance (-f to follow)',
+    usage: 'vms logs [BACKEND:]NAME [flags]',
+    options: {
+      follow: {
+        type: 'boolean',
+        short: 'f',
+        description: 'keep printing new output until interrupted',
+      },
+      tail: { type: 'string', short: 'n', value: 'N', description: 'only the last N lines' },
+    },
+    examples: ['vms logs docker:web', 'vms logs qemu:dev -f', 'vms logs web --tail 20'],
+    takesInstance: true,
+    load: () => import('./cmd-logs.js'),
+  },
+  {
+    name: 'prune',
+    summary: 'Delete every instance @vms created (asks first on a terminal)',
+    usage: 'vms prune [flags]',
+    options: {
+      backend: {
+        type: 'string',
+        short: 'b',
+        multiple: true,
+        value: 'BACKEND',
+        description: 'only these backends',
+      },
+      'dry-run': { type: 'boolean', short: 'n', description: 'only show what would be deleted' },
+      yes: { type: 'boolean', short: 'y', description: 'do not ask for confirmation' },
+      ...backendTimeout,
+    },
+    examples: ['vms prune --dry-run', 'vms prune --yes', 'vms prune --backend docker --json --yes'],
+    load: () => import('./cmd-prune.js'),
+  },
+  {
+    name: 'events',
+    summary: 'Stream state changes as NDJSON (one instance, or all, by polling)',
+    usage: 'vms events [BACKEND:]NAME | vms events [flags]',
+    description:
+      'Prints one JSON record per line ({"schema":"vms-cli/v1","type":"state",…}). With NAME: the state of that instance, refreshed every --interval, plus drift the backend reports. Without NAME: every instance of the available backends, found by polling list(). Runs until interrupted, or until --until STATE is seen.',
+    options: {
+      backend: {
+        type: 'string',
+        short: 'b',
+        multiple: true,
+        value: 'BACKEND',
+        description: 'only these backends (without NAME)',
+      },
+      interval: { type: 'string', value: 'DURATION', description: 'polling interval (default 2s)' },
+      until: {
+        type: 'string',
+        value: 'STATE',
+        description: 'exit 0 once the instance reaches this state',
+      },
+      ...backendTimeout,
+    },
+    examples: [
+      'vms events docker:web',
+      'vms events --interval 500ms',
+      'vms events dev --until running',
+    ],
+    takesInstance: true,
+    load: () => import('./cmd-events.js'),
+  },
+  {
+    name: 'demo',
+    summary: 'Run the whole lifecycle on the best available backend, timing each step',
+    usage: 'vms demo [flags]',
+    description:
+      'create → start → exec → suspend → resume → stop → delete on docker, else podman, else qemu (or --backend). The instance is deleted even when a step fails.',
+    options: {
+      backend: { type: 'string', short: 'b', value: 'BACKEND', description: 'backend to use' },
+      image: {
+        type: 'string',
+        value: 'IMAGE',
+        description: 'image to use (default: the backend’s test image)',
+      },
+      opt: {
+        type: 'string',
+        short: 'o',
+        multiple: true,
+        value: 'KEY=VALUE',
+        description: 'backend-specific option',
+      },
+      ...timeout,
+      ...backendTimeout,
+    },
+    examples: ['vms demo', 'vms demo --backend qemu --json'],
+    load: () => import('./cmd-demo.js'),
+  },
+  {
+    name: 'completion',
+    summary: 'Print a shell completion script (bash, zsh, fish)',
+    usage: 'vms completion bash|zsh|fish',
+    options: {},
+    examples: [
+      'source <(vms completion bash)',
+      'vms completion zsh > ~/.zfunc/_vms  # with fpath+=(~/.zfunc) in ~/.zshrc',
+      'vms completion fish > ~/.config/fish/completions/vms.fish',
+    ],
+    load: () => import('./cmd-completion.js'),
+  },
+  {
+    name: 'help',
+    summary: 'Show help for vms or a command',
+    usage: 'vms help [COMMAND]',
+    options: {},
+    examples: ['vms help create'],
+    load: () => import('./cmd-help.js'),
+  },
+];
+
+export function findCommand(name: string): CommandDef | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

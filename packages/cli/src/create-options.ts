@@ -1,0 +1,209 @@
+/**
+ * `vms create` flags → the backend's options object. The backend's zod schema validates the
+ * result (core does it in createInstance); here we only shape values and refuse keys the backend
+ * does not have, so a typo is an error rather than silently dropped.
+ */
+import { resolve } from 'node:path';
+import { type BackendV1, InvalidOptionsError, parsePortSpec } from '@vms/core';
+import { parseSizeMiB } from './units.js';
+import { UsageError } from './usage-error.js';
+
+export interface CreateFlags {
+  image?: string | undefined;
+  cpus?: string | undefined;
+  memory?: string | undefined;
+  disk?: string | undefined;
+  port?: string[] | undefined;
+  mount?: string[] | undefined;
+  env?: string[] | undefined;
+  label?: string[] | undefined;
+  opt?: string[] | undefined;
+  'options-json'?: string | undefined;
+}
+
+/** Which flag sets which option, for error messages. */
+export const FLAG_OF_OPTION: Record<string, string> = {
+  image: '--image',
+  cpus: '--cpus',
+  memoryMiB: '--memory',
+  diskGiB: '--disk',
+  ports: '--port',
+  mounts: '--mount',
+  env: '--env',
+  labels: '--label',
+};
+
+interface ZodInternals {
+  _zod?: {
+    def?: { type?: string; innerType?: unknown; shape?: Record<string, unknown>; in?: unknown };
+  };
+  shape?: Record<string, unknown>;
+}
+
+/** The object shape of a (possibly wrapped) zod object schema, or undefined when not an object. */
+function shapeOf(schema: unknown): Record<string, unknown> | undefined {
+  let s = schema as ZodInternals | undefined;
+  for (let depth = 0; s && depth < 10; depth++) {
+    const def = s._zod?.def;
+    if (def?.type === 'object') return (def.shape ?? s.shape) as Record<string, unknown>;
+    s = (def?.innerType ?? def?.in) as ZodInternals | undefined;
+  }
+  return undefined;
+}
+
+/** The base type name of a field (unwrapping optional/default/nullable). */
+function baseType(schema: unknown): string | undefined {
+  let s = schema as ZodInternals | undefined;
+  for (let depth = 0; s && depth < 10; depth++) {
+    const def = s._zod?.def;
+    if (!def) return undefined;
+    if (def.innerType) s = def.innerType as ZodInternals;
+    else if (def.type === 'pipe') s = def.in as ZodInternals;
+    else return def.type;
+  }
+  return undefined;
+}
+
+function keyValue(flag: string, text: string): [string, string] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new UsageError(`invalid ${flag} ${JSON.stringify(text)}: expected KEY=VALUE`);
+  return [text.slice(0, eq), text.slice(eq + 1)];
+}
+
+function parseMount(
+  text: string,
+  cwd: string,
+): { source: string; target: string; readOnly: boolean } {
+  const parts = text.split(':');
+  let mode: string | undefined;
+  if (parts.length === 3) mode = parts.pop();
+  if (
+    parts.length !== 2 ||
+    !parts[0] ||
+    !parts[1] ||
+    (mode !== undefined && mode !== 'ro' && mode !== 'rw')
+  ) {
+    throw new UsageError(
+      `invalid --mount ${JSON.stringify(text)}: expected SRC:DST, SRC:DST:ro or SRC:DST:rw`,
+    );
+  }
+  return { source: resolve(cwd, parts[0]), target: parts[1], readOnly: mode === 'ro' };
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (!next || typeof next !== 'object' || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+/** Builds the options object for `backend` from the create flags. */
+export function buildCreateOptions(
+  backend: BackendV1,
+  flags: CreateFlags,
+  cwd: string,
+): Record<string, unknown> {
+  let options: Record<string, unknown> = {};
+  if (flags['options-json'] !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(flags['options-json']);
+    } catch (error) {
+      throw new UsageError(
+        `invalid --options-json: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new UsageError('invalid --options-json: expected a JSON object');
+    }
+    options = parsed as Record<string, unknown>;
+  }
+  const shape = shapeOf(backend.optionsSchema);
+  for (const text of flags.opt ?? []) {
+    const [key, raw] = keyValue('--opt', text);
+    const path = key.split('.');
+    const field = shape?.[path[0] as string];
+    let value: unknown = raw;
+    const type = path.length === 1 && field ? baseType(field) : undefined;
+    if (type !== 'string' && type !== 'enum' && type !== 'literal') {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        value = raw;
+      }
+    }
+    setPath(options, path, value);
+  }
+  if (flags.image !== undefined) options.image = flags.image;
+  if (flags.cpus !== undefined) {
+    const cpus = Number(flags.cpus);
+    if (!Number.isFinite(cpus) || cpus <= 0)
+      throw new UsageError(
+        `invalid --cpus ${JSON.stringify(flags.cpus)}: expected a positive number`,
+      );
+    options.cpus = cpus;
+  }
+  if (flags.memory !== undefined) {
+    const mib = parseSizeMiB(flags.memory, 'M');
+    if (mib === undefined)
+      throw new UsageError(
+        `invalid --memory ${JSON.stringify(flags.memory)}: expected a size like 512M or 2G`,
+      );
+    options.memoryMiB = Math.round(mib);
+  }
+  if (flags.disk !== undefined) {
+    const mib = parseSizeMiB(flags.disk, 'G');
+    if (mib === undefined)
+      throw new UsageError(
+        `invalid --disk ${JSON.stringify(flags.disk)}: expected a size like 10G`,
+      );
+    options.diskGiB = mib / 1024;
+  }
+  if (flags.port?.length)
+    options.ports = [...((options.ports as unknown[]) ?? []), ...flags.port.map(parsePortSpec)];
+  if (flags.mount?.length) {
+    options.mounts = [
+      ...((options.mounts as unknown[]) ?? []),
+      ...flags.mount.map((m) => parseMount(m, cwd)),
+    ];
+  }
+  if (flags.env?.length) {
+    options.env = {
+      ...(options.env as object),
+      ...Object.fromEntries(flags.env.map((e) => keyValue('--env', e))),
+    };
+  }
+  if (flags.label?.length) {
+    options.labels = {
+      ...(options.labels as object),
+      ...Object.fromEntries(flags.label.map((l) => keyValue('--label', l))),
+    };
+  }
+  if (shape) {
+    const unknown = Object.keys(options).filter((k) => !(k in shape));
+    if (unknown.length) {
+      const key = unknown[0] as string;
+      throw new InvalidOptionsError(
+        [{ path: key, message: `backend ${backend.name} has no option ${key}` }],
+        {
+          hint: `${backend.name} options: ${Object.keys(shape).join(', ')}`,
+        },
+      );
+    }
+  }
+  return options;
+}
+
+/** Adds "(--flag)" to an InvalidOptionsError about an option a flag sets. */
+export function explainOptionsError(error: unknown): unknown {
+  if (!(error instanceof InvalidOptionsError) && !(error as { field?: unknown })?.field)
+    return error;
+  const e = error as InvalidOptionsError;
+  const root = e.field.split('.')[0] ?? '';
+  const flag = FLAG_OF_OPTION[root] ?? `--opt ${root}=…`;
+  if (e.hint) return e;
+  return new InvalidOptionsError(e.issues, { hint: `check ${flag}`, cause: e });
+}

@@ -1,0 +1,200 @@
+/**
+ * Which backends exist for this invocation, found without importing any of them:
+ *
+ * 1. first-party packages (`@vms/docker`, `@vms/podman`, …) installed in the project (cwd and
+ *    its ancestors), next to the CLI, or globally — or bundled into `vms-all`;
+ * 2. backends named in `vms.config.json` (cwd, then the project root), in
+ *    `$XDG_CONFIG_HOME/vms/config.json` (default `~/.config/vms/config.json`), in the project's
+ *    package.json (`"vms": { "backends": [...] }`), or in `$VMS_BACKENDS` (comma-separated);
+ *    entries are package names or paths of modules (relative to the file naming them);
+ * 3. the project's dependencies named `vms-backend-*` or `@scope/vms-backend-*`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import {
+  findPackage,
+  findProjectManifest,
+  globalNodeModules,
+  type InstalledPackage,
+  nodeModulesChain,
+} from './package-resolve.js';
+import { UsageError } from './usage-error.js';
+
+/** The first-party backend packages and the backend names they provide. */
+export const FIRST_PARTY: ReadonlyArray<{ pkg: string; names: readonly string[] }> = [
+  { pkg: '@vms/docker', names: ['docker'] },
+  { pkg: '@vms/podman', names: ['podman', 'podman-machine'] },
+  { pkg: '@vms/qemu', names: ['qemu'] },
+  { pkg: '@vms/linuxkit', names: ['linuxkit'] },
+  { pkg: '@vms/lima', names: ['lima'] },
+  { pkg: '@vms/tart', names: ['tart'] },
+];
+
+export const BACKEND_PACKAGE_PATTERN = /^(?:@[a-z0-9][\w.-]*\/)?vms-backend-[\w.-]+$/i;
+
+/** Loaders of backends compiled into a bundled CLI, by package name. */
+export type BuiltinBackends = Record<string, () => Promise<unknown>>;
+
+export interface BackendSource {
+  /** Package name, or the absolute path of a module. */
+  specifier: string;
+  kind: 'first-party' | 'third-party' | 'file';
+  /** Where it was named: "first-party", "bundled", a config file path, "package.json", "dependencies", "VMS_BACKENDS". */
+  origin: string;
+  /** Backend names it is expected to provide (first-party: known; `vms-backend-foo`: "foo"). */
+  expectedNames: readonly string[];
+  /** Where it is installed; undefined when it is not. */
+  installed?: InstalledPackage;
+  /** The bundled loader (vms-all). */
+  builtin?: () => Promise<unknown>;
+}
+
+export interface DiscoverySettings {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Directory of the running CLI (its dist/), to find packages installed next to it. */
+  cliDir: string;
+  execPath: string;
+  builtins?: BuiltinBackends;
+}
+
+const configSchema = z
+  .object({ backends: z.array(z.string().min(1, 'must not be empty')).default([]) })
+  .passthrough();
+
+function readConfig(file: string, pick: (json: unknown) => unknown = (j) => j): string[] {
+  let json: unknown;
+  try {
+    json = pick(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (error) {
+    throw new UsageError(
+      `cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`,
+      'fix or remove the file',
+    );
+  }
+  if (json === undefined) return [];
+  const result = configSchema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new UsageError(
+      `invalid ${file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+      'expected { "backends": ["vms-backend-foo", "./local-backend.mjs"] }',
+    );
+  }
+  return result.data.backends;
+}
+
+function isPath(specifier: string): boolean {
+  return specifier.startsWith('.') || isAbsolute(specifier);
+}
+
+function expectedNamesOf(specifier: string): string[] {
+  const m = /vms-backend-([\w.-]+)$/.exec(specifier);
+  return m?.[1] ? [m[1]] : [];
+}
+
+/** Every backend source of this invocation, first-party first, deduplicated. */
+export function discoverBackends(settings: DiscoverySettings): BackendSource[] {
+  const { cwd, env } = settings;
+  const project = findProjectManifest(cwd);
+  const projectDirs = nodeModulesChain(cwd);
+  const searchDirs = [
+    ...projectDirs,
+    ...nodeModulesChain(settings.cliDir),
+    ...globalNodeModules(env, settings.execPath),
+  ].filter((d, i, all) => all.indexOf(d) === i);
+
+  const sources: BackendSource[] = [];
+  const seen = new Set<string>();
+  const add = (source: BackendSource) => {
+    if (seen.has(source.specifier)) return;
+    seen.add(source.specifier);
+    sources.push(source);
+  };
+
+  for (const { pkg, names } of FIRST_PARTY) {
+    const builtin = settings.builtins?.[pkg];
+    if (builtin) {
+      add({
+        specifier: pkg,
+        kind: 'first-party',
+        origin: 'bundled',
+        expectedNames: names,
+        builtin,
+      });
+      continue;
+    }
+    const installed = findPackage(pkg, searchDirs);
+    add({
+      specifier: pkg,
+      kind: 'first-party',
+      origin: 'first-party',
+      expectedNames: names,
+      ...(installed ? { installed } : {}),
+    });
+  }
+
+  const named: Array<{ specifier: string; origin: string; baseDir: string }> = [];
+  for (const entry of (env.VMS_BACKENDS ?? '').split(',')) {
+    if (entry.trim()) named.push({ specifier: entry.trim(), origin: 'VMS_BACKENDS', baseDir: cwd });
+  }
+  const configFiles = [join(cwd, 'vms.config.json')];
+  if (project && resolve(project.dir) !== resolve(cwd))
+    configFiles.push(join(project.dir, 'vms.config.json'));
+  const configHome = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
+  configFiles.push(join(configHome, 'vms', 'config.json'));
+  for (const file of configFiles) {
+    if (!existsSync(file)) continue;
+    for (const specifier of readConfig(file))
+      named.push({ specifier, origin: file, baseDir: dirname(file) });
+  }
+  if (project) {
+    const file = join(project.dir, 'package.json');
+    for (const specifier of readConfig(file, (j) => (j as { vms?: unknown }).vms)) {
+      named.push({ specifier, origin: `${file}#vms.backends`, baseDir: project.dir });
+    }
+    for (const field of ['dependencies', 'devDependencies', 'optionalDependencies']) {
+      const deps = project.manifest[field];
+      if (!deps || typeof deps !== 'object') continue;
+      for (const name of Object.keys(deps)) {
+        if (BACKEND_PACKAGE_PATTERN.test(name))
+          named.push({ specifier: name, origin: 'dependencies', baseDir: project.dir });
+      }
+    }
+  }
+
+  for (const { specifier, origin, baseDir } of named) {
+    if (isPath(specifier)) {
+      const file = resolve(baseDir, specifier);
+      add({
+        specifier: file,
+        kind: 'file',
+        origin,
+        expectedNames: expectedNamesOf(file.replace(/\.[cm]?js$/, '')),
+        ...(existsSync(file)
+          ? { installed: { name: file, dir: dirname(file), entry: file, version: undefined } }
+          : {}),
+      });
+      continue;
+    }
+    const firstParty = FIRST_PARTY.find((f) => f.pkg === specifier);
+    if (firstParty) continue; // already listed above
+    const installed = findPackage(specifier, [...nodeModulesChain(baseDir), ...searchDirs]);
+    add({
+      specifier,
+      kind: 'third-party',
+      origin,
+      expectedNames: expectedNamesOf(specifier),
+      ...(installed ? { installed } : {}),
+    });
+  }
+  return sources;
+}
+
+/** What to run to install a source that is missing. */
+export function installHint(source: Pick<BackendSource, 'specifier' | 'kind'>): string {
+  if (source.kind === 'file') return `create ${source.specifier} or fix the path in your config`;
+  return `npm install ${source.specifier}`;
+}

@@ -1,0 +1,6 @@
+/** `@vms/cli` as a library: run the `vms` command in-process (used by the bundled `vms-all`). */
+export type { BuiltinBackends } from './discovery.js';
+export { BACKEND_PACKAGE_PATTERN, FIRST_PARTY } from './discovery.js';
+export { EXIT, exitCodeFor } from './exit-codes.js';
+export { type CliOptions, cliMain } from './main.js';
+export { JSON_SCHEMA } from './output.js';
