@@ -214,15 +214,19 @@ describe('writeFileAtomic under SIGKILL', () => {
         // Meanwhile read the file over and over: a reader must never see a torn state either.
         const after = 1 + Math.floor(Math.random() * 4);
         let done = 0;
+        let exitedEarly = false;
         const enough = new Promise<void>((resolve, reject) => {
           child.stdout!.on('data', (chunk: Buffer) => {
             done += chunk.toString().split('\n').length - 1;
             if (done >= after) resolve();
           });
-          child.once('exit', (code) => reject(new Error(`writer exited early with ${code}`)));
+          child.once('exit', (code) => {
+            exitedEarly = true;
+            reject(new Error(`writer exited early with ${code}`));
+          });
         });
         enough.catch(() => {}); // awaited below; a failing read must not leave it unhandled
-        while (done < after) {
+        while (done < after && !exitedEarly) {
           const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
             if (error.code === 'ENOENT') return undefined;
             throw error;
