@@ -1,0 +1,101 @@
+/**
+ * `createLima(settings)`: the Lima backend (Linux VMs on macOS and Linux hosts, via limactl).
+ */
+import {
+  type BackendV1,
+  type DetectResult,
+  defaultRunner,
+  type ListContext,
+  type ListedInstance,
+  parseOptions,
+  SPECIFICATION_VERSION,
+  ToolNotFoundError,
+} from '@vms/core';
+import { LimaCli } from './cli.js';
+import { LimaDriver, observedState, properties, readMarker } from './driver.js';
+import {
+  type LimaOptions,
+  type LimaSettings,
+  limaOptionsSchema,
+  limaSettingsSchema,
+} from './options.js';
+
+export interface LimaBackend extends BackendV1<LimaOptions> {
+  readonly name: 'lima';
+}
+
+export function createLima(settings: LimaSettings = {}): LimaBackend {
+  const parsed = parseOptions(limaSettingsSchema, settings, 'settings');
+  const runner = parsed.runner ?? defaultRunner;
+  const env = { ...parsed.env, ...(parsed.limaHome ? { LIMA_HOME: parsed.limaHome } : {}) };
+  const cli = new LimaCli(runner, parsed.limactlPath, env);
+
+  return {
+    specificationVersion: SPECIFICATION_VERSION,
+    name: 'lima',
+    capabilities: {
+      suspend: false,
+      exec: true,
+      logs: false,
+      // qemu instances only; others throw CapabilityUnsupportedError naming their vmType.
+      snapshot: true,
+      copy: true,
+      portForward: true,
+      mounts: true,
+    },
+    optionsSchema: limaOptionsSchema,
+    // The first start downloads a cloud image: lima's own default start timeout is 10 minutes.
+    defaultTimeouts: { create: 600_000, start: 900_000, stop: 300_000, delete: 300_000 },
+
+    async detect(ctx = {}): Promise<DetectResult> {
+      try {
+        const version = await cli.version({
+          timeoutMs: 15_000,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        });
+        return { available: true, toolPath: parsed.limactlPath, ...(version ? { version } : {}) };
+      } catch (error) {
+        const missing = error instanceof ToolNotFoundError;
+        return {
+          available: false,
+          reason: missing
+            ? `${parsed.limactlPath} not found on PATH`
+            : String((error as Error).message ?? error),
+          hint:
+            process.platform === 'darwin'
+              ? 'brew install lima'
+              : 'install lima from https://lima-vm.io/docs/installation/ (needs qemu-system on Linux)',
+        };
+      }
+    },
+
+    /** Every Lima instance; `managed` marks the ones @vms created. */
+    async list(ctx: ListContext): Promise<ListedInstance[]> {
+      const instances = await cli.list({ signal: ctx.signal });
+      return instances.map((instance) => {
+        const { state, reason } = observedState(instance);
+        return {
+          name: instance.name,
+          state,
+          ...(reason ? { reason } : {}),
+          managed: instance.dir !== undefined && readMarker(instance.dir) !== undefined,
+          properties: properties(instance),
+        };
+      });
+    },
+
+    driver(name: string, options: LimaOptions): LimaDriver {
+      return new LimaDriver(cli, name, options);
+    },
+
+    validateName(name: string): string | undefined {
+      if (/\.ya?ml$/.test(name)) return 'a lima instance name cannot end in .yml or .yaml';
+      if (name.startsWith('_') || name.startsWith('.'))
+        return 'lima reserves names starting with "_" or "."';
+      return undefined;
+    },
+  };
+}
+
+/** The lima backend with default settings (`limactl` on PATH, lima's own LIMA_HOME). */
+export const lima: LimaBackend = createLima();

@@ -1,0 +1,21 @@
+export { createArgs, shellArgs, startArgs, templateLocator } from './argv.js';
+export { createLima, type LimaBackend, lima } from './backend.js';
+export { LimaDriver } from './driver.js';
+export {
+  type LimaOptions,
+  type LimaOptionsInput,
+  type LimaSettings,
+  limaOptionsSchema,
+  limaSettingsSchema,
+} from './options.js';
+export {
+  compareVersions,
+  fatalMessage,
+  type LimaInstance,
+  type LimaSnapshot,
+  type LogLine,
+  parseLimaList,
+  parseLimaVersion,
+  parseLogLines,
+  parseSnapshotList,
+} from './parse.js';

@@ -1,0 +1,119 @@
+/**
+ * `createTart(settings)`: the tart backend (macOS and Linux VMs on Apple silicon).
+ */
+import {
+  type BackendV1,
+  type DetectResult,
+  defaultRunner,
+  type ListContext,
+  type ListedInstance,
+  parseOptions,
+  SPECIFICATION_VERSION,
+  ToolNotFoundError,
+} from '@vms/core';
+import { TartCli } from './cli.js';
+import { TartDriver } from './driver.js';
+import {
+  type TartOptions,
+  type TartSettings,
+  tartOptionsSchema,
+  tartSettingsSchema,
+} from './options.js';
+import { createTartStore } from './records.js';
+
+export interface TartBackend extends BackendV1<TartOptions> {
+  readonly name: 'tart';
+}
+
+export function createTart(settings: TartSettings = {}): TartBackend {
+  const parsed = parseOptions(tartSettingsSchema, settings, 'settings');
+  const runner = parsed.runner ?? defaultRunner;
+  const env = { ...parsed.env, ...(parsed.tartHome ? { TART_HOME: parsed.tartHome } : {}) };
+  const cli = new TartCli(runner, parsed.tartPath, env);
+  // Made on first use, so that VMS_HOME set after construction still counts.
+  let store: ReturnType<typeof createTartStore> | undefined;
+  const getStore = () => {
+    store ??= createTartStore(parsed.stateDir);
+    return store;
+  };
+
+  return {
+    specificationVersion: SPECIFICATION_VERSION,
+    name: 'tart',
+    capabilities: {
+      // macOS guests only; a Linux guest's suspend throws CapabilityUnsupportedError.
+      suspend: true,
+      exec: true,
+      logs: true,
+      snapshot: false,
+      copy: false,
+      portForward: false,
+      mounts: false,
+    },
+    optionsSchema: tartOptionsSchema,
+    defaultTimeouts: {
+      create: 3_600_000,
+      start: 600_000,
+      stop: 120_000,
+      suspend: 120_000,
+      resume: 300_000,
+    },
+
+    async detect(ctx = {}): Promise<DetectResult> {
+      try {
+        const version = await cli.version({
+          timeoutMs: 15_000,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        });
+        return { available: true, toolPath: parsed.tartPath, ...(version ? { version } : {}) };
+      } catch (error) {
+        const missing = error instanceof ToolNotFoundError;
+        return {
+          available: false,
+          reason: missing
+            ? `${parsed.tartPath} not found on PATH`
+            : String((error as Error).message ?? error),
+          hint:
+            process.platform === 'darwin'
+              ? 'brew install cirruslabs/cli/tart (needs macOS 13+ on Apple silicon)'
+              : 'tart runs only on macOS on Apple silicon',
+        };
+      }
+    },
+
+    /** Every local tart VM (tart has no labels); `managed` marks the ones @vms created. */
+    async list(ctx: ListContext): Promise<ListedInstance[]> {
+      const entries = await cli.list({ signal: ctx.signal });
+      const managed = new Set<string>();
+      for (const name of await getStore().list()) {
+        if (
+          (
+            await getStore()
+              .read(name)
+              .catch(() => undefined)
+          )?.instance
+        )
+          managed.add(name);
+      }
+      return entries
+        .filter((entry) => entry.source === 'local')
+        .map((entry) => ({
+          name: entry.name,
+          state: entry.state,
+          managed: managed.has(entry.name),
+          properties: { ...(entry.diskGB === undefined ? {} : { diskGiB: entry.diskGB }) },
+        }));
+    },
+
+    driver(name: string, options: TartOptions): TartDriver {
+      return new TartDriver({ cli, runner, store: getStore() }, name, options);
+    },
+
+    validateName(name: string): string | undefined {
+      return name.includes('/') ? 'a tart VM name cannot contain "/"' : undefined;
+    },
+  };
+}
+
+/** The tart backend with default settings (`tart` on PATH). */
+export const tart: TartBackend = createTart();
