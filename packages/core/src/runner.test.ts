@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   AbortedError,
@@ -21,6 +25,14 @@ import {
 import { waitFor } from './wait.js';
 
 const runner = createRunner();
+const execFileP = promisify(execFile);
+const detachedFixture = fileURLToPath(
+  new URL('./__fixtures__/spawn-detached.mjs', import.meta.url),
+);
+const built = fileURLToPath(new URL('../dist/runner.js', import.meta.url));
+const hasBuild = existsSync(built);
+if (!hasBuild)
+  console.warn(`skipping the detached-survival test: ${built} is missing (run pnpm build first)`);
 let dir: string;
 /** PIDs and groups a test started; killed after each test whatever happened. */
 const started: number[] = [];
@@ -297,6 +309,22 @@ describe('createRunner().spawn', () => {
     expect(exit.signal).toBe('SIGTERM');
     expect(alive(proc.pid)).toBe(false);
   });
+
+  it.skipIf(!hasBuild)(
+    'a detached process outlives the process that spawned it, in its own session',
+    async () => {
+      const { stdout } = await execFileP(process.execPath, [detachedFixture], { timeout: 30_000 });
+      const pid = Number.parseInt(stdout, 10);
+      started.push(pid);
+      // The spawning Node process has exited (execFile resolved); the sleep is still there.
+      expect(alive(pid)).toBe(true);
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      expect(Number(fields[3])).toBe(pid); // field 6: session id — it leads its own session
+      process.kill(-pid, 'SIGKILL');
+      await waitGone(pid);
+    },
+  );
 
   it('a piped process streams output and reports its exit with the stderr tail', async () => {
     const chunks: string[] = [];
