@@ -120,7 +120,7 @@ export function createQemu(settings: QemuSettings = {}): QemuBackend {
           ...(launch && !alive
             ? { reason: `QEMU (pid ${launch.pid}) exited without a stop request` }
             : {}),
-          ...(!launch && state.lastExit ? { reason: state.lastExit.reason } : {}),
+          ...(!launch && state.lastExit?.unexpected ? { reason: state.lastExit.reason } : {}),
           managed: true,
         });
       }

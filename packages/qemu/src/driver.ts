@@ -67,6 +67,8 @@ export class QemuDriver implements DriverV1 {
   readonly #options: QemuOptions;
   readonly #deps: DriverDeps;
   readonly #paths: InstancePaths;
+  /** Set while this driver itself ends QEMU, so watch() does not report our own stop as drift. */
+  #ending = 0;
 
   constructor(name: string, options: QemuOptions, deps: DriverDeps) {
     this.#name = name;
@@ -221,7 +223,12 @@ export class QemuDriver implements DriverV1 {
     const state = await this.#state();
     const existed = state !== undefined || existsSync(this.#paths.dir);
     if (state?.launch && this.#alive(state.launch)) {
-      await this.#forceStop(state.launch, ctx);
+      this.#ending++;
+      try {
+        await this.#forceStop(state.launch, ctx);
+      } finally {
+        this.#ending--;
+      }
     }
     await this.#deps.store.remove(this.#name);
     if (state?.launch) await rm(state.launch.qmpSocket, { force: true });
@@ -396,10 +403,24 @@ export class QemuDriver implements DriverV1 {
   // ---------------------------------------------------------------- stop
 
   async doStop(req: StopRequest): Promise<DriverStopOutcome> {
+    this.#ending++;
+    try {
+      return await this.#stop(req);
+    } finally {
+      this.#ending--;
+    }
+  }
+
+  async #stop(req: StopRequest): Promise<DriverStopOutcome> {
     const state = await this.#mustState();
     const launch = state.launch;
     if (!launch || !this.#alive(launch)) {
-      await this.#recordExit(state, state.lastExit?.reason ?? 'stopped');
+      if (launch)
+        await this.#recordExit(
+          state,
+          `QEMU (pid ${launch.pid}) exited without a stop request`,
+          true,
+        );
       return { how: 'already-stopped' };
     }
     if (!req.force) {
@@ -465,13 +486,13 @@ export class QemuDriver implements DriverV1 {
     });
   }
 
-  async #recordExit(state: QemuState, reason: string): Promise<void> {
+  async #recordExit(state: QemuState, reason: string, unexpected = false): Promise<void> {
     const { launch, ...rest } = state;
     if (launch) await rm(launch.qmpSocket, { force: true });
     await rm(this.#paths.pidFile, { force: true });
     await this.#deps.store.write(this.#name, {
       ...rest,
-      lastExit: { reason, at: new Date().toISOString() },
+      lastExit: { reason, at: new Date().toISOString(), ...(unexpected ? { unexpected } : {}) },
     });
   }
 
@@ -500,17 +521,22 @@ export class QemuDriver implements DriverV1 {
   async doInspect(ctx: OpContext): Promise<Observation> {
     const state = await this.#state();
     if (!state) return { state: 'absent' };
+    return this.#observe(state, ctx, true);
+  }
+
+  async #observe(state: QemuState, ctx: OpContext, retry: boolean): Promise<Observation> {
     const launch = state.launch;
     if (launch && !this.#alive(launch)) {
       // QEMU died behind our back (killed, crashed, guest powered off by itself).
       const reason = `QEMU (pid ${launch.pid}) exited without a stop request`;
-      await this.#recordExit(state, reason).catch(() => {});
+      await this.#recordExit(state, reason, true).catch(() => {});
       return { state: 'stopped', reason, properties: this.#properties(state, undefined) };
     }
     if (!launch) {
+      // Only an exit nobody asked for carries a reason (a requested stop is just "stopped").
       return {
         state: 'stopped',
-        ...(state.lastExit ? { reason: state.lastExit.reason } : {}),
+        ...(state.lastExit?.unexpected ? { reason: state.lastExit.reason } : {}),
         properties: this.#properties(state, undefined),
       };
     }
@@ -522,6 +548,8 @@ export class QemuDriver implements DriverV1 {
       );
       ({ observed, reason } = mapRunState(status.status));
     } catch (error) {
+      // QEMU may be exiting right now: look again before calling it broken.
+      if (retry && !this.#alive(launch)) return this.#observe(state, ctx, false);
       observed = 'broken';
       reason = `QEMU (pid ${launch.pid}) runs but QMP does not answer: ${(error as Error).message}`;
     }
@@ -710,9 +738,9 @@ export class QemuDriver implements DriverV1 {
     const poll = setInterval(() => void check(), 1_000);
     poll.unref();
     const check = async () => {
-      if (stopped) return;
+      if (stopped || this.#ending > 0) return;
       const state = await this.#state().catch(() => undefined);
-      if (!state?.launch || this.#alive(state.launch)) return;
+      if (!state?.launch || this.#alive(state.launch) || stopped || this.#ending > 0) return;
       stopped = true;
       clearInterval(poll);
       onChange({

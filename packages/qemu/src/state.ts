@@ -37,7 +37,9 @@ export const qemuStateSchema = z.object({
   hostname: z.string(),
   launch: launchSchema.optional(),
   /** Why the last run ended (a stop, or QEMU dying behind our back). */
-  lastExit: z.object({ reason: z.string(), at: z.string() }).optional(),
+  lastExit: z
+    .object({ reason: z.string(), at: z.string(), unexpected: z.boolean().optional() })
+    .optional(),
 });
 export type QemuState = z.infer<typeof qemuStateSchema>;
 

@@ -1,0 +1,118 @@
+/**
+ * Stopping real VMs the hard ways: a guest that ignores ACPI power-down, QEMU killed from
+ * outside, a stale PID that now belongs to another process, and two VMs started at once.
+ */
+import { spawn } from 'node:child_process';
+import { createInstance, waitFor } from '@vms/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { guest, guestOptions, skipReason, sweep, useTempHome } from '../test/guest.js';
+import { createQemu } from './backend.js';
+import { isOurProcess, readProcStat } from './process.js';
+import { createStore } from './state.js';
+
+describe.skipIf(skipReason !== undefined)('qemu: stopping VMs (TCG)', () => {
+  const home = useTempHome();
+  const backend = createQemu();
+  const others: number[] = [];
+
+  afterAll(async () => {
+    for (const pid of others) {
+      try {
+        process.kill(pid, 'SIGKILL');
+        await waitFor(
+          async () => readProcStat(pid) === undefined || readProcStat(pid)?.state === 'Z',
+          {
+            description: `pid ${pid} to die`,
+            timeoutMs: 30_000,
+          },
+        );
+      } catch {
+        // gone
+      }
+    }
+    sweep(home);
+  });
+
+  it('forces the stop when the guest ignores power-down, then sees QEMU killed from outside', async () => {
+    await using vm = createInstance(backend, 'deaf', guestOptions(guest!, {}, 'noacpid'));
+    await vm.create();
+    await vm.start();
+    const stopped = await vm.stop({ graceMs: 3_000 });
+    expect(stopped.how).toBe('forced');
+    expect((await vm.refresh()).state.name).toBe('stopped');
+
+    await vm.start();
+    const info = await vm.inspect();
+    const pid = Number(info.properties.extra?.pid);
+    expect(isOurProcess({ pid, marker: String(info.properties.extra?.qmpSocket) })).toBe(true);
+    process.kill(pid, 'SIGKILL');
+    await waitFor(async () => readProcStat(pid) === undefined || readProcStat(pid)?.state === 'Z', {
+      description: `pid ${pid} to die`,
+      timeoutMs: 30_000,
+    });
+    const r = await vm.refresh();
+    expect(r.state.name).toBe('stopped');
+    expect(r.state.reason).toMatch(/exited without a stop request/);
+    expect(r.drift?.expected.name).toBe('running');
+    expect(
+      (await backend.list({ signal: AbortSignal.timeout(10_000) })).find((l) => l.name === 'deaf')
+        ?.state,
+    ).toBe('stopped');
+  });
+
+  it('never signals a stale PID that now belongs to another process', async () => {
+    await using vm = createInstance(backend, 'stale', guestOptions(guest!));
+    await vm.create();
+    // A process that is not ours takes the recorded PID (as after PID reuse).
+    const other = spawn('sleep', ['600'], { stdio: 'ignore' });
+    others.push(other.pid!);
+    const store = createStore();
+    const state = (await store.read('stale'))!;
+    await store.write('stale', {
+      ...state,
+      launch: {
+        pid: other.pid!,
+        qmpSocket: `${store.instanceDir('stale')}/qmp.sock`,
+        accel: 'tcg',
+        accelReason: 'test',
+        sshPort: 1,
+        ports: [],
+        consoleOffset: 0,
+        startedAt: new Date().toISOString(),
+      },
+    });
+    expect((await vm.refresh()).state.name).toBe('stopped');
+    expect((await vm.stop()).how).toBe('already-stopped');
+    expect(await vm.delete()).toEqual({ existed: true });
+    const stat = readProcStat(other.pid!);
+    expect(stat?.state).not.toBe('Z');
+    expect(stat).toBeDefined();
+  });
+
+  it('gives two VMs started in parallel distinct ports, and both work', async () => {
+    const opts = {
+      kernel: guest!.vmlinux,
+      initrd: guest!.initrd,
+      cmdline: guest!.cmdline,
+      accel: 'tcg',
+      memoryMiB: 256,
+      restrictNetwork: true,
+      readyMarker: guest!.marker,
+      ports: [{ guest: 80 }, { guest: 443 }],
+    };
+    await using a = createInstance(backend, 'par-a', opts);
+    await using b = createInstance(backend, 'par-b', opts);
+    await Promise.all([a.create(), b.create()]);
+    await Promise.all([a.start(), b.start()]);
+    const ports = (p: Awaited<ReturnType<typeof a.inspect>>) => [
+      p.properties.ssh!.port,
+      ...(p.properties.ports ?? []).map((x) => x.hostPort),
+    ];
+    const all = [...ports(await a.inspect()), ...ports(await b.inspect())];
+    expect(all).toHaveLength(6);
+    expect(new Set(all).size).toBe(6);
+    const [ra, rb] = await Promise.all([a.exec(['hostname']), b.exec(['hostname'])]);
+    expect(ra.stdout.trim()).toBe('par-a');
+    expect(rb.stdout.trim()).toBe('par-b');
+  });
+});
