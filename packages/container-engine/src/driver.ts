@@ -296,9 +296,7 @@ export class ContainerDriver implements DriverV1 {
       // An image whose tag was removed lingers while a container still uses it: not a snapshot.
       const prefix = this.snapshotRef('x').slice(0, -1);
       return images
-        .filter((i) =>
-          i.tags.some((t) => t.startsWith(prefix) || t.startsWith(`localhost/${prefix}`)),
-        )
+        .filter((i) => i.tags.some((t) => shortRef(t).startsWith(prefix)))
         .map((i) => ({
           name: i.labels[LABEL_SNAPSHOT] ?? i.tags[0] ?? i.id,
           ...(i.createdAt ? { createdAt: i.createdAt } : {}),
@@ -324,11 +322,8 @@ export class ContainerDriver implements DriverV1 {
   async doSnapshotRestore(snapshot: string, ctx: OpContext): Promise<void> {
     const ref = this.snapshotRef(snapshot);
     const wasRunning = await this.call('snapshot', ctx, async (engine) => {
-      const images = await engine.images(
-        { [LABEL_SNAPSHOT_OF]: this.name, [LABEL_SNAPSHOT]: snapshot },
-        ctx,
-      );
-      if (!images.some((i) => i.tags.some((t) => t === ref || t === `localhost/${ref}`)))
+      const images = await engine.images({ [LABEL_SNAPSHOT_OF]: this.name }, ctx);
+      if (!images.some((i) => i.tags.some((t) => shortRef(t) === ref)))
         throw new NotFoundError(`snapshot ${snapshot} of ${this.name} does not exist`);
       const info = await engine.inspect(this.name, ctx);
       await engine.remove(this.name, ctx);
@@ -345,6 +340,11 @@ export class ContainerDriver implements DriverV1 {
   async doCopyOut(guestPath: string, hostPath: string, ctx: OpContext): Promise<void> {
     await this.call('copy', ctx, (engine) => engine.copyOut(this.name, guestPath, hostPath, ctx));
   }
+}
+
+/** Drops the registry podman adds to local names (localhost/, docker.io/ through its compat API). */
+function shortRef(tag: string): string {
+  return tag.replace(/^(localhost|docker\.io)\//, '');
 }
 
 function exitOf(info: ContainerInfo): Pick<DriverStopOutcome, 'guestExit'> {
@@ -392,15 +392,21 @@ export function observe(dialect: Connection['dialect'], info: ContainerInfo): Ob
   if (info.createdAt) properties.createdAt = info.createdAt;
   if (info.cpus) properties.cpus = info.cpus;
   if (info.memoryMiB) properties.memoryMiB = info.memoryMiB;
-  const obs: Observation = { state, properties };
+  // A stopped container's last exit is a property, not a reason: the state is simply stopped.
   if (
     state === 'stopped' &&
     info.exitCode !== undefined &&
     info.status !== 'created' &&
     info.status !== 'configured'
   ) {
-    obs.reason = `exited with code ${info.exitCode}${info.oomKilled ? ' (out of memory)' : ''}`;
-  } else if (state === 'broken') {
+    properties.extra = {
+      ...properties.extra,
+      exitCode: info.exitCode,
+      ...(info.oomKilled ? { oomKilled: true } : {}),
+    };
+  }
+  const obs: Observation = { state, properties };
+  if (state === 'broken') {
     obs.reason = `engine reports status ${info.status}${info.error ? `: ${info.error}` : ''}`;
   }
   return obs;

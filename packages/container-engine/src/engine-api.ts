@@ -248,7 +248,14 @@ export class ApiEngine implements Engine {
     const [repo, tag] = splitRef(ref);
     await this.client.call('POST', '/commit', {
       ...ctx,
-      query: { container: name, repo, tag, pause: 1 },
+      // Labels both as config (docker) and as LABEL changes (podman's compat API reads only these).
+      query: {
+        container: name,
+        repo,
+        tag,
+        pause: 1,
+        changes: Object.entries(labels).map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}`),
+      },
       body: { Labels: labels },
     });
   }

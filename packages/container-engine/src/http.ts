@@ -19,7 +19,7 @@ export interface CallOptions {
   signal: AbortSignal;
   deadline: number;
   body?: unknown;
-  query?: Record<string, string | number | boolean | undefined>;
+  query?: Record<string, string | number | boolean | string[] | undefined>;
 }
 
 export interface ApiResponse {
@@ -68,7 +68,10 @@ export class ApiClient {
 
   private baseOptions(method: string, path: string, query?: CallOptions['query']) {
     const qs = new URLSearchParams();
-    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) qs.set(k, String(v));
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (Array.isArray(v)) for (const item of v) qs.append(k, item);
+      else if (v !== undefined) qs.set(k, String(v));
+    }
     const fullPath = qs.size ? `${path}?${qs}` : path;
     return {
       method,

@@ -18,3 +18,15 @@ export function removeBehindBack(name: string): Promise<void> {
   execFileSync('docker', ['rm', '-f', name], { stdio: 'pipe', timeout: 60_000 });
   return Promise.resolve();
 }
+
+/** Removes every container a test run labelled (the afterAll sweep, also after failures). */
+export function sweepTestRun(run: string): Promise<void> {
+  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=dev.vms.test-run=${run}`], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+    .split('\n')
+    .filter(Boolean);
+  if (ids.length) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'pipe', timeout: 120_000 });
+  return Promise.resolve();
+}

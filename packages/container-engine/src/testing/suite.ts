@@ -76,6 +76,26 @@ export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): vo
     return error as VmsError;
   };
 
+  /** Waits (on the log stream, not by sleeping) until the container has printed `text`. */
+  const waitForLog = async (vm: Instance, text: string): Promise<void> => {
+    const controller = new AbortController();
+    let seen = '';
+    await vm
+      .logs({
+        follow: true,
+        signal: controller.signal,
+        timeoutMs: 60_000,
+        onData: (chunk) => {
+          seen += chunk.toString();
+          if (seen.includes(text)) controller.abort();
+        },
+      })
+      .catch((e: unknown) => {
+        if (!VmsError.hasCode(e, 'ABORTED')) throw e;
+      });
+    expect(seen).toContain(text);
+  };
+
   describe(`${o.name}: containers on a real engine`, () => {
     beforeAll(async () => {
       backend = o.backend();
@@ -163,16 +183,18 @@ export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): vo
     });
 
     it('keeps a sub-second grace in ms (0.9 s is not rounded down to an immediate kill)', async () => {
-      // Exits 7 about 0.2 s after SIGTERM: graceful only if the 900 ms grace is honoured.
+      // Exits 7 on SIGTERM: graceful only if the 900 ms grace is honoured (a whole-second
+      // truncation would make it `stop -t 0`, an immediate SIGKILL → 137).
       const vm = make({
         command: [
           'sh',
           '-c',
-          'trap "sleep 0.2; exit 7" TERM; while :; do sleep 86400 & wait $!; done',
+          'trap "exit 7" TERM; echo trapped; while :; do sleep 86400 & wait $!; done',
         ],
       });
       await vm.create();
       await vm.start();
+      await waitForLog(vm, 'trapped');
       const r = await vm.stop({ graceMs: 900 });
       expect(r.how).toBe('graceful');
       expect(r.guestExit?.exitCode).toBe(7);
@@ -180,9 +202,12 @@ export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): vo
     });
 
     it('forces a container that ignores SIGTERM and reports SIGKILL', async () => {
-      const vm = make({ command: ['sh', '-c', 'trap "" TERM; while :; do sleep 1; done'] });
+      const vm = make({
+        command: ['sh', '-c', 'trap "" TERM; echo trapped; while :; do sleep 1; done'],
+      });
       await vm.create();
       await vm.start();
+      await waitForLog(vm, 'trapped');
       const r = await vm.stop({ graceMs: 500 });
       expect(r.how).toBe('forced');
       expect(r.guestExit?.exitCode).toBe(137);
