@@ -1,0 +1,66 @@
+/**
+ * `prunePool`: finds and deletes the instances pools named `namePrefix` left behind (a process
+ * that crashed, a pool dropped without `close()`). The CLI's `prune` can call it.
+ */
+import { createInstance, deadlineSignal, parseOptions, toVmsError, type VmsError } from '@vms/core';
+import { POOL_LABEL, parseMemberName } from './naming.js';
+import { type PruneOptions, pruneOptionsSchema } from './options.js';
+import { livePoolIds } from './pool.js';
+import { deleteMember } from './teardown.js';
+
+export interface PruneResult {
+  /** Names of the instances deleted. */
+  deleted: string[];
+  /** Instances of pools alive in this process, left alone (see `includeLive`). */
+  skipped: string[];
+  /** Instances that could not be deleted. */
+  failed: { name: string; error: VmsError }[];
+}
+
+/**
+ * Deletes every instance named `<namePrefix>-<poolId>-<n>` (and, where the backend reports
+ * labels, labelled `dev.vms.pool=<namePrefix>`), with its pool snapshot. Pools alive in this
+ * process are skipped unless `includeLive`. Never throws for one instance: see `failed`.
+ */
+export async function prunePool(options: PruneOptions): Promise<PruneResult> {
+  const o = parseOptions(pruneOptionsSchema, options);
+  const deadline = deadlineSignal({
+    timeoutMs: o.timeoutMs,
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  const result: PruneResult = { deleted: [], skipped: [], failed: [] };
+  try {
+    const listed = await o.backend.list({ signal: deadline.signal });
+    const ours = listed.filter((l) => {
+      if (parseMemberName(o.namePrefix, l.name) === undefined) return false;
+      const label = l.properties?.labels?.[POOL_LABEL];
+      return label === undefined || label === o.namePrefix;
+    });
+    for (const l of ours) {
+      const poolId = parseMemberName(o.namePrefix, l.name)!;
+      if (!o.includeLive && livePoolIds.has(poolId)) result.skipped.push(l.name);
+    }
+    const doomed = ours.filter((l) => !result.skipped.includes(l.name));
+    await Promise.all(
+      doomed.map(async (l) => {
+        try {
+          const instanceOptions =
+            o.options ?? (l.properties?.image ? { image: l.properties.image } : {});
+          const instance = createInstance(o.backend, l.name, instanceOptions, o.instanceSettings);
+          await deleteMember(instance, {
+            timeoutMs: Math.max(1, deadline.deadline - Date.now()),
+            signal: deadline.signal,
+            snapshot: true,
+          });
+          result.deleted.push(l.name);
+        } catch (error) {
+          result.failed.push({ name: l.name, error: toVmsError(error) });
+        }
+      }),
+    );
+  } finally {
+    deadline.dispose();
+  }
+  result.deleted.sort();
+  return result;
+}
