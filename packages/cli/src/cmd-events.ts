@@ -54,15 +54,17 @@ async function watchOne(
       wake?.();
     }
   });
-  instance.on('drift', (e) =>
+  instance.on('drift', (e) => {
+    // The first observation is not drift: the handle starts out knowing nothing.
+    if (e.expected.name === 'initial') return;
     ctx.out.record({
       type: 'drift',
       instance: e.instance,
       expected: e.expected,
       observed: e.observed,
       at: e.at,
-    }),
-  );
+    });
+  });
   while (!ctx.signal.aborted) {
     try {
       await instance.refresh({ signal: ctx.signal });

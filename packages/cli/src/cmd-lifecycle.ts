@@ -77,9 +77,10 @@ async function pickCreateBackend(
   const available = await ctx.registry.available(10_000, ctx.signal);
   if (available.length === 1) return available[0] as BackendV1;
   if (available.length === 0) throw await noBackendsError(ctx);
+  const names = available.map((b) => b.name).sort();
   throw new UsageError(
-    `which backend? available: ${available.map((b) => b.name).join(', ')}`,
-    `name it: vms create ${available[0]?.name}:NAME, or --backend ${available[0]?.name}`,
+    `which backend? available: ${names.join(', ')}`,
+    `name it: vms create ${names[0]}:NAME, or --backend ${names[0]}`,
   );
 }
 
@@ -151,14 +152,11 @@ async function operate(ctx: CliContext, positionals: string[], values: unknown):
       return report(ctx, instance, 'resumed', Date.now() - started);
     case 'delete': {
       const result = await withProgress(ctx, instance, 'deleting', () => instance.delete(op));
-      return report(
-        ctx,
-        instance,
-        'deleted',
-        Date.now() - started,
-        { existed: result.existed },
-        result.existed ? '' : ' — it did not exist',
-      );
+      if (!result.existed && !ctx.json) {
+        ctx.out.line(`${instance.id} did not exist: nothing to delete`);
+        return EXIT.ok;
+      }
+      return report(ctx, instance, 'deleted', Date.now() - started, { existed: result.existed });
     }
     default:
       throw new UsageError(`unknown command ${command}`);

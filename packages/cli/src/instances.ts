@@ -75,6 +75,7 @@ export async function resolveRef(
   if (matches.length === 1)
     return { backend: (matches[0] as (typeof matches)[0]).backend, name: ref.name };
   if (matches.length > 1) {
+    matches.sort((a, b) => a.backend.name.localeCompare(b.backend.name));
     throw new UsageError(
       `${ref.name} is ambiguous: ${matches.map((m) => `${m.backend.name}:${ref.name}`).join(', ')}`,
       `name one: vms ${ctx.command} ${(matches[0] as (typeof matches)[0]).backend.name}:${ref.name}`,

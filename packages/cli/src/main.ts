@@ -139,7 +139,10 @@ export async function cliMain(argv: string[], options: CliOptions): Promise<numb
     const e = describe(error);
     const usage = UsageError.isInstance(error);
     const code = usage ? EXIT.usage : exitCodeFor(e.code);
-    out.error(e.message, e.hint);
+    const hint =
+      e.hint ??
+      (code === EXIT.timeout ? 'allow more time with --timeout (e.g. --timeout 10m)' : undefined);
+    out.error(e.message, hint);
     if (argv.includes('--debug')) {
       let cause = e.cause;
       while (cause) {
@@ -157,7 +160,7 @@ export async function cliMain(argv: string[], options: CliOptions): Promise<numb
         error: {
           code: usage ? 'USAGE' : (e.code ?? 'OPERATION_FAILED'),
           message: e.message,
-          ...(e.hint ? { hint: e.hint } : {}),
+          ...(hint ? { hint } : {}),
           ...(e.instance ? { instance: e.instance } : {}),
         },
         exitCode: code,

@@ -1,0 +1,350 @@
+/**
+ * The built `vms` against a third-party backend package (`vms-backend-fake`: core's mock backend
+ * with its state in a file) installed into a temporary project: lifecycle, JSON shapes, exit
+ * codes, name resolution, interrupts, events, prune and the demo.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { normalizeJson, snapshotText } from './test-support/normalize.js';
+import { ANSI_PATTERN, makeProject, type Project, runVms, until } from './test-support/project.js';
+
+let project: Project;
+const names: string[] = [];
+let counter = 0;
+/** A fresh instance name per test; every one is deleted after the test. */
+const fresh = (): string => {
+  const name = `t${++counter}`;
+  names.push(name);
+  return name;
+};
+const vms = (args: string[], settings?: Parameters<typeof runVms>[2]) =>
+  runVms(project, args, settings);
+
+beforeAll(() => {
+  project = makeProject({ fixtures: ['vms-backend-fake'] });
+});
+afterEach(async () => {
+  for (const name of names.splice(0)) await vms(['delete', `fake:${name}`]);
+});
+afterAll(() => project?.cleanup());
+
+describe('lifecycle against a third-party backend', () => {
+  it('creates with common flags, validates them with the backend schema, and reports JSON', async () => {
+    const name = fresh();
+    const r = await vms([
+      'create',
+      `fake:${name}`,
+      '--image',
+      'busybox',
+      '-p',
+      '8080:80',
+      '--memory',
+      '512M',
+      '--cpus',
+      '2',
+      '-e',
+      'A=1',
+      '--label',
+      'team=infra',
+      '--json',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    await expect(snapshotText(normalizeJson(r.stdout))).toMatchFileSnapshot(
+      '__snapshots__/create.json.snap',
+    );
+    const inspect = await vms(['inspect', `fake:${name}`, '--json']);
+    expect(inspect.code).toBe(0);
+    await expect(snapshotText(normalizeJson(inspect.stdout))).toMatchFileSnapshot(
+      '__snapshots__/inspect.json.snap',
+    );
+  });
+
+  it('walks start → suspend → resume → stop → delete, by name alone', async () => {
+    const name = fresh();
+    expect((await vms(['create', `fake:${name}`])).code).toBe(0);
+    const start = await vms(['start', name]);
+    expect(start.code).toBe(0);
+    expect(start.stdout).toMatch(new RegExp(`started fake:${name}: running`));
+    expect((await vms(['suspend', name])).code).toBe(0);
+    const resume = await vms(['resume', name, '--json']);
+    expect(JSON.parse(resume.stdout)).toMatchObject({
+      command: 'resume',
+      ok: true,
+      state: 'running',
+    });
+    const stop = await vms(['stop', name, '--json']);
+    await expect(snapshotText(normalizeJson(stop.stdout))).toMatchFileSnapshot(
+      '__snapshots__/stop.json.snap',
+    );
+    const del = await vms(['delete', name, '--json']);
+    expect(JSON.parse(del.stdout)).toMatchObject({ ok: true, state: 'deleted', existed: true });
+    const again = await vms(['delete', `fake:${name}`, '--json']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, existed: false });
+  });
+
+  it('create --start leaves it running; list shows it, in JSON too', async () => {
+    const name = fresh();
+    expect((await vms(['create', `fake:${name}`, '--start'])).code).toBe(0);
+    const list = await vms(['list', '--json']);
+    expect(list.code).toBe(0);
+    const parsed = normalizeJson(list.stdout) as { instances: Array<{ id: string }> };
+    parsed.instances = parsed.instances.filter((i) => i.id === `fake:${name}`);
+    await expect(snapshotText(parsed)).toMatchFileSnapshot('__snapshots__/list.json.snap');
+    const human = await vms(['list']);
+    expect(human.stdout).toMatch(new RegExp(`^fake:${name}\\s+running`, 'm'));
+  });
+
+  it('exec passes the exit code through, streams output and forwards piped stdin', async () => {
+    const name = fresh();
+    await vms(['create', `fake:${name}`, '--start']);
+    const echo = await vms(['exec', `fake:${name}`, '--', 'echo', 'hello', 'world']);
+    expect(echo).toMatchObject({ code: 0, stdout: 'hello world\n' });
+    expect((await vms(['exec', name, 'sh', '-c', 'exit 7'])).code).toBe(7);
+    expect((await vms(['exec', name, '--', 'false'])).code).toBe(1);
+    const cat = await vms(['exec', name, '--', 'cat'], { input: 'from stdin\n' });
+    expect(cat).toMatchObject({ code: 0, stdout: 'from stdin\n' });
+    const noStdin = await vms(['exec', '--no-stdin', name, '--', 'cat'], { input: 'ignored' });
+    expect(noStdin.stdout).toBe('');
+    const env = await vms(['exec', '-e', 'GREETING=hi', name, '--', 'env']);
+    expect(env.stdout).toContain('GREETING=hi');
+    const json = await vms(['exec', '--json', name, '--', 'sh', '-c', 'echo out; exit 3']);
+    expect(json.code).toBe(3);
+    await expect(snapshotText(normalizeJson(json.stdout))).toMatchFileSnapshot(
+      '__snapshots__/exec.json.snap',
+    );
+  });
+
+  it('logs prints what the instance wrote', async () => {
+    const name = fresh();
+    await vms(['create', `fake:${name}`, '--start']);
+    const logs = await vms(['logs', name]);
+    expect(logs).toMatchObject({ code: 0, stdout: `${name} booted\n` });
+  });
+});
+
+describe('exit codes and errors', () => {
+  it('3 for a missing instance, with a hint, and a JSON error envelope with --json', async () => {
+    const r = await vms(['start', 'fake:nope']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe(
+      'error: fake:nope does not exist\nhint: create it: vms create fake:nope\n',
+    );
+    const byName = await vms(['stop', 'nope']);
+    expect(byName.code).toBe(3);
+    expect(byName.stderr).toMatch(/^error: no instance named nope in fake\n/);
+    const json = await vms(['exec', 'fake:nope', '--json', '--', 'true']);
+    expect(json.code).toBe(3);
+    await expect(snapshotText(normalizeJson(json.stdout))).toMatchFileSnapshot(
+      '__snapshots__/error.json.snap',
+    );
+  });
+
+  it('6 for an illegal transition, 8 for create of an existing instance', async () => {
+    const name = fresh();
+    await vms(['create', `fake:${name}`]);
+    const suspend = await vms(['suspend', `fake:${name}`]);
+    expect(suspend.code).toBe(6);
+    expect(suspend.stderr).toMatch(/^error: action suspend not allowed in state stopped/);
+    const again = await vms(['create', `fake:${name}`]);
+    expect(again.code).toBe(8);
+    expect(again.stderr).toMatch(/hint: delete it first/);
+  });
+
+  it('2 for usage: unknown flags, bad values, unknown backend options', async () => {
+    const unknown = await vms(['list', '--bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^error: Unknown option '--bogus'/);
+    expect((await vms(['frobnicate'])).code).toBe(2);
+    const memory = await vms(['create', 'fake:x', '--memory', 'lots']);
+    expect(memory.code).toBe(2);
+    expect(memory.stderr).toMatch(/invalid --memory "lots"/);
+    const opt = await vms(['create', 'fake:x', '--opt', 'nosuch=1']);
+    expect(opt.code).toBe(2);
+    expect(opt.stderr).toMatch(/backend fake has no option nosuch/);
+    const port = await vms(['create', 'fake:x', '-p', '99999:80']);
+    expect(port.code).toBe(2);
+    expect(port.stderr).toMatch(/error: invalid option ports/);
+    const name = await vms(['create', 'fake:-bad']);
+    expect(name.code).toBe(2);
+    expect(name.stderr).toMatch(/not a valid instance name/);
+    const timeout = await vms(['start', 'fake:x', '--timeout', 'soon']);
+    expect(timeout.code).toBe(2);
+    expect(timeout.stderr).toMatch(/invalid --timeout/);
+    expect((await vms(['exec', 'fake:x'])).code).toBe(2);
+    const shell = await vms(['shell', 'fake:x']);
+    expect(shell.code).toBe(2);
+    expect(shell.stderr).toMatch(/needs a terminal/);
+    expect(readFileSync(project.stateFile + '.fake', 'utf8')).not.toContain('"x"');
+  });
+
+  it('5 when an operation passes its deadline; the failed start is rolled back', async () => {
+    const name = fresh();
+    await vms(['create', `fake:${name}`]);
+    const r = await vms(['start', `fake:${name}`, '--timeout', '300ms'], {
+      env: { FAKE_FAULTS: JSON.stringify([{ verb: 'start', kind: 'hang' }]) },
+    });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/^error: .*\nhint: allow more time with --timeout/);
+    const inspect = await vms(['inspect', `fake:${name}`, '--json']);
+    expect(JSON.parse(inspect.stdout)).toMatchObject({ state: 'stopped' });
+  });
+
+  it('130 when interrupted: SIGINT aborts the running operation', async () => {
+    const name = fresh();
+    await vms(['create', `fake:${name}`]);
+    const r = await vms(['start', `fake:${name}`], {
+      env: { FAKE_FAULTS: JSON.stringify([{ verb: 'start', kind: 'hang' }]) },
+      onSpawn: (child) => {
+        void until(
+          () => {
+            try {
+              return readFileSync(project.callsFile, 'utf8').includes(`doStart ${name}`);
+            } catch {
+              return false;
+            }
+          },
+          30_000,
+          'the start to begin',
+        ).then(() => child.kill('SIGINT'));
+      },
+    });
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/interrupted/);
+    const inspect = await vms(['inspect', `fake:${name}`, '--json']);
+    expect(JSON.parse(inspect.stdout)).toMatchObject({ state: 'stopped' });
+  });
+
+  it('ambiguous names list the candidates and exit 2', async () => {
+    const other = makeProject({ fixtures: ['vms-backend-fake'] });
+    try {
+      const { cpSync, readFileSync: read, writeFileSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      const target = join(other.dir, 'node_modules', 'vms-backend-fake2');
+      cpSync(join(other.dir, 'node_modules', 'vms-backend-fake'), target, { recursive: true });
+      const manifest = JSON.parse(read(join(target, 'package.json'), 'utf8'));
+      writeFileSync(
+        join(target, 'package.json'),
+        JSON.stringify({ ...manifest, name: 'vms-backend-fake2', fakeBackendName: 'fake2' }),
+      );
+      writeFileSync(
+        join(other.dir, 'vms.config.json'),
+        JSON.stringify({ backends: ['vms-backend-fake2'] }),
+      );
+      expect((await runVms(other, ['create', 'fake:dup'])).code).toBe(0);
+      expect((await runVms(other, ['create', 'fake2:dup'])).code).toBe(0);
+      const which = await runVms(other, ['create', 'solo']);
+      expect(which.code).toBe(2);
+      expect(which.stderr).toMatch(/which backend\? available: fake, fake2/);
+      const r = await runVms(other, ['start', 'dup']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        'error: dup is ambiguous: fake:dup, fake2:dup\nhint: name one: vms start fake:dup\n',
+      );
+    } finally {
+      other.cleanup();
+    }
+  });
+
+  it('piped output holds no ANSI control codes', async () => {
+    const name = fresh();
+    await vms(['create', `fake:${name}`, '--start']);
+    for (const args of [
+      ['list'],
+      ['backends'],
+      ['inspect', name],
+      ['stop', name],
+      ['start', 'fake:nope'],
+      ['help'],
+    ]) {
+      const r = await vms(args);
+      expect(r.stdout + r.stderr, args.join(' ')).not.toMatch(ANSI_PATTERN);
+    }
+  });
+});
+
+describe('events, prune and demo', () => {
+  it('events NAME streams NDJSON state changes made by another vms process', async () => {
+    const name = fresh();
+    await vms(['create', `fake:${name}`, '--start']);
+    let child: Parameters<NonNullable<Parameters<typeof runVms>[2]>['onSpawn']>[0] | undefined;
+    let out = '';
+    const watching = vms(['events', `fake:${name}`, '--interval', '100ms', '--until', 'stopped'], {
+      onSpawn: (c) => {
+        child = c;
+        c.stdout?.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+        });
+      },
+    });
+    await until(() => out.includes('"running"'), 30_000, 'the first event');
+    expect((await vms(['stop', `fake:${name}`])).code).toBe(0);
+    const r = await watching;
+    expect(child).toBeDefined();
+    expect(r.code).toBe(0);
+    const records = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records.map((e) => [e.type, e.to?.name ?? e.observed?.name])).toContainEqual([
+      'state',
+      'stopped',
+    ]);
+    expect(records[0]).toMatchObject({
+      schema: 'vms-cli/v1',
+      type: 'state',
+      instance: `fake:${name}`,
+      to: { name: 'running' },
+    });
+  });
+
+  it('prune --dry-run lists managed instances; prune deletes them without asking when stdin is not a terminal', async () => {
+    const a = fresh();
+    const b = fresh();
+    await vms(['create', `fake:${a}`]);
+    await vms(['create', `fake:${b}`, '--start']);
+    const dry = await vms(['prune', '--dry-run', '--json']);
+    expect(dry.code).toBe(0);
+    const planned = JSON.parse(dry.stdout);
+    expect(planned).toMatchObject({ schema: 'vms-cli/v1', command: 'prune', dryRun: true });
+    expect(planned.instances.map((i: { id: string }) => i.id)).toEqual(
+      expect.arrayContaining([`fake:${a}`, `fake:${b}`]),
+    );
+    expect((await vms(['list', '--json'])).stdout).toContain(`fake:${a}`);
+    const prune = await vms(['prune']);
+    expect(prune.code).toBe(0);
+    expect(prune.stdout).toContain(`deleted fake:${b}`);
+    expect(JSON.parse((await vms(['list', '--json'])).stdout).instances).toEqual([]);
+  });
+
+  it('demo runs the whole lifecycle and leaves nothing behind', async () => {
+    const r = await vms(['demo', '--backend', 'fake', '--json']);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(
+      result.steps.map((s: { step: string; state: string }) => `${s.step}→${s.state}`),
+    ).toEqual([
+      'create→stopped',
+      'start→running',
+      'exec→running',
+      'suspend→suspended',
+      'resume→running',
+      'stop→stopped',
+      'delete→deleted',
+    ]);
+    expect(result.steps[2].output).toBe('hello from vms');
+    expect(JSON.parse((await vms(['list', '--json'])).stdout).instances).toEqual([]);
+  });
+
+  it('demo cleans up when a step fails, and exits with the failure', async () => {
+    const r = await vms(['demo', '--backend', 'fake'], {
+      env: { FAKE_FAULTS: JSON.stringify([{ verb: 'suspend', kind: 'fail' }]) },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✗ suspend/);
+    expect(r.stdout).toMatch(/✓ delete/);
+    expect(r.stderr).toMatch(/^error: injected suspend failure/m);
+    expect(JSON.parse((await vms(['list', '--json'])).stdout).instances).toEqual([]);
+  });
+});

@@ -1,0 +1,164 @@
+/**
+ * Test harness: a throw-away user project with `vms` installed into its node_modules (a copy of
+ * a built dist, as npm would lay it out) and chosen backend packages, and a runner that spawns
+ * the installed `bin.js` with a clean environment.
+ */
+import { spawn } from 'node:child_process';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CLI_DIR = fileURLToPath(new URL('../..', import.meta.url));
+export const PACKAGES_DIR = dirname(CLI_DIR);
+export const FIXTURES_DIR = fileURLToPath(new URL('../__fixtures__', import.meta.url));
+
+export interface Project {
+  dir: string;
+  home: string;
+  stateFile: string;
+  callsFile: string;
+  bin: string;
+  env: NodeJS.ProcessEnv;
+  cleanup(): void;
+}
+
+export interface ProjectSettings {
+  /** Fixture packages (src/__fixtures__/NAME) to install and list as dependencies. */
+  fixtures?: string[];
+  /** Workspace packages to link into node_modules (e.g. "docker" → @vms/docker). */
+  workspace?: string[];
+  /** Extra package.json fields. */
+  manifest?: Record<string, unknown>;
+  /** Install this CLI package dir instead of packages/cli (e.g. packages/vms for vms-all). */
+  cliPackage?: { dir: string; name: string; bin: string; deps: string[] };
+}
+
+function link(target: string, path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  symlinkSync(realpathSync(target), path, 'dir');
+}
+
+export function makeProject(settings: ProjectSettings = {}): Project {
+  const dir = mkdtempSync(join(tmpdir(), 'vms-cli-project-'));
+  const home = join(dir, 'home');
+  mkdirSync(home);
+  const modules = join(dir, 'node_modules');
+  const cli = settings.cliPackage ?? {
+    dir: CLI_DIR,
+    name: '@vms/cli',
+    bin: 'dist/bin.js',
+    deps: ['@vms/core', 'zod'],
+  };
+  const installed = join(modules, cli.name);
+  mkdirSync(installed, { recursive: true });
+  cpSync(join(cli.dir, 'dist'), join(installed, 'dist'), { recursive: true });
+  cpSync(join(cli.dir, 'package.json'), join(installed, 'package.json'));
+  for (const dep of cli.deps) link(join(cli.dir, 'node_modules', dep), join(modules, dep));
+  const dependencies: Record<string, string> = {};
+  for (const fixture of settings.fixtures ?? []) {
+    cpSync(join(FIXTURES_DIR, fixture), join(modules, fixture), { recursive: true });
+    dependencies[fixture] = '*';
+  }
+  if ((settings.fixtures ?? []).length && !cli.deps.includes('@vms/core')) {
+    link(join(PACKAGES_DIR, 'core'), join(modules, '@vms', 'core'));
+  }
+  for (const pkg of settings.workspace ?? []) {
+    link(join(PACKAGES_DIR, pkg), join(modules, '@vms', pkg));
+    dependencies[`@vms/${pkg}`] = '*';
+  }
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify(
+      { name: 'user-project', private: true, dependencies, ...settings.manifest },
+      null,
+      2,
+    ),
+  );
+  const stateFile = join(dir, 'fake-state.json');
+  const callsFile = join(dir, 'fake-calls.log');
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    VMS_HOME: join(dir, 'vms-home'),
+    FAKE_STATE_FILE: stateFile,
+    FAKE_CALLS_FILE: callsFile,
+    ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
+  };
+  return {
+    dir,
+    home,
+    stateFile,
+    callsFile,
+    bin: join(installed, cli.bin),
+    env,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunSettings {
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  cwd?: string;
+  /** Called once spawned, e.g. to send a signal when a condition holds. */
+  onSpawn?: (child: ReturnType<typeof spawn>) => void;
+  timeoutMs?: number;
+}
+
+/** Runs the installed `vms` with `args`; resolves when it exits (killed at timeoutMs). */
+export function runVms(
+  project: Project,
+  args: string[],
+  settings: RunSettings = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [project.bin, ...args], {
+      cwd: settings.cwd ?? project.dir,
+      env: { ...project.env, ...settings.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString('utf8');
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString('utf8');
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), settings.timeoutMs ?? 45_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    if (settings.input !== undefined) child.stdin.end(settings.input);
+    else child.stdin.end();
+    settings.onSpawn?.(child);
+  });
+}
+
+/** Polls `check` until it returns true (deadline `timeoutMs`): waits on a real condition. */
+export async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export const ANSI_PATTERN = new RegExp(`${String.fromCharCode(27)}\\[`);
