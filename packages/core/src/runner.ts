@@ -331,6 +331,9 @@ export function createRunner(settings: RunnerSettings = {}): ProcessRunner {
 
     let drainTimer: NodeJS.Timeout | undefined;
     child.once('exit', () => {
+      // The command is over: a later deadline or abort must not kill what it left running.
+      limit.signal.removeEventListener('abort', onAbort);
+      clearTimeout(graceTimer);
       // Grandchildren that ignored SIGTERM die with the group once the direct child is gone.
       if (failure) killGroup(pid, 'SIGKILL');
       // A daemonised grandchild may hold our pipes open forever: stop reading after a short drain.
@@ -430,6 +433,17 @@ export function createRunner(settings: RunnerSettings = {}): ProcessRunner {
       });
     }
     if (!options.detached) trackGroup(pid);
+    // Once it has exited its PID may be reused: kill() must not signal a stranger's group.
+    let running = true;
+    child.once('exit', () => {
+      running = false;
+      liveGroups.delete(pid);
+      // As in run(): a grandchild holding the pipes must not keep `exited` pending.
+      setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, PIPE_DRAIN_MS).unref();
+    });
     const stderrTail = new TailBuffer(STDERR_TAIL_BYTES);
     child.stdout?.on('data', (chunk: Buffer) => options.onStdout?.(chunk));
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -438,7 +452,6 @@ export function createRunner(settings: RunnerSettings = {}): ProcessRunner {
     });
     const exited: Promise<SpawnExit> = child.then(
       (result) => {
-        liveGroups.delete(pid);
         const exit: SpawnExit = {
           ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
           ...(result.signal ? { signal: result.signal } : {}),
@@ -461,7 +474,7 @@ export function createRunner(settings: RunnerSettings = {}): ProcessRunner {
       argv,
       exited,
       kill(signal: NodeJS.Signals = 'SIGTERM') {
-        killGroup(pid, signal);
+        if (running) killGroup(pid, signal);
       },
     };
   }
