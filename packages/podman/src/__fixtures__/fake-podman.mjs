@@ -59,12 +59,6 @@ if (faultSub === sub) {
     process.exit(2);
   }
 }
-if (faultMode === 'hang' && faultSub === sub) {
-  // keep running (the interval above holds the event loop)
-} else {
-  main();
-}
-
 function load() {
   mkdirSync(home, { recursive: true });
   const file = path.join(home, 'machines.json');
@@ -286,7 +280,7 @@ function main() {
           return entry;
         });
       if (faultMode === 'malformed' && faultSub === 'list') {
-        process.stdout.write(JSON.stringify(list, null, 4).slice(0, 40));
+        process.stdout.write('[\n    {\n        "Name": "');
         return;
       }
       if (flags['--format'] === 'json') {
@@ -371,3 +365,6 @@ function main() {
       fail(`unrecognized command \`podman machine ${argv[1] ?? ''}\``);
   }
 }
+
+// A hanging fault keeps the process alive (the interval above); everything else runs now.
+if (!(faultMode === 'hang' && faultSub === sub)) main();
