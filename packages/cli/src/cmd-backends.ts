@@ -21,6 +21,20 @@ interface Row {
   hint?: string | undefined;
 }
 
+/** The documented key order of a row in `vms backends --json`. */
+const KEY_ORDER: Array<keyof Row> = [
+  'backend',
+  'package',
+  'packageVersion',
+  'source',
+  'installed',
+  'available',
+  'tool',
+  'toolVersion',
+  'reason',
+  'hint',
+];
+
 export const run: CommandModule['run'] = async (ctx, args) => {
   expectPositionals('backends', args.positionals, 0, 0, '');
   const flags = validateFlags('backends', flagsSchema, args.values);
@@ -85,7 +99,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
     ctx.out.result('backends', {
       ok: true,
       backends: rows.map((r) =>
-        Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)),
+        Object.fromEntries(KEY_ORDER.map((k) => [k, r[k]]).filter(([, v]) => v !== undefined)),
       ),
     });
     return EXIT.ok;
