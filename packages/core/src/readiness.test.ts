@@ -154,6 +154,56 @@ describe('readiness.tcpPort', () => {
   });
 });
 
+describe('readiness.tcpBanner / sshBanner', () => {
+  const noExec = { exec: () => Promise.reject(new Error('unused')) };
+
+  /** Accepts like slirp's hostfwd: the first connection hangs silently, later ones get a banner. */
+  async function forwarder(banner: string): Promise<{ port: number; connections: () => number }> {
+    let connections = 0;
+    const server = createServer((socket) => {
+      connections++;
+      if (connections === 1) return; // silent: like a SYN the guest never saw
+      socket.end(banner);
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { port: (server.address() as { port: number }).port, connections: () => connections };
+  }
+
+  it('retries a silent connection and passes on the SSH greeting', async () => {
+    const fwd = await forwarder('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n');
+    await readiness.sshBanner(fwd.port, { attemptTimeoutMs: 200 }).wait(noExec, within(30_000));
+    expect(fwd.connections()).toBeGreaterThanOrEqual(2);
+  });
+
+  it('maps a guest port and matches a custom banner', async () => {
+    const fwd = await forwarder('220 smtp ready\r\n');
+    const target: ReadinessTarget = {
+      ...noExec,
+      hostPort: (guest) => (guest === 25 ? fwd.port : undefined),
+    };
+    await readiness
+      .tcpBanner(25, { guest: true, expect: '220 ', attemptTimeoutMs: 200 })
+      .wait(target, within(30_000));
+  });
+
+  it('times out when the forwarder accepts but the service never answers', async () => {
+    const server = createServer((socket) => socket.end());
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    // tcpPort alone is fooled by such a forwarder...
+    await readiness.tcpPort(port).wait(noExec, within(10_000));
+    // ...the banner check is not.
+    const error = await readiness
+      .sshBanner(port)
+      .wait(noExec, within(300))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as TimeoutError).message).toContain('connection closed before a banner');
+  });
+});
+
 /** A target whose output lines the test emits. */
 function lineTarget() {
   const listeners = new Set<(line: string) => void>();

@@ -1,6 +1,7 @@
 /**
  * Readiness strategies applied after a start, composable like testcontainers' wait strategies:
- * an exec probe, a random-nonce echo, a TCP port, a log line, a custom check, and `all` of them.
+ * an exec probe, a random-nonce echo, a TCP port, a TCP/SSH banner, a log line, a custom check,
+ * and `all` of them.
  * Polling strategies use `waitFor`'s capped backoff; `logLine` is event-driven. Every strategy
  * honours the deadline and the signal it is given (TimeoutError / AbortedError).
  */
@@ -143,6 +144,25 @@ const tcpOptionsSchema = z
   })
   .strict();
 
+/** The host port to connect to for `port` (a guest port when `guest`), or a (fatal) error. */
+function resolvePort(target: ReadinessTarget, port: number, guest: boolean | undefined): number {
+  if (!guest) return port;
+  if (!target.hostPort) {
+    throw fatal(
+      new OperationFailedError(
+        `cannot wait for guest port ${port}: the instance forwards no ports`,
+      ),
+    );
+  }
+  const mapped = target.hostPort(port);
+  if (mapped === undefined) throw new Error(`no host port forwards guest port ${port} yet`);
+  return mapped;
+}
+
+/**
+ * Waits until a TCP port accepts connections. Beware: QEMU's user-mode `hostfwd` (slirp) accepts
+ * on the host before the guest listens; use `tcpBanner`/`sshBanner` there.
+ */
 function tcpPort(port: number, options: z.input<typeof tcpOptionsSchema> = {}): ReadinessStrategy {
   parseOptions(portSchema, port, 'port');
   const opts = parseOptions(tcpOptionsSchema, options);
@@ -151,27 +171,103 @@ function tcpPort(port: number, options: z.input<typeof tcpOptionsSchema> = {}): 
     description,
     async wait(target, ctx) {
       await waitFor(
-        async ({ signal }) => {
-          let hostPort = port;
-          if (opts.guest) {
-            if (!target.hostPort) {
-              throw fatal(
-                new OperationFailedError(
-                  `cannot wait for guest port ${port}: the instance forwards no ports`,
-                ),
-              );
-            }
-            const mapped = target.hostPort(port);
-            if (mapped === undefined)
-              throw new Error(`no host port forwards guest port ${port} yet`);
-            hostPort = mapped;
-          }
-          return tryConnect(opts.host ?? target.host ?? '127.0.0.1', hostPort, signal);
-        },
+        async ({ signal }) =>
+          tryConnect(
+            opts.host ?? target.host ?? '127.0.0.1',
+            resolvePort(target, port, opts.guest),
+            signal,
+          ),
         { description, deadline: ctx.deadline, signal: ctx.signal, backoff: BACKOFF },
       );
     },
   };
+}
+
+/** Connects once and resolves when what the server sends first matches `expect`. */
+function readBanner(
+  host: string,
+  port: number,
+  matches: (text: string) => boolean,
+  signal: AbortSignal,
+): Promise<true> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    let received = '';
+    const finish = (error?: unknown) => {
+      signal.removeEventListener('abort', onAbort);
+      socket.destroy();
+      if (error === undefined) resolve(true);
+      else reject(error);
+    };
+    const onAbort = () => finish(signal.reason);
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (matches(received)) finish();
+      else if (received.length > 4096)
+        finish(new Error(`unexpected banner: ${received.slice(0, 80)}`));
+    });
+    socket.once('end', () =>
+      finish(
+        new Error(
+          `connection closed before a banner${received ? ` (got ${received.slice(0, 80)})` : ''}`,
+        ),
+      ),
+    );
+    socket.once('error', (error) => finish(error));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+const bannerOptionsSchema = tcpOptionsSchema
+  .extend({
+    /** What the server's first bytes must match (default /^SSH-/). */
+    expect: z.union([z.string().min(1), z.instanceof(RegExp)]).optional(),
+    /** How long one connection may wait for the banner before retrying (default 1000 ms). */
+    attemptTimeoutMs: z.number().positive().optional(),
+  })
+  .strict();
+export type BannerReadinessOptions = z.input<typeof bannerOptionsSchema>;
+
+/**
+ * Waits until a TCP server on `port` sends a banner matching `expect`: proves the service itself
+ * answers, not just a port forwarder. Short attempts (1 s) retry a SYN the forwarder dropped.
+ */
+function tcpBanner(port: number, options: BannerReadinessOptions = {}): ReadinessStrategy {
+  parseOptions(portSchema, port, 'port');
+  const opts = parseOptions(bannerOptionsSchema, options);
+  const expect = opts.expect ?? /^SSH-/;
+  const matches = (text: string) =>
+    typeof expect === 'string' ? text.includes(expect) : expect.test(text);
+  const description = `${opts.guest ? 'guest ' : ''}TCP port ${port} to send a banner matching ${String(expect)}`;
+  return {
+    description,
+    async wait(target, ctx) {
+      await waitFor(
+        async ({ signal }) =>
+          readBanner(
+            opts.host ?? target.host ?? '127.0.0.1',
+            resolvePort(target, port, opts.guest),
+            matches,
+            signal,
+          ),
+        {
+          description,
+          deadline: ctx.deadline,
+          signal: ctx.signal,
+          backoff: BACKOFF,
+          attemptTimeoutMs: opts.attemptTimeoutMs ?? 1000,
+        },
+      );
+    },
+  };
+}
+
+/** `tcpBanner` for an SSH server: waits for its `SSH-2.0-…` greeting. */
+function sshBanner(
+  port: number,
+  options: Omit<BannerReadinessOptions, 'expect'> = {},
+): ReadinessStrategy {
+  return tcpBanner(port, { ...options, expect: /^SSH-\d/ });
 }
 
 const logLineOptionsSchema = z.object({ times: z.number().int().positive().optional() }).strict();
@@ -282,4 +378,4 @@ function all(...strategies: ReadinessStrategy[]): ReadinessStrategy {
 }
 
 /** The readiness strategies. Pass them to an Instance (`readiness`) or call `wait` yourself. */
-export const readiness = { exec, echoNonce, tcpPort, logLine, custom, all };
+export const readiness = { exec, echoNonce, tcpPort, tcpBanner, sshBanner, logLine, custom, all };
