@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CommandFailedError, InvalidOptionsError, TimeoutError } from '../errors.js';
 import { createRunner } from '../runner.js';
+import { waitFor } from '../wait.js';
 import { createFakeCli, type FakeCli } from './fake-cli.js';
 
 const runner = createRunner();
@@ -49,9 +50,13 @@ describe('createFakeCli with responses', () => {
         finished = true;
         return r;
       });
-    // Proof it is blocked: a second call with a short deadline is still waiting when it expires.
+    // The fake has been invoked (its call is recorded) and cannot answer before `proceed` exists.
+    await waitFor(async () => (await limactl.calls()).length === 1, {
+      description: 'the fake to be invoked',
+      timeoutMs: 30_000,
+    });
     await expect(
-      runner.run(['limactl', 'start', 'other'], { env: limactl.env, timeoutMs: 500 }),
+      runner.run(['limactl', 'start', 'other'], { env: limactl.env, timeoutMs: 300 }),
     ).rejects.toBeInstanceOf(TimeoutError);
     expect(finished).toBe(false);
     await limactl.unblock('proceed');
