@@ -342,6 +342,8 @@ async function start(args) {
   const child = spawn(process.execPath, [SELF, '__hostagent', name], {
     detached: true,
     stdio: ['ignore', 'ignore', errLog],
+    // Lets tests tell which instance a process belongs to (the driver inherits it).
+    env: { ...process.env, LIMA_FAKE_INSTANCE: name },
   });
   child.unref();
   const port = 40000 + Math.floor(Math.random() * 20000);
@@ -381,7 +383,8 @@ async function hostagent([name]) {
     process.exit(code);
   };
   process.on('SIGINT', () => {
-    if (FAULTS.ignoreSigint) return;
+    // Read now: a long-running host agent sees faults set after it started.
+    if (readJson(path.join(FAKE, 'faults.json'))?.ignoreSigint) return;
     process.stderr.write('Received SIGINT, shutting down the host agent\n');
     shutdown(0);
   });

@@ -1,0 +1,104 @@
+/**
+ * Puts fake-limactl first on PATH (as `limactl`) with its own LIMA_HOME, and gives tests its call
+ * log, its fault switches and a sweep for processes it left behind.
+ */
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const FAKE_LIMACTL = fileURLToPath(new URL('./fake-limactl.mjs', import.meta.url));
+
+export interface LimaFaults {
+  version?: string;
+  hang?: string[];
+  fail?: Record<string, { code?: number; msg?: string }>;
+  malformed?: string[];
+  bootDelayMs?: number;
+  bootFail?: boolean;
+  driverDiesAfterMs?: number;
+  ignoreSigint?: boolean;
+}
+
+export interface FakeLima {
+  /** Temporary root: holds bin/ and LIMA_HOME (home/). */
+  root: string;
+  home: string;
+  calls(): string[][];
+  clearCalls(): void;
+  setFaults(faults: LimaFaults): void;
+  /** Processes still running from this fake (host agents, drivers, shells), but those of `keep` instances. */
+  leftovers(keep?: string[]): number[];
+  /** Kills leftovers, restores PATH, removes the temporary root. */
+  cleanup(): void;
+}
+
+export function installFakeLima(): FakeLima {
+  const root = fs.mkdtempSync(join(tmpdir(), 'vms-fake-lima-'));
+  const bin = join(root, 'bin');
+  const home = join(root, 'home');
+  fs.mkdirSync(bin);
+  fs.mkdirSync(join(home, '_fake'), { recursive: true });
+  fs.chmodSync(FAKE_LIMACTL, 0o755);
+  fs.symlinkSync(FAKE_LIMACTL, join(bin, 'limactl'));
+  const oldPath = process.env.PATH;
+  process.env.PATH = `${bin}:${oldPath ?? ''}`;
+  const callsFile = join(home, '_fake', 'calls.jsonl');
+  return {
+    root,
+    home,
+    calls: () =>
+      fs.existsSync(callsFile)
+        ? fs
+            .readFileSync(callsFile, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => (JSON.parse(line) as { argv: string[] }).argv)
+        : [],
+    clearCalls: () => fs.rmSync(callsFile, { force: true }),
+    setFaults: (faults) =>
+      fs.writeFileSync(join(home, '_fake', 'faults.json'), JSON.stringify(faults)),
+    leftovers: (keep = []) =>
+      processesMentioning(root).filter((pid) => {
+        const cmdline = readProc(pid, 'cmdline').split('\0');
+        const environ = readProc(pid, 'environ').split('\0');
+        return !keep.some(
+          (name) => cmdline.includes(name) || environ.includes(`LIMA_FAKE_INSTANCE=${name}`),
+        );
+      }),
+    cleanup: () => {
+      for (const pid of processesMentioning(root)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+      process.env.PATH = oldPath;
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Live (non-zombie) processes whose command line or environment mentions `text` (Linux /proc). */
+function processesMentioning(text: string): number[] {
+  if (!fs.existsSync('/proc')) return [];
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    const stat = readProc(pid, 'stat');
+    if (!stat || stat[stat.lastIndexOf(')') + 2] === 'Z') continue;
+    if (readProc(pid, 'cmdline').includes(text) || readProc(pid, 'environ').includes(text))
+      out.push(pid);
+  }
+  return out;
+}
+
+function readProc(pid: number, file: string): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return '';
+  }
+}
