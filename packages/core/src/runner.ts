@@ -8,6 +8,7 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
+import { z } from 'zod';
 import {
   CommandFailedError,
   InvalidOptionsError,
@@ -15,6 +16,7 @@ import {
   tail,
   type VmsError,
 } from './errors.js';
+import { parseOptions } from './options.js';
 import { abortReasonToError, deadlineSignal } from './wait.js';
 
 export interface RunOptions {
@@ -90,6 +92,34 @@ export interface RunnerSettings {
   /** Extra environment for every command. */
   env?: Record<string, string | undefined>;
 }
+
+const envSchema = z.record(z.string(), z.string().optional());
+const outputListener = z.custom<(chunk: Buffer) => void>(
+  (value) => typeof value === 'function',
+  'must be a function',
+);
+const runOptionsSchema = z.object({
+  signal: z.instanceof(AbortSignal).optional(),
+  timeoutMs: z.number().min(0).optional(),
+  deadline: z.number().optional(),
+  env: envSchema.optional(),
+  cwd: z.string().min(1).optional(),
+  maxOutputBytes: z.number().int().min(0).optional(),
+  onStdout: outputListener.optional(),
+  onStderr: outputListener.optional(),
+  okExitCodes: z.union([z.array(z.number().int()), z.literal('any')]).optional(),
+  redact: z.array(z.string()).optional(),
+  killGraceMs: z.number().min(0).optional(),
+});
+const spawnOptionsSchema = z.object({
+  env: envSchema.optional(),
+  cwd: z.string().min(1).optional(),
+  detached: z.boolean().optional(),
+  logFile: z.string().min(1).optional(),
+  onStdout: outputListener.optional(),
+  onStderr: outputListener.optional(),
+  redact: z.array(z.string()).optional(),
+});
 
 const DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 const DEFAULT_KILL_GRACE_MS = 2000;
@@ -255,6 +285,7 @@ export function createRunner(settings: RunnerSettings = {}): ProcessRunner {
 
   async function run(argv: string[], options: RunOptions = {}): Promise<RunResult> {
     assertArgv(argv);
+    parseOptions(runOptionsSchema, options);
     const secrets = [...baseSecrets, ...(options.redact ?? [])];
     const shown = formatArgv(redactArgv(argv, secrets));
     const started = Date.now();
@@ -400,6 +431,7 @@ export function createRunner(settings: RunnerSettings = {}): ProcessRunner {
 
   function spawn(argv: string[], options: SpawnOptions = {}): SpawnedProcess {
     assertArgv(argv);
+    parseOptions(spawnOptionsSchema, options);
     const secrets = [...baseSecrets, ...(options.redact ?? [])];
     const shown = formatArgv(redactArgv(argv, secrets));
     debug?.(`$ ${shown} &${options.detached ? ' (detached)' : ''}`);
