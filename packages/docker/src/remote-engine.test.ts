@@ -1,6 +1,6 @@
 /**
  * Remote engines: a second dockerd, started by this file on its own unix socket (own data-root,
- * exec-root and pidfile; no bridge, no iptables), reached through the `host` setting, DOCKER_HOST,
+ * exec-root and pidfile; no bridge, no iptables; in its own network namespace), reached through the `host` setting, DOCKER_HOST,
  * a docker context and DOCKER_CONTEXT — over both transports. Stopped and removed in afterAll.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -17,9 +17,10 @@ function dockerdSkipReason(): string | undefined {
   if (base) return base;
   try {
     execFileSync('dockerd', ['--version'], { stdio: 'pipe' });
+    execFileSync('unshare', ['--net', 'true'], { stdio: 'pipe' });
     return process.getuid?.() === 0 ? undefined : 'starting a second dockerd needs root';
   } catch {
-    return 'dockerd is not installed';
+    return 'dockerd or unshare --net is not available';
   }
 }
 
@@ -38,9 +39,14 @@ describe.skipIf(skip !== undefined)('docker: a remote engine on its own socket',
     execFileSync('docker', ['--host', host, ...args], { encoding: 'utf8', timeout: 60_000 });
 
   beforeAll(async () => {
+    // Its own network namespace: with --bridge=none dockerd deletes `docker0`, which must only
+    // happen to the namespace's (absent) one, never to the main engine's bridge.
     dockerd = spawn(
-      'dockerd',
+      'unshare',
       [
+        '--net',
+        '--',
+        'dockerd',
         '--host',
         host,
         '--data-root',
