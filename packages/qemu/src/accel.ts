@@ -1,7 +1,9 @@
 /**
  * Accelerator choice. `auto` probes whether KVM really runs a guest (on some hosts /dev/kvm
- * exists but guests hang): a tiny VM with no disk must get SeaBIOS to print its banner on the
- * debug console within ~2 s. The result is cached per process and binary.
+ * exists but guests hang): a tiny probe VM must show a guest-side sign of life within ~2 s.
+ * With a kernel (direct kernel boot) the sign is the kernel's first serial output — the firmware
+ * alone can run fine under KVM where a kernel hangs; without one it is SeaBIOS's banner on the
+ * debug console. The result is cached per process, binary and kernel.
  */
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -22,13 +24,14 @@ export function resolveAccel(
   requested: Accel,
   runner: ProcessRunner,
   binary: string,
-  probeMs = 2_000,
+  options: { probeMs?: number; kernel?: string } = {},
 ): Promise<AccelChoice> {
   if (requested !== 'auto') return Promise.resolve({ accel: requested, reason: 'requested' });
-  let choice = cache.get(binary);
+  const key = `${binary}\0${options.kernel ?? ''}`;
+  let choice = cache.get(key);
   if (!choice) {
-    choice = probeKvm(runner, binary, probeMs);
-    cache.set(binary, choice);
+    choice = probeKvm(runner, binary, options.probeMs ?? 2_000, options.kernel);
+    cache.set(key, choice);
   }
   return choice;
 }
@@ -37,6 +40,7 @@ async function probeKvm(
   runner: ProcessRunner,
   binary: string,
   probeMs: number,
+  kernel: string | undefined,
 ): Promise<AccelChoice> {
   try {
     accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
@@ -44,9 +48,9 @@ async function probeKvm(
     return { accel: 'tcg', reason: '/dev/kvm not accessible' };
   }
   const dir = await mkdtemp(join(tmpdir(), 'vms-kvm-probe-'));
-  const log = join(dir, 'bios.log');
+  const log = join(dir, 'probe.log');
   const started = Date.now();
-  const child = runner.spawn([
+  const common = [
     binary,
     '-accel',
     'kvm',
@@ -54,13 +58,24 @@ async function probeKvm(
     '-no-user-config',
     '-display',
     'none',
-    '-m',
-    '32',
-    '-debugcon',
-    `file:${log}`,
-    '-global',
-    'isa-debugcon.iobase=0x402',
-  ]);
+    '-no-reboot',
+  ];
+  const sign = kernel ? 'kernel output' : 'SeaBIOS';
+  const child = runner.spawn(
+    kernel
+      ? [
+          ...common,
+          '-m',
+          '128',
+          '-serial',
+          `file:${log}`,
+          '-kernel',
+          kernel,
+          '-append',
+          'console=ttyS0 panic=-1',
+        ]
+      : [...common, '-m', '32', '-debugcon', `file:${log}`, '-global', 'isa-debugcon.iobase=0x402'],
+  );
   try {
     let exited = false;
     void child.exited.then(() => {
@@ -68,8 +83,8 @@ async function probeKvm(
     });
     while (Date.now() - started < probeMs && !exited) {
       const text = await readFile(log, 'utf8').catch(() => '');
-      if (text.includes('SeaBIOS')) {
-        return { accel: 'kvm', reason: `KVM probe reached the BIOS in ${Date.now() - started}ms` };
+      if (kernel ? text.length > 0 : text.includes('SeaBIOS')) {
+        return { accel: 'kvm', reason: `KVM probe VM showed ${sign} in ${Date.now() - started}ms` };
       }
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -77,7 +92,7 @@ async function probeKvm(
       accel: 'tcg',
       reason: exited
         ? 'KVM probe VM failed to start'
-        : `KVM probe VM showed no sign of life within ${probeMs}ms`,
+        : `KVM probe VM showed no ${sign} within ${probeMs}ms`,
     };
   } finally {
     child.kill('SIGKILL');

@@ -246,6 +246,7 @@ export class QemuDriver implements DriverV1 {
       o.accel ?? this.#deps.accel,
       this.#deps.runner,
       this.#deps.binary,
+      o.kernel ? { kernel: o.kernel } : {},
     );
     ctx.debug(`qemu accelerator: ${accel.accel} (${accel.reason})`);
     await rm(p.pidFile, { force: true });
