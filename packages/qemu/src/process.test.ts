@@ -15,20 +15,23 @@ afterAll(() => {
 });
 
 function start(args: string[]) {
-  const child = spawn('sleep', args, { stdio: 'ignore' });
+  const child = spawn(args[0]!, args.slice(1), { stdio: 'ignore' });
   children.push(child.pid!);
   return child;
 }
 
 describe('process identity', () => {
   it('recognises our process by its command line and start time', async () => {
-    const child = start(['600', '/marker/of/this/instance']);
+    const child = start(['sh', '-c', 'sleep 600; : /marker/of/this/instance']);
     const pid = child.pid!;
     // Until exec completes, /proc shows the forked node: wait for the real command line.
-    await waitFor(async () => readCmdline(pid)?.includes('/marker/of/this/instance'), {
-      description: 'the child to exec',
-      timeoutMs: 10_000,
-    });
+    await waitFor(
+      async () => readCmdline(pid)?.some((a) => a.includes('/marker/of/this/instance')),
+      {
+        description: 'the child to exec',
+        timeoutMs: 10_000,
+      },
+    );
     const startTime = processStartTime(pid) ?? undefined;
     expect(
       isOurProcess({
@@ -40,7 +43,7 @@ describe('process identity', () => {
   });
 
   it('never signals a PID whose process is someone else (reuse: other argv or other start time)', async () => {
-    const other = start(['600']);
+    const other = start(['sleep', '600']);
     const pid = other.pid!;
     await waitFor(async () => readCmdline(pid)?.[0] === 'sleep', {
       description: 'exec',
