@@ -19,7 +19,8 @@ const skip = dockerSkipReason();
 if (skip) console.warn(`[skipped] pool docker tests: ${skip}`);
 
 const backend = createDocker();
-const options = () => ({ image: TEST_IMAGE });
+// No network: the pool needs none, and the tests then do not depend on the engine's bridge.
+const options = () => ({ image: TEST_IMAGE, network: 'none' });
 
 runPoolScenarios({
   name: 'docker',
@@ -86,7 +87,7 @@ describe.skipIf(Boolean(skip))('pool on docker', () => {
       existsSync(dist),
       'the crash child imports @vms/pool from dist: run pnpm build first',
     ).toBe(true);
-    const run = promisify(execFile)(process.execPath, [child, 'vmspoolcrash', TEST_IMAGE], {
+    const run = promisify(execFile)(process.execPath, [child, 'vmspoolcrash', TEST_IMAGE, 'none'], {
       timeout: 240_000,
     });
     const failure = await run.then(

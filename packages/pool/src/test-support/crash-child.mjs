@@ -3,11 +3,11 @@
 import { createDocker } from '@vms/docker';
 import { createPool } from '@vms/pool';
 
-const [namePrefix, image] = process.argv.slice(2);
+const [namePrefix, image, network] = process.argv.slice(2);
 const pool = createPool({
   backend: createDocker(),
   namePrefix,
-  options: { image },
+  options: { image, ...(network ? { network } : {}) },
   min: 2,
   max: 3,
   recycle: 'snapshot',
