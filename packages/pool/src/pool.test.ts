@@ -181,6 +181,36 @@ describe('pool on the mock backend', () => {
     await lease.release();
   });
 
+  it('an acquire aborted during the readiness check returns the checked instance to the pool', async () => {
+    let openGate: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    let checking: () => void = () => {};
+    const checkStarted = new Promise<void>((resolve) => {
+      checking = resolve;
+    });
+    const { pool } = setup({
+      min: 1,
+      max: 1,
+      healthCheck: async () => {
+        checking();
+        await gate;
+      },
+    });
+    await pool.ready();
+    const controller = new AbortController();
+    const pending = pool.acquire({ signal: controller.signal }).catch((e: unknown) => e);
+    await checkStarted;
+    expect(pool.stats().checking).toBe(1);
+    controller.abort();
+    expect(await pending).toMatchObject({ code: 'ABORTED' });
+    const returned = nextEvent(pool, 'warm', (e) => e.reason === 'returned');
+    openGate();
+    await returned;
+    expect(pool.stats()).toMatchObject({ warm: 1, busy: 0, live: 1, checking: 0 });
+  });
+
   it("the state check ('state') is used where the backend cannot exec", async () => {
     const mock = createMockBackend({ delayMs: 1, capabilities: { exec: false } });
     const { pool } = setup({ min: 1, max: 2 }, mock);
