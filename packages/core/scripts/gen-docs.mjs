@@ -1,13 +1,33 @@
-// Regenerates the state table in README.md from the built table (dist/states.js).
+// Regenerates the generated parts of README.md: the state table (from the built dist/states.js)
+// and the "write a backend" example (from src/__examples__/notes-backend.ts). Tests check both.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { renderStateTable } from '../dist/states.js';
 
 const file = new URL('../README.md', import.meta.url);
-const begin = '<!-- state-table:begin -->';
-const end = '<!-- state-table:end -->';
-const text = readFileSync(file, 'utf8');
-const a = text.indexOf(begin);
-const b = text.indexOf(end);
-if (a < 0 || b < 0) throw new Error('README.md lacks the state-table markers');
-writeFileSync(file, `${text.slice(0, a + begin.length)}\n${renderStateTable()}\n${text.slice(b)}`);
-console.log('README.md state table regenerated');
+const example = readFileSync(
+  new URL('../src/__examples__/notes-backend.ts', import.meta.url),
+  'utf8',
+);
+
+function replaceBetween(text, begin, end, body) {
+  const a = text.indexOf(begin);
+  const b = text.indexOf(end, a + begin.length);
+  if (a < 0 || b < 0) throw new Error(`README.md lacks the markers ${begin} … ${end}`);
+  return `${text.slice(0, a + begin.length)}${body}${text.slice(b)}`;
+}
+
+let text = readFileSync(file, 'utf8');
+text = replaceBetween(
+  text,
+  '<!-- state-table:begin -->',
+  '<!-- state-table:end -->',
+  `\n${renderStateTable()}\n`,
+);
+text = replaceBetween(
+  text,
+  '```ts example=notes-backend\n',
+  '```',
+  example.endsWith('\n') ? example : `${example}\n`,
+);
+writeFileSync(file, text);
+console.log('README.md regenerated (state table, notes-backend example)');

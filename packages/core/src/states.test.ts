@@ -75,6 +75,8 @@ describe('state table', () => {
     const begin = '<!-- state-table:begin -->';
     const end = '<!-- state-table:end -->';
     const inside = readme.slice(readme.indexOf(begin) + begin.length, readme.indexOf(end)).trim();
-    expect(inside, 'run `pnpm --filter @vms/core docs` to regenerate').toBe(renderStateTable());
+    expect(inside, 'run `pnpm --filter @vms/core run gen-docs` to regenerate').toBe(
+      renderStateTable(),
+    );
   });
 });
