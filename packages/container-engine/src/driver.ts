@@ -183,7 +183,11 @@ export class ContainerDriver implements DriverV1 {
             if (req.signal.aborted) throw error;
             return false;
           });
-        if (exited) how = 'graceful';
+        // The engine's wait may lag (podman polls): ask reality before forcing.
+        const now = exited ? undefined : await engine.inspect(this.name, req);
+        const stillUp =
+          now && ['running', 'suspended'].includes(mapState(this.conn.dialect, now.status));
+        if (exited || !stillUp) how = 'graceful';
       }
       if (how === 'forced') {
         await ignoreNotRunning(engine.kill(this.name, 'SIGKILL', req));
@@ -331,6 +335,37 @@ export class ContainerDriver implements DriverV1 {
     });
     await this.createFrom(this.createSpec(ref), ctx);
     if (wasRunning) await this.doStart(ctx);
+  }
+
+  /**
+   * Tells core when the container changes behind its back (dies, is paused or removed): the
+   * engine's event stream filtered to this container, each event confirmed with an inspect.
+   */
+  watch(onChange: (observation: Observation) => void): () => void {
+    const controller = new AbortController();
+    const interesting =
+      /^(die|stop|kill|oom|pause|unpause|destroy|remove|start|restart|cleanup|died|exited)/;
+    this.conn
+      .get({ signal: controller.signal, deadline: Date.now() + 30_000 })
+      .then((engine) =>
+        engine.events(
+          this.name,
+          (action) => {
+            if (!interesting.test(action) || controller.signal.aborted) return;
+            const ctx = { signal: AbortSignal.timeout(30_000), deadline: Date.now() + 30_000 };
+            engine
+              .inspect(this.name, ctx)
+              .then((info) => {
+                if (!controller.signal.aborted)
+                  onChange(info ? observe(this.conn.dialect, info) : { state: 'absent' });
+              })
+              .catch(() => undefined);
+          },
+          controller.signal,
+        ),
+      )
+      .catch(() => undefined);
+    return () => controller.abort();
   }
 
   async doCopyIn(hostPath: string, guestPath: string, ctx: OpContext): Promise<void> {

@@ -278,6 +278,35 @@ export class ApiEngine implements Engine {
     }
   }
 
+  events(name: string, onEvent: (action: string) => void, signal: AbortSignal): void {
+    const filters = JSON.stringify({ container: [name], type: ['container'] });
+    this.client
+      .stream('GET', '/events', { signal, deadline: Number.MAX_SAFE_INTEGER, query: { filters } })
+      .then(async (res) => {
+        res.socket?.unref();
+        let buffer = '';
+        for await (const chunk of res) {
+          buffer += (chunk as Buffer).toString('utf8');
+          let nl = buffer.indexOf('\n');
+          while (nl >= 0) {
+            const line = buffer.slice(0, nl).trim();
+            buffer = buffer.slice(nl + 1);
+            nl = buffer.indexOf('\n');
+            if (!line) continue;
+            try {
+              const e = JSON.parse(line) as { Action?: string; status?: string };
+              onEvent(e.Action ?? e.status ?? 'unknown');
+            } catch {
+              // a partial or foreign line: ignore
+            }
+          }
+        }
+      })
+      .catch(() => {
+        // Aborted by unsubscribe, or the engine went away: the next op reconciles.
+      });
+  }
+
   copyIn(name: string, hostPath: string, guestPath: string, ctx: Ctx): Promise<void> {
     return this.cli.copyIn(name, hostPath, guestPath, ctx);
   }

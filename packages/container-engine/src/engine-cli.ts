@@ -4,6 +4,7 @@
  * hosts) or when asked for with `transport: 'cli'`.
  */
 import type { ProcessRunner, RunOptions } from '@vms/core';
+import { execa } from 'execa';
 import type {
   ContainerInfo,
   CreateSpec,
@@ -202,6 +203,52 @@ export class CliEngine implements Engine {
     if (probe.exitCode !== 0) return false;
     await this.run(['image', 'rm', '--force', ref], ctx);
     return true;
+  }
+
+  events(name: string, onEvent: (action: string) => void, signal: AbortSignal): void {
+    if (signal.aborted) return;
+    // Long-lived and unref'd, so it needs its own child (not the runner's run-to-completion).
+    const child = execa(
+      this.o.binary,
+      [
+        ...this.o.globalArgs,
+        'events',
+        '--filter',
+        `container=${name}`,
+        '--filter',
+        'type=container',
+        '--format',
+        '{{json .}}',
+      ],
+      {
+        reject: false,
+        stdin: 'ignore',
+        buffer: false,
+        ...(this.o.env ? { env: this.o.env } : {}),
+        cancelSignal: signal,
+      },
+    );
+    child.unref();
+    (child.stdout as unknown as { unref?: () => void })?.unref?.();
+    (child.stderr as unknown as { unref?: () => void })?.unref?.();
+    let buffer = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      let nl = buffer.indexOf('\n');
+      while (nl >= 0) {
+        const line = buffer.slice(0, nl).trim();
+        buffer = buffer.slice(nl + 1);
+        nl = buffer.indexOf('\n');
+        if (!line) continue;
+        try {
+          const e = JSON.parse(line) as { Action?: string; Status?: string; status?: string };
+          onEvent(e.Action ?? e.Status ?? e.status ?? 'unknown');
+        } catch {
+          // not JSON: ignore
+        }
+      }
+    });
+    child.catch(() => undefined);
   }
 
   async copyIn(name: string, hostPath: string, guestPath: string, ctx: Ctx): Promise<void> {

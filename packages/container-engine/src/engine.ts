@@ -104,6 +104,11 @@ export interface Engine {
   images(labels: Record<string, string>, ctx: Ctx): Promise<ImageInfo[]>;
   /** Removes an image; false when it did not exist. */
   removeImage(ref: string, ctx: Ctx): Promise<boolean>;
+  /**
+   * Streams the container's lifecycle events (die, pause, destroy, …) until `signal` aborts.
+   * The stream does not keep the process alive (its socket / child are unref'd).
+   */
+  events(name: string, onEvent: (action: string) => void, signal: AbortSignal): void;
   copyIn(name: string, hostPath: string, guestPath: string, ctx: Ctx): Promise<void>;
   copyOut(name: string, guestPath: string, hostPath: string, ctx: Ctx): Promise<void>;
   close(): void;

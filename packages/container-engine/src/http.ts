@@ -210,11 +210,15 @@ function guard(
   const onAbort = () => fail(abortReason(opts.signal));
   opts.signal.addEventListener('abort', onAbort, { once: true });
   const ms = Math.max(0, opts.deadline - Date.now());
-  const timer = setTimeout(
-    () => fail(new TimeoutError('engine API request timed out', { timeoutMs: ms })),
-    ms,
-  );
-  timer.unref();
+  // Streams without a deadline (events) get no timer: setTimeout cannot hold more than 2^31-1 ms.
+  const timer =
+    ms < 2 ** 31 - 1
+      ? setTimeout(
+          () => fail(new TimeoutError('engine API request timed out', { timeoutMs: ms })),
+          ms,
+        )
+      : undefined;
+  timer?.unref();
   return () => {
     clearTimeout(timer);
     opts.signal.removeEventListener('abort', onAbort);

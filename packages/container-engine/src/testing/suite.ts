@@ -162,6 +162,18 @@ export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): vo
       expect((await vm.refresh()).state.name).toBe('deleted');
     });
 
+    it('notices a container removed behind its back while running (engine events → drift)', async () => {
+      const vm = make();
+      await vm.create();
+      await vm.start();
+      const drift = new Promise<string>((resolve) => {
+        vm.on('drift', (e) => resolve(e.observed.name));
+      });
+      await o.removeBehindBack(vm.name);
+      expect(await drift).toBe('deleted');
+      expect(vm.state.name).toBe('deleted');
+    });
+
     it('reports an IP from NetworkSettings.Networks on a bridge network', async () => {
       const vm = make();
       await vm.create();
