@@ -352,7 +352,8 @@ export class QemuDriver implements DriverV1 {
 
   /**
    * Readiness, event-driven: QMP says running; the console shows the host keys (pinned into
-   * known_hosts); then the SSH probe runs while the console is watched for the ready marker.
+   * known_hosts); then the guest's ready marker on the console when one is configured, else an
+   * SSH probe (`true`, short attempts, capped backoff).
    */
   async #waitReady(launch: Launch, ctx: OpContext): Promise<void> {
     const state = await this.#mustState();
@@ -373,32 +374,35 @@ export class QemuDriver implements DriverV1 {
     await writeFile(this.#paths.knownHosts, keys.map((k) => `${alias} ${k}\n`).join(''), {
       mode: 0o600,
     });
+    const marker = this.#options.readyMarker;
+    if (marker) {
+      // The guest prints the marker once its SSH server listens: that line is the readiness
+      // event, seen through inotify as it is written (no SSH round trip on the critical path).
+      ctx.progress(`waiting for ${JSON.stringify(marker)} on the serial console`);
+      await waitForConsole(this.#paths.console, launch.consoleOffset, lineWith(marker), {
+        signal: ctx.signal,
+        deadline: ctx.deadline,
+        description: `${JSON.stringify(marker)} on the serial console`,
+        dead,
+      });
+      return;
+    }
     ctx.progress('waiting for SSH');
     const target = this.#target(state, launch);
-    const marker = this.#options.readyMarker;
-    const markerSeen = marker
-      ? waitForConsole(this.#paths.console, launch.consoleOffset, lineWith(marker), {
-          signal: ctx.signal,
-          deadline: ctx.deadline,
-          description: `${JSON.stringify(marker)} on the serial console`,
-          dead,
-        })
-      : Promise.resolve(undefined);
-    markerSeen.catch(() => {});
     await waitFor(
       async ({ signal }) => {
-        if (dead())
+        if (dead()) {
           throw Object.assign(new OperationFailedError('QEMU exited during boot'), { fatal: true });
+        }
         return sshProbe(this.#deps.runner, target, signal, 3_000);
       },
       {
         description: `SSH on 127.0.0.1:${launch.sshPort}`,
         deadline: ctx.deadline,
         signal: ctx.signal,
-        backoff: { initialMs: 100, maxMs: 1_000 },
+        backoff: { initialMs: 100, maxMs: 500 },
       },
     );
-    await markerSeen;
   }
 
   // ---------------------------------------------------------------- stop

@@ -1,0 +1,147 @@
+/**
+ * Boot-to-exec-ready of the test guest under TCG: @vms/qemu (start() + first exec) against the
+ * raw baseline (the same QEMU command line plus an ssh poll loop, bench/raw-boot.sh), alternating,
+ * plus the readiness detection latency: from the serial marker appearing (the guest's sshd
+ * listens) to start() returning. Needs the test guest (scripts/ci/qemu.sh) and a built package.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createInstance } from '@vms/core';
+import { createQemu, qemuArgv } from '../dist/index.js';
+
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+const guestDir =
+  process.env.VMS_TEST_GUEST ?? join(process.env.VMS_TEST_CACHE ?? '/var/cache/vms-test', 'guest');
+if (!existsSync(join(guestDir, 'manifest.json'))) {
+  console.error(`no test guest at ${guestDir}: run scripts/ci/qemu.sh`);
+  process.exit(1);
+}
+const m = JSON.parse(readFileSync(join(guestDir, 'manifest.json'), 'utf8'));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const home = mkdtempSync(join(tmpdir(), 'vq-bench-'));
+process.env.VMS_HOME = home;
+const backend = createQemu();
+const options = {
+  kernel: join(guestDir, m.kernel),
+  initrd: join(guestDir, m.initrd),
+  cmdline: m.cmdline,
+  accel: 'tcg',
+  memoryMiB: 256,
+  cpus: 1,
+  restrictNetwork: true,
+  readyMarker: m.readyMarker,
+};
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Resolves with the time the marker line shows up in the console log (inotify, no polling delay). */
+function markerTime(path, offset) {
+  return new Promise((resolve) => {
+    const check = () => {
+      try {
+        if (readFileSync(path).subarray(offset).includes(m.readyMarker)) {
+          w.close();
+          resolve(performance.now());
+        }
+      } catch {}
+    };
+    const w = watch(dirname(path), check);
+    check();
+  });
+}
+
+async function ours(i) {
+  const vm = createInstance(backend, `bench-${i}`, options);
+  await vm.create();
+  const consoleLog = join(home, 'state', 'qemu', `bench-${i}`, 'console.log');
+  const marker = markerTime(consoleLog, 0);
+  const t0 = performance.now();
+  await vm.start();
+  const started = performance.now();
+  await vm.exec(['true']);
+  const t1 = performance.now();
+  const seen = await marker;
+  await vm.delete();
+  return { total: t1 - t0, latency: started - seen };
+}
+
+async function raw(i) {
+  // Same files and command line as @vms/qemu would use (its own overlay-free initramfs boot).
+  const vm = createInstance(backend, `raw-${i}`, options);
+  await vm.create();
+  const dir = join(home, 'state', 'qemu', `raw-${i}`);
+  const { createServer } = await import('node:net');
+  const port = await new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => res(p));
+    });
+  });
+  const argv = qemuArgv({
+    binary: 'qemu-system-x86_64',
+    accel: 'tcg',
+    cpus: 1,
+    memoryMiB: 256,
+    pidFile: join(dir, 'qemu.pid'),
+    qmpSocket: join(dir, 'qmp.sock'),
+    consoleLog: join(dir, 'console.log'),
+    kernel: options.kernel,
+    initrd: options.initrd,
+    cmdline: options.cmdline,
+    seedIso: join(dir, 'seed.iso'),
+    forwards: [{ protocol: 'tcp', hostIp: '127.0.0.1', hostPort: port, guestPort: 22 }],
+    restrictNetwork: true,
+    extraArgs: [],
+  });
+  const { stdout } = await run('bash', [
+    join(here, 'raw-boot.sh'),
+    String(port),
+    join(dir, 'id_ed25519'),
+    '--',
+    ...argv,
+  ]);
+  const pid = Number(readFileSync(join(dir, 'qemu.pid'), 'utf8'));
+  process.kill(pid, 'SIGKILL');
+  await vm.delete();
+  return Number(stdout.trim());
+}
+
+try {
+  const o = [];
+  const r = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    r.push(await raw(i));
+    o.push(await ours(i));
+    console.log(
+      `round ${i + 1}: raw ${r[i]} ms, @vms/qemu ${Math.round(o[i].total)} ms (readiness latency ${Math.round(o[i].latency)} ms)`,
+    );
+  }
+  const rawMed = median(r);
+  const oursMed = median(o.map((x) => x.total));
+  console.log(
+    `\nboot-to-exec-ready (TCG, ${ROUNDS} rounds, medians): raw ${rawMed} ms, @vms/qemu ${Math.round(oursMed)} ms, ratio ${(oursMed / rawMed).toFixed(3)} (target <= 1.05)`,
+  );
+  console.log(
+    `readiness detection latency (serial marker -> start() returned): median ${Math.round(median(o.map((x) => x.latency)))} ms (target <= 50 ms)`,
+  );
+} finally {
+  for (const entry of readdirSafe('/proc')) {
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(home))
+        process.kill(Number(entry), 'SIGKILL');
+    } catch {}
+  }
+  rmSync(home, { recursive: true, force: true });
+}
+
+function readdirSafe(d) {
+  try {
+    return readdirSync(d).filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+}
