@@ -1,8 +1,8 @@
 /** Shared by list, prune, events and demo: which backends, and how long each may take. */
 import type { BackendV1 } from '@vms/core';
 import { z } from 'zod';
-import { durationFlag } from './args.js';
 import type { CliContext } from './context.js';
+import { durationFlag } from './flags.js';
 import { DEFAULT_BACKEND_TIMEOUT_MS, noBackendsError } from './instances.js';
 
 export const backendSelection = z.object({

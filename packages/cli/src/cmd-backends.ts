@@ -1,9 +1,10 @@
 /** backends: what is installed, whether its tool is there, and what to do about it. */
-import { expectPositionals, validateFlags } from './args.js';
+import { expectPositionals } from './args.js';
 import { backendSelection } from './backend-flags.js';
 import type { CommandModule } from './context.js';
 import { installHint } from './discovery.js';
 import { EXIT } from './exit-codes.js';
+import { validateFlags } from './flags.js';
 import { DEFAULT_BACKEND_TIMEOUT_MS } from './instances.js';
 
 const flagsSchema = backendSelection.pick({ 'backend-timeout': true });

@@ -5,11 +5,12 @@
  */
 import { type BackendV1, type Instance, toVmsError } from '@vms/core';
 import { z } from 'zod';
-import { durationFlag, expectPositionals, validateFlags } from './args.js';
+import { expectPositionals } from './args.js';
 import { backendSelection, selectBackends } from './backend-flags.js';
 import type { CliContext, CommandModule } from './context.js';
 import { buildCreateOptions, explainOptionsError } from './create-options.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { durationFlag, validateFlags } from './flags.js';
 import { makeInstance, took, withProgress } from './instances.js';
 import { UsageError } from './usage-error.js';
 

@@ -6,11 +6,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { STATES } from '@vms/core';
 import { z } from 'zod';
-import { durationFlag, expectPositionals, validateFlags } from './args.js';
+import { expectPositionals } from './args.js';
 import { backendSelection, selectBackends } from './backend-flags.js';
 import type { CliContext, CommandModule } from './context.js';
 import { EXIT } from './exit-codes.js';
-import { listBackend, makeInstance, resolveRef } from './instances.js';
+import { durationFlag, validateFlags } from './flags.js';
+import { attachInstance, listBackend, resolveRef } from './instances.js';
 import { UsageError } from './usage-error.js';
 
 const flagsSchema = backendSelection.extend({
@@ -37,7 +38,7 @@ async function watchOne(
   until: string | undefined,
 ): Promise<number> {
   const { backend, name } = await resolveRef(ctx, ref);
-  const instance = makeInstance(ctx, backend, name);
+  const instance = attachInstance(ctx, backend, name);
   let reached = false;
   let wake: (() => void) | undefined;
   instance.on('state', (e) => {

@@ -1,8 +1,9 @@
 /** exec (exit code passed through, stdin forwarded when not a terminal) and shell (interactive). */
 import { z } from 'zod';
-import { durationFlag, expectPositionals, validateFlags } from './args.js';
+import { expectPositionals } from './args.js';
 import type { CliContext, CommandModule } from './context.js';
-import { makeInstance, notFoundIfAbsent, resolveRef } from './instances.js';
+import { durationFlag, validateFlags } from './flags.js';
+import { attachInstance, notFoundIfAbsent, resolveRef } from './instances.js';
 import { UsageError } from './usage-error.js';
 
 const execFlags = z.object({
@@ -25,7 +26,7 @@ async function execute(
   interactive: boolean,
 ): Promise<number> {
   const { backend, name } = await resolveRef(ctx, ref);
-  const instance = makeInstance(ctx, backend, name);
+  const instance = attachInstance(ctx, backend, name);
   const stdin = ctx.stdin;
   const forwardStdin = interactive || (!stdin.isTTY && !flags['no-stdin']);
   const tty = interactive || flags.tty === true;

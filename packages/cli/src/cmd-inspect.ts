@@ -1,9 +1,10 @@
 /** inspect: the real state and properties of one instance. */
 import { z } from 'zod';
-import { durationFlag, expectPositionals, validateFlags } from './args.js';
+import { expectPositionals } from './args.js';
 import type { CommandModule } from './context.js';
 import { EXIT } from './exit-codes.js';
-import { makeInstance, resolveRef, withProgress } from './instances.js';
+import { durationFlag, validateFlags } from './flags.js';
+import { attachInstance, resolveRef, withProgress } from './instances.js';
 import { stateStyle } from './output.js';
 
 const flagsSchema = z.object({ timeout: durationFlag.optional() });
@@ -12,7 +13,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
   expectPositionals('inspect', args.positionals, 1, 1, 'instance name');
   const flags = validateFlags('inspect', flagsSchema, args.values);
   const { backend, name } = await resolveRef(ctx, args.positionals[0] as string);
-  const instance = makeInstance(ctx, backend, name);
+  const instance = attachInstance(ctx, backend, name);
   const { state, properties } = await withProgress(ctx, instance, 'inspecting', () =>
     instance.inspect({
       signal: ctx.signal,

@@ -1,11 +1,13 @@
 /** create, start, stop, suspend, resume, delete. */
 import type { BackendV1, Instance } from '@vms/core';
 import { z } from 'zod';
-import { durationFlag, expectPositionals, validateFlags } from './args.js';
+import { expectPositionals } from './args.js';
 import type { CliContext, CommandModule } from './context.js';
 import { buildCreateOptions, explainOptionsError } from './create-options.js';
 import { EXIT } from './exit-codes.js';
+import { durationFlag, validateFlags } from './flags.js';
 import {
+  attachInstance,
   makeInstance,
   noBackendsError,
   parseRef,
@@ -115,7 +117,7 @@ async function operate(ctx: CliContext, positionals: string[], values: unknown):
   expectPositionals(command, positionals, 1, 1, 'instance name');
   const flags = validateFlags(command, opFlags, values);
   const { backend, name } = await resolveRef(ctx, positionals[0] as string);
-  const instance = makeInstance(ctx, backend, name);
+  const instance = attachInstance(ctx, backend, name);
   const op = { signal: ctx.signal, ...(flags.timeout ? { timeoutMs: flags.timeout } : {}) };
   const started = Date.now();
   switch (command) {

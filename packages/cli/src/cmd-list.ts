@@ -1,9 +1,10 @@
 /** list: every instance of every available backend, listed in parallel with a per-backend deadline. */
 import { z } from 'zod';
-import { expectPositionals, validateFlags } from './args.js';
+import { expectPositionals } from './args.js';
 import { backendSelection, selectBackends } from './backend-flags.js';
 import type { CommandModule } from './context.js';
 import { EXIT } from './exit-codes.js';
+import { validateFlags } from './flags.js';
 import { listBackend } from './instances.js';
 import { stateStyle } from './output.js';
 

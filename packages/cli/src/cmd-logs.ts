@@ -1,9 +1,10 @@
 /** logs [-f]: the instance's output; with --json, one NDJSON record per chunk. */
 import { z } from 'zod';
-import { countFlag, expectPositionals, validateFlags } from './args.js';
+import { expectPositionals } from './args.js';
 import type { CommandModule } from './context.js';
 import { EXIT } from './exit-codes.js';
-import { makeInstance, notFoundIfAbsent, resolveRef } from './instances.js';
+import { countFlag, validateFlags } from './flags.js';
+import { attachInstance, notFoundIfAbsent, resolveRef } from './instances.js';
 
 const flagsSchema = z.object({ follow: z.boolean().optional(), tail: countFlag.optional() });
 
@@ -11,7 +12,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
   expectPositionals('logs', args.positionals, 1, 1, 'instance name');
   const flags = validateFlags('logs', flagsSchema, args.values);
   const { backend, name } = await resolveRef(ctx, args.positionals[0] as string);
-  const instance = makeInstance(ctx, backend, name);
+  const instance = attachInstance(ctx, backend, name);
   // A missing instance is "not found", not an empty log.
   const { state } = await instance.inspect({ signal: ctx.signal });
   if (state.name === 'initial' || state.name === 'deleted') {

@@ -1,11 +1,12 @@
 /** prune: delete every instance @vms created (managed), after confirmation on a terminal. */
 import { toVmsError } from '@vms/core';
 import { z } from 'zod';
-import { expectPositionals, validateFlags } from './args.js';
+import { expectPositionals } from './args.js';
 import { backendSelection, selectBackends } from './backend-flags.js';
 import type { CliContext, CommandModule } from './context.js';
 import { EXIT } from './exit-codes.js';
-import { listBackend, makeInstance } from './instances.js';
+import { validateFlags } from './flags.js';
+import { attachInstance, listBackend } from './instances.js';
 
 const flagsSchema = backendSelection.extend({
   'dry-run': z.boolean().optional(),
@@ -64,7 +65,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
     targets.map(async (t) => {
       const id = `${t.backend.name}:${t.name}`;
       try {
-        await makeInstance(ctx, t.backend, t.name).delete({ signal: ctx.signal });
+        await attachInstance(ctx, t.backend, t.name).delete({ signal: ctx.signal });
         if (!ctx.json) ctx.out.line(`deleted ${id}`);
         return { id, deleted: true };
       } catch (error) {

@@ -16,6 +16,8 @@ export interface CommandDef {
   restAfter?: number;
   /** Complete instance names for the first positional. */
   takesInstance?: boolean;
+  /** False for commands that never touch a backend (help, completion): no discovery, no core. */
+  needsBackends?: boolean;
   load: () => Promise<CommandModule>;
 }
 
@@ -336,6 +338,7 @@ export const COMMANDS: readonly CommandDef[] = [
       'vms completion zsh > ~/.zfunc/_vms  # with fpath+=(~/.zfunc) in ~/.zshrc',
       'vms completion fish > ~/.config/fish/completions/vms.fish',
     ],
+    needsBackends: false,
     load: () => import('./cmd-completion.js'),
   },
   {
@@ -344,6 +347,7 @@ export const COMMANDS: readonly CommandDef[] = [
     usage: 'vms help [COMMAND]',
     options: {},
     examples: ['vms help create'],
+    needsBackends: false,
     load: () => import('./cmd-help.js'),
   },
 ];

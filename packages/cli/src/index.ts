@@ -2,5 +2,5 @@
 export type { BuiltinBackends } from './discovery.js';
 export { BACKEND_PACKAGE_PATTERN, FIRST_PARTY } from './discovery.js';
 export { EXIT, exitCodeFor } from './exit-codes.js';
-export { type CliOptions, cliMain } from './main.js';
+export { type CliOptions, cliMain, exitWhenFlushed } from './main.js';
 export { JSON_SCHEMA } from './output.js';

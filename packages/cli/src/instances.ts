@@ -118,6 +118,25 @@ export function makeInstance(
 }
 
 /**
+ * A handle on an instance that already exists. Its create-time options are unknown here, so the
+ * backend's schema is relaxed (every field optional, defaults kept): an image a docker instance
+ * was created from is not needed to stop it.
+ */
+export function attachInstance(ctx: CliContext, backend: BackendV1, name: string): Instance {
+  const schema = backend.optionsSchema as { partial?: () => unknown };
+  if (typeof schema.partial !== 'function') return makeInstance(ctx, backend, name);
+  const lenient = schema.partial();
+  const view = new Proxy(backend, {
+    get(target, prop) {
+      if (prop === 'optionsSchema') return lenient;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return createInstance(view, name, {}, ctx.settings);
+}
+
+/**
  * Runs one operation of `instance` with a spinner (on a terminal) fed by its events; an illegal
  * transition from `initial`/`deleted` becomes "does not exist" (exit 3).
  */

@@ -119,20 +119,22 @@ export async function cliMain(argv: string[], options: CliOptions): Promise<numb
           }
         : {},
     };
-    // Discovery is cheap (no imports) but only commands that need backends pay for zod + core.
-    const [{ discoverBackends }, { Registry: RegistryClass }] = await Promise.all([
-      import('./discovery.js'),
-      import('./registry.js'),
-    ]);
-    registry = new RegistryClass(
-      discoverBackends({
-        cwd,
-        env,
-        cliDir: options.cliDir ?? dirname(fileURLToPath(import.meta.url)),
-        execPath: process.execPath,
-        ...(options.builtins ? { builtins: options.builtins } : {}),
-      }),
-    );
+    if (command.needsBackends !== false) {
+      // Discovery is cheap (no imports) but only commands that need backends pay for zod + core.
+      const [{ discoverBackends }, { Registry: RegistryClass }] = await Promise.all([
+        import('./discovery.js'),
+        import('./registry.js'),
+      ]);
+      registry = new RegistryClass(
+        discoverBackends({
+          cwd,
+          env,
+          cliDir: options.cliDir ?? dirname(fileURLToPath(import.meta.url)),
+          execPath: process.execPath,
+          ...(options.builtins ? { builtins: options.builtins } : {}),
+        }),
+      );
+    }
     const mod = await command.load();
     return await mod.run(ctx, args);
   } catch (error) {

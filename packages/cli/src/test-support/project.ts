@@ -1,7 +1,7 @@
 /**
  * Test harness: a throw-away user project with `vms` installed into its node_modules (a copy of
  * a built dist, as npm would lay it out) and chosen backend packages, and a runner that spawns
- * the installed `bin.js` with a clean environment.
+ * the installed `bin.cjs` with a clean environment.
  */
 import { spawn } from 'node:child_process';
 import {
@@ -55,7 +55,7 @@ export function makeProject(settings: ProjectSettings = {}): Project {
   const cli = settings.cliPackage ?? {
     dir: CLI_DIR,
     name: '@vms/cli',
-    bin: 'dist/bin.js',
+    bin: 'dist/bin.cjs',
     deps: ['@vms/core', 'zod'],
   };
   const installed = join(modules, cli.name);

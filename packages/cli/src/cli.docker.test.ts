@@ -1,0 +1,93 @@
+/**
+ * The built `vms` against real docker through @vms/docker (linked into a temporary project).
+ * Skipped, with the reason printed, when @vms/docker is not built, no engine answers, or the
+ * test image (scripts/images/build-test-image.sh) is missing. Touches only its own container.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProject, PACKAGES_DIR, type Project, runVms } from './test-support/project.js';
+
+const IMAGE = 'vms-test/busybox:latest';
+
+function unavailableReason(): string | undefined {
+  if (!existsSync(join(PACKAGES_DIR, 'docker', 'dist', 'index.js')))
+    return '@vms/docker is not built';
+  try {
+    execFileSync('docker', ['image', 'inspect', '--format', '{{.Id}}', IMAGE], {
+      stdio: 'pipe',
+      timeout: 30_000,
+    });
+  } catch (error) {
+    return `docker engine or image ${IMAGE} unavailable: ${
+      String((error as { stderr?: Buffer }).stderr ?? error)
+        .trim()
+        .split('\n')[0]
+    }`;
+  }
+  return undefined;
+}
+
+const reason = unavailableReason();
+if (reason) console.warn(`skipping the docker tests of @vms/cli: ${reason}`);
+
+describe.skipIf(reason !== undefined)('vms against real docker', () => {
+  let project: Project;
+  const id = `docker:vmscli-${process.pid}-${Date.now().toString(36)}`;
+  const vms = (args: string[], settings?: Parameters<typeof runVms>[2]) =>
+    runVms(project, args, { timeoutMs: 120_000, ...settings });
+
+  beforeAll(() => {
+    project = makeProject({ workspace: ['docker'] });
+  });
+  afterAll(async () => {
+    if (!project) return;
+    await vms(['delete', id]);
+    project.cleanup();
+  });
+
+  it('reports docker as available with its version', async () => {
+    const r = await vms(['backends', '--json']);
+    const docker = JSON.parse(r.stdout).backends.find(
+      (b: { backend: string }) => b.backend === 'docker',
+    );
+    expect(docker).toMatchObject({ package: '@vms/docker', installed: true, available: true });
+    expect(docker.toolVersion).toMatch(/^\d+\.\d+/);
+  });
+
+  it('create --start, exec (exit code, stdin), inspect, stop, delete', async () => {
+    const create = await vms([
+      'create',
+      id,
+      '--image',
+      IMAGE,
+      '--opt',
+      'network=none',
+      '--label',
+      'suite=cli',
+      '--start',
+    ]);
+    expect(create.stderr).toBe('');
+    expect(create.code).toBe(0);
+    const exec = await vms(['exec', id, '--', 'sh', '-c', 'echo hi; echo oops >&2; exit 3']);
+    expect(exec).toMatchObject({ code: 3, stdout: 'hi\n', stderr: 'oops\n' });
+    const cat = await vms(['exec', id, '--', 'cat'], { input: 'piped\n' });
+    expect(cat).toMatchObject({ code: 0, stdout: 'piped\n' });
+    const inspect = JSON.parse((await vms(['inspect', id, '--json'])).stdout);
+    expect(inspect).toMatchObject({
+      backend: 'docker',
+      state: 'running',
+      properties: { image: IMAGE },
+    });
+    expect(inspect.properties.labels.suite).toBe('cli');
+    const suspend = await vms(['suspend', id, '--json']);
+    expect(JSON.parse(suspend.stdout)).toMatchObject({ state: 'suspended' });
+    const stop = await vms(['stop', id, '--json']);
+    expect(JSON.parse(stop.stdout)).toMatchObject({ ok: true, state: 'stopped' });
+    const del = await vms(['delete', id]);
+    expect(del.code).toBe(0);
+    expect((await vms(['list', '--json', '--backend', 'docker'])).stdout).not.toContain(`"${id}"`);
+    expect((await vms(['start', id])).code).toBe(3);
+  });
+});
