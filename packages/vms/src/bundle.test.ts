@@ -1,0 +1,96 @@
+/**
+ * The bundled `vms-all`, installed alone into a temporary project (no node_modules beside it):
+ * every first-party backend is inside, loaded lazily; and it runs the lifecycle on real docker
+ * when an engine and the test image are there.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProject, type Project, runVms } from '../../cli/src/test-support/project.js';
+
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+const BUNDLED = Object.keys(
+  JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')).devDependencies,
+)
+  .filter((name) => name.startsWith('@vms/') && name !== '@vms/cli')
+  .sort();
+
+let project: Project;
+beforeAll(() => {
+  project = makeProject({
+    cliPackage: { dir: PACKAGE_DIR, name: '@vms/vms', bin: 'dist/bin.js', deps: [] },
+  });
+});
+afterAll(() => project?.cleanup());
+
+describe('vms-all (bundled)', () => {
+  it('is self-contained: dist holds only JS, and nothing is installed beside it', () => {
+    expect(readdirSync(join(project.dir, 'node_modules'))).toEqual(['@vms']);
+    expect(readdirSync(join(PACKAGE_DIR, 'dist')).every((f) => f.endsWith('.js'))).toBe(true);
+  });
+
+  it('--version prints its package version', async () => {
+    const { version } = JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8'));
+    expect(await runVms(project, ['--version'])).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
+  it('lists every bundled backend as installed', async () => {
+    const r = await runVms(project, ['backends', '--json']);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout).backends as Array<{
+      package: string;
+      source: string;
+      installed: boolean;
+    }>;
+    const bundled = [
+      ...new Set(rows.filter((b) => b.source === 'bundled' && b.installed).map((b) => b.package)),
+    ].sort();
+    expect(bundled).toEqual(BUNDLED);
+  });
+});
+
+function dockerReason(): string | undefined {
+  try {
+    execFileSync('docker', ['image', 'inspect', 'vms-test/busybox:latest'], {
+      stdio: 'pipe',
+      timeout: 30_000,
+    });
+    return undefined;
+  } catch (error) {
+    return `docker or the test image is unavailable: ${
+      String((error as { stderr?: Buffer }).stderr ?? error)
+        .trim()
+        .split('\n')[0]
+    }`;
+  }
+}
+const reason = dockerReason();
+if (reason) console.warn(`skipping the docker test of vms-all: ${reason}`);
+
+describe.skipIf(reason !== undefined)('vms-all against real docker', () => {
+  const id = `docker:vmsall-${process.pid}-${Date.now().toString(36)}`;
+  afterAll(async () => {
+    await runVms(project, ['delete', id]);
+  });
+
+  it('create --start, exec, delete', async () => {
+    const create = await runVms(
+      project,
+      ['create', id, '--image', 'vms-test/busybox:latest', '--opt', 'network=none', '--start'],
+      {
+        timeoutMs: 120_000,
+      },
+    );
+    expect(create.stderr).toBe('');
+    expect(create.code).toBe(0);
+    expect(
+      await runVms(project, ['exec', id, '--', 'sh', '-c', 'echo bundled; exit 5']),
+    ).toMatchObject({
+      code: 5,
+      stdout: 'bundled\n',
+    });
+    expect((await runVms(project, ['delete', id])).code).toBe(0);
+  });
+});
