@@ -9,15 +9,18 @@ if (skipReason) {
     it.skip(`skipped: ${skipReason}`, () => {});
   });
 } else {
-  const home = useTempHome();
+  let home = '';
   afterAll(() => {
-    sweep(home);
+    if (home) sweep(home);
   });
   runConformanceSuite(
     { describe, it, expect, beforeAll, afterAll },
     {
       name: 'qemu',
-      backend: () => createQemu(),
+      backend: () => {
+        home = useTempHome();
+        return createQemu();
+      },
       // Initramfs boot (no disk): the quickest to boot; snapshots are covered in vm-lifecycle.
       options: () => ({ ...guestOptions(guest!), disk: undefined, cmdline: guest!.cmdline }),
       timeoutMs: 180_000,

@@ -15,13 +15,15 @@ import { isOurProcess } from './process.js';
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 describe.skipIf(skipReason !== undefined)('qemu: one VM through its lifecycle (TCG)', () => {
-  const home = useTempHome();
   const backend = createQemu();
   let vm: Instance;
   let baseHash = '';
-  const scratch = mkdtempSync(join(tmpdir(), 'vq-scratch-'));
+  let home = '';
+  let scratch = '';
 
   beforeAll(async () => {
+    home = useTempHome();
+    scratch = mkdtempSync(join(tmpdir(), 'vq-scratch-'));
     baseHash = sha256(guest!.baseQcow2);
     vm = createInstance(
       backend,
@@ -32,6 +34,7 @@ describe.skipIf(skipReason !== undefined)('qemu: one VM through its lifecycle (T
           sshAuthorizedKeys: [readFileSync(guest!.seedPub, 'utf8').trim()],
         },
         ports: [{ guest: 8080 }],
+        diskGiB: 1,
       }),
     );
     await vm.create();
@@ -42,8 +45,8 @@ describe.skipIf(skipReason !== undefined)('qemu: one VM through its lifecycle (T
     try {
       await vm?.delete({ timeoutMs: 60_000 });
     } finally {
-      sweep(home);
-      sweep(scratch);
+      if (home) sweep(home);
+      if (scratch) sweep(scratch);
     }
   });
 
@@ -67,6 +70,15 @@ describe.skipIf(skipReason !== undefined)('qemu: one VM through its lifecycle (T
       .trim()
       .split(' ')[1];
     expect(keys).toContain(pub);
+  });
+
+  it('runs on a qcow2 overlay of the base, grown to diskGiB', async () => {
+    expect((await vm.exec(['cat', '/sys/block/vda/size'])).stdout.trim()).toBe(
+      String(1024 ** 3 / 512),
+    );
+    expect(
+      (await vm.exec(['sh', '-c', 'awk \'$2 == "/" { print $1 }\' /proc/mounts'])).stdout.trim(),
+    ).toBe('/dev/vda');
   });
 
   it('exec: streams, exit codes, stdin, env, cwd', async () => {

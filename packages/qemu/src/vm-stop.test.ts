@@ -4,16 +4,19 @@
  */
 import { spawn } from 'node:child_process';
 import { createInstance, waitFor } from '@vms/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guest, guestOptions, skipReason, sweep, useTempHome } from '../test/guest.js';
 import { createQemu } from './backend.js';
 import { isOurProcess, readProcStat } from './process.js';
 import { createStore } from './state.js';
 
 describe.skipIf(skipReason !== undefined)('qemu: stopping VMs (TCG)', () => {
-  const home = useTempHome();
   const backend = createQemu();
   const others: number[] = [];
+  let home = '';
+  beforeAll(() => {
+    home = useTempHome();
+  });
 
   afterAll(async () => {
     for (const pid of others) {
@@ -30,7 +33,7 @@ describe.skipIf(skipReason !== undefined)('qemu: stopping VMs (TCG)', () => {
         // gone
       }
     }
-    sweep(home);
+    if (home) sweep(home);
   });
 
   it('forces the stop when the guest ignores power-down, then sees QEMU killed from outside', async () => {
@@ -87,6 +90,20 @@ describe.skipIf(skipReason !== undefined)('qemu: stopping VMs (TCG)', () => {
     const stat = readProcStat(other.pid!);
     expect(stat?.state).not.toBe('Z');
     expect(stat).toBeDefined();
+  });
+
+  it('boots a BIOS ISO (disk boot) with the per-instance seed attached', async () => {
+    await using vm = createInstance(backend, 'iso', {
+      iso: guest!.bootIso,
+      accel: 'tcg',
+      memoryMiB: 256,
+      restrictNetwork: true,
+      readyMarker: guest!.marker,
+    });
+    await vm.create();
+    await vm.start();
+    expect((await vm.exec(['hostname'])).stdout.trim()).toBe('iso');
+    expect((await vm.stop({ graceMs: 60_000 })).how).toBe('graceful');
   });
 
   it('gives two VMs started in parallel distinct ports, and both work', async () => {
