@@ -153,6 +153,34 @@ export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): vo
       expect(mine?.managed).toBe(true);
       expect(mine?.state).toBe('running');
 
+      // A container someone else made (no dev.vms.managed label) shows only with `all`.
+      const engine = await backend.engine();
+      const ctx = { signal: AbortSignal.timeout(60_000), deadline: Date.now() + 60_000 };
+      const foreign = `${o.prefix ?? 'vmst'}-${run}-foreign`;
+      await engine.create(
+        {
+          name: foreign,
+          image: o.image,
+          command: ['true'],
+          env: {},
+          labels: { [TEST_RUN_LABEL]: run },
+          ports: [],
+          mounts: [],
+          init: false,
+          extraArgs: [],
+        },
+        ctx,
+      );
+      expect((await backend.list({ signal: ctx.signal })).map((i) => i.name)).not.toContain(
+        foreign,
+      );
+      const everything = await backend.list({ signal: ctx.signal, all: true });
+      expect(everything.find((i) => i.name === foreign)).toMatchObject({
+        managed: false,
+        state: 'stopped',
+      });
+      await engine.remove(foreign, ctx);
+
       const stopped = await vm.stop({ graceMs: 20_000 });
       expect(stopped.how).toBe('graceful');
       expect(stopped.guestExit?.exitCode).toBe(0);
