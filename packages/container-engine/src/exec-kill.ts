@@ -16,7 +16,23 @@ export const KILL_SCRIPT = [
   'echo "$n"',
 ].join('\n');
 
+/**
+ * Kills the marked processes; when none is found yet (the engine may still be starting an exec
+ * whose client was just killed), looks once more shortly after.
+ */
 export async function killExecInside(
+  engine: Engine,
+  container: string,
+  marker: string,
+  debug: (message: string, data?: Record<string, unknown>) => void = () => {},
+): Promise<number | undefined> {
+  const first = await killOnce(engine, container, marker, debug);
+  if (first !== 0) return first;
+  await new Promise((r) => setTimeout(r, 300));
+  return killOnce(engine, container, marker, debug);
+}
+
+async function killOnce(
   engine: Engine,
   container: string,
   marker: string,

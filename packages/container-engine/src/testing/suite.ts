@@ -290,7 +290,7 @@ export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): vo
       });
 
       it('ends the process inside the container at its deadline', async () => {
-        const error = await expectCode(vm.exec(['sleep', '1000'], { timeoutMs: 1_500 }), 'TIMEOUT');
+        const error = await expectCode(vm.exec(['sleep', '1000'], { timeoutMs: 3_000 }), 'TIMEOUT');
         expect(error).toBeDefined();
         const ps = await vm.exec(['ps', '-o', 'pid,args']);
         expect(ps.stdout).not.toMatch(/sleep 1000/);
