@@ -38,7 +38,7 @@ async function watchOne(
   until: string | undefined,
 ): Promise<number> {
   const { backend, name } = await resolveRef(ctx, ref);
-  const instance = attachInstance(ctx, backend, name);
+  const instance = await attachInstance(ctx, backend, name);
   let reached = false;
   let wake: (() => void) | undefined;
   instance.on('state', (e) => {

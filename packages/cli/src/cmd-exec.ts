@@ -26,7 +26,7 @@ async function execute(
   interactive: boolean,
 ): Promise<number> {
   const { backend, name } = await resolveRef(ctx, ref);
-  const instance = attachInstance(ctx, backend, name);
+  const instance = await attachInstance(ctx, backend, name);
   const stdin = ctx.stdin;
   const forwardStdin = interactive || (!stdin.isTTY && !flags['no-stdin']);
   const tty = interactive || flags.tty === true;

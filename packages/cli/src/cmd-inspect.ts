@@ -13,7 +13,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
   expectPositionals('inspect', args.positionals, 1, 1, 'instance name');
   const flags = validateFlags('inspect', flagsSchema, args.values);
   const { backend, name } = await resolveRef(ctx, args.positionals[0] as string);
-  const instance = attachInstance(ctx, backend, name);
+  const instance = await attachInstance(ctx, backend, name);
   const { state, properties } = await withProgress(ctx, instance, 'inspecting', () =>
     instance.inspect({
       signal: ctx.signal,

@@ -15,6 +15,7 @@ import {
   took,
   withProgress,
 } from './instances.js';
+import { forgetOptions, rememberOptions } from './options-memory.js';
 import { stateStyle } from './output.js';
 import { UsageError } from './usage-error.js';
 
@@ -92,14 +93,17 @@ async function create(ctx: CliContext, positionals: string[], values: unknown): 
   const ref = parseRef(positionals[0] as string);
   const backend = await pickCreateBackend(ctx, ref.backend, flags.backend);
   let instance: Instance;
+  let options: Record<string, unknown>;
   try {
-    instance = makeInstance(ctx, backend, ref.name, buildCreateOptions(backend, flags, ctx.cwd));
+    options = buildCreateOptions(backend, flags, ctx.cwd);
+    instance = makeInstance(ctx, backend, ref.name, options);
   } catch (error) {
     throw explainOptionsError(error);
   }
   const op = { signal: ctx.signal, ...(flags.timeout ? { timeoutMs: flags.timeout } : {}) };
   const started = Date.now();
   await withProgress(ctx, instance, 'creating', () => instance.create(op));
+  await rememberOptions(backend.name, ref.name, options);
   if (flags.start) await withProgress(ctx, instance, 'starting', () => instance.start(op));
   return report(
     ctx,
@@ -117,7 +121,7 @@ async function operate(ctx: CliContext, positionals: string[], values: unknown):
   expectPositionals(command, positionals, 1, 1, 'instance name');
   const flags = validateFlags(command, opFlags, values);
   const { backend, name } = await resolveRef(ctx, positionals[0] as string);
-  const instance = attachInstance(ctx, backend, name);
+  const instance = await attachInstance(ctx, backend, name);
   const op = { signal: ctx.signal, ...(flags.timeout ? { timeoutMs: flags.timeout } : {}) };
   const started = Date.now();
   switch (command) {
@@ -154,6 +158,7 @@ async function operate(ctx: CliContext, positionals: string[], values: unknown):
       return report(ctx, instance, 'resumed', Date.now() - started);
     case 'delete': {
       const result = await withProgress(ctx, instance, 'deleting', () => instance.delete(op));
+      await forgetOptions(backend.name, name);
       if (!result.existed && !ctx.json) {
         ctx.out.line(`${instance.id} did not exist: nothing to delete`);
         return EXIT.ok;

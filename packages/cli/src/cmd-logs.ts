@@ -12,7 +12,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
   expectPositionals('logs', args.positionals, 1, 1, 'instance name');
   const flags = validateFlags('logs', flagsSchema, args.values);
   const { backend, name } = await resolveRef(ctx, args.positionals[0] as string);
-  const instance = attachInstance(ctx, backend, name);
+  const instance = await attachInstance(ctx, backend, name);
   // A missing instance is "not found", not an empty log.
   const { state } = await instance.inspect({ signal: ctx.signal });
   if (state.name === 'initial' || state.name === 'deleted') {

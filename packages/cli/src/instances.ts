@@ -11,6 +11,7 @@ import {
   validateInstanceName,
 } from '@vms/core';
 import type { CliContext } from './context.js';
+import { recallOptions } from './options-memory.js';
 import { createProgress, type Progress } from './progress.js';
 import { withDeadline } from './registry.js';
 import { formatDuration } from './units.js';
@@ -117,15 +118,37 @@ export function makeInstance(
   return createInstance(backend, name, options, ctx.settings);
 }
 
+/** A schema that accepts anything: for attaching when the backend's schema cannot be relaxed. */
+const passThrough = {
+  safeParse: (value: unknown) => ({ success: true as const, data: value ?? {} }),
+  parse: (value: unknown) => value ?? {},
+};
+
 /**
- * A handle on an instance that already exists. Its create-time options are unknown here, so the
- * backend's schema is relaxed (every field optional, defaults kept): an image a docker instance
- * was created from is not needed to stop it.
+ * A handle on an instance that already exists. The options it was created with come from
+ * `vms create`'s memory; when `vms` did not create it they are unknown, so the backend's schema
+ * is relaxed (every field optional, defaults kept): no image is needed to stop a container.
  */
-export function attachInstance(ctx: CliContext, backend: BackendV1, name: string): Instance {
+export async function attachInstance(
+  ctx: CliContext,
+  backend: BackendV1,
+  name: string,
+): Promise<Instance> {
+  const remembered = await recallOptions(backend.name, name);
+  if (remembered) {
+    try {
+      return makeInstance(ctx, backend, name, remembered);
+    } catch {
+      // The remembered options no longer validate (a file they name is gone): attach without.
+    }
+  }
   const schema = backend.optionsSchema as { partial?: () => unknown };
-  if (typeof schema.partial !== 'function') return makeInstance(ctx, backend, name);
-  const lenient = schema.partial();
+  let lenient: unknown = passThrough;
+  try {
+    if (typeof schema.partial === 'function') lenient = schema.partial();
+  } catch {
+    // zod refuses .partial() on schemas with refinements.
+  }
   const view = new Proxy(backend, {
     get(target, prop) {
       if (prop === 'optionsSchema') return lenient;

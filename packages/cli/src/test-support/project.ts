@@ -8,6 +8,8 @@ import {
   cpSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
+  readFileSync,
   realpathSync,
   rmSync,
   symlinkSync,
@@ -162,3 +164,16 @@ export async function until(check: () => boolean, timeoutMs: number, what: strin
 }
 
 export const ANSI_PATTERN = new RegExp(`${String.fromCharCode(27)}\\[`);
+
+/** SIGKILLs every process whose command line mentions `dir` (VMs a failed test left running). */
+export function killProcessesUnder(dir: string): void {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir))
+        process.kill(Number(entry), 'SIGKILL');
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
+}

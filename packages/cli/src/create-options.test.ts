@@ -1,0 +1,76 @@
+import { createMockBackend } from '@vms/core/testing';
+import { describe, expect, it } from 'vitest';
+import { buildCreateOptions } from './create-options.js';
+import { UsageError } from './usage-error.js';
+
+const backend = createMockBackend({ name: 'fake' });
+
+describe('buildCreateOptions', () => {
+  it('maps the common flags to the common options', () => {
+    const options = buildCreateOptions(
+      backend,
+      {
+        image: 'busybox',
+        cpus: '2',
+        memory: '2G',
+        disk: '512M',
+        port: ['8080:80', '127.0.0.1:5353:53/udp'],
+        mount: ['./data:/data:ro', '/srv:/srv'],
+        env: ['A=1', 'B=x=y'],
+        label: ['team=infra'],
+      },
+      '/home/me/project',
+    );
+    expect(options).toEqual({
+      image: 'busybox',
+      cpus: 2,
+      memoryMiB: 2048,
+      diskGiB: 0.5,
+      ports: [
+        { guest: 80, host: 8080, hostIp: '127.0.0.1', protocol: 'tcp' },
+        { guest: 53, host: 5353, hostIp: '127.0.0.1', protocol: 'udp' },
+      ],
+      mounts: [
+        { source: '/home/me/project/data', target: '/data', readOnly: true },
+        { source: '/srv', target: '/srv', readOnly: false },
+      ],
+      env: { A: '1', B: 'x=y' },
+      labels: { team: 'infra' },
+    });
+  });
+
+  it('--opt keeps strings for string fields, parses JSON otherwise, nests dotted keys; flags override --options-json', () => {
+    const options = buildCreateOptions(
+      backend,
+      {
+        'options-json': '{"image":"from-json","cpus":1,"labels":{"a":"b"}}',
+        opt: ['image=123', 'cpus=4', 'userData.hostname=box'],
+        label: ['c=d'],
+      },
+      '/',
+    );
+    expect(options).toEqual({
+      image: '123',
+      cpus: 4,
+      labels: { a: 'b', c: 'd' },
+      userData: { hostname: 'box' },
+    });
+  });
+
+  it('refuses options the backend does not have, and malformed flag values', () => {
+    expect(() => buildCreateOptions(backend, { opt: ['kernel=/boot/vmlinuz'] }, '/')).toThrow(
+      'backend fake has no option kernel',
+    );
+    expect(() => buildCreateOptions(backend, { memory: 'much' }, '/')).toThrow(UsageError);
+    expect(() => buildCreateOptions(backend, { mount: ['/only-one'] }, '/')).toThrow(
+      /expected SRC:DST/,
+    );
+    expect(() => buildCreateOptions(backend, { env: ['NOEQUALS'] }, '/')).toThrow(
+      /expected KEY=VALUE/,
+    );
+    expect(() => buildCreateOptions(backend, { 'options-json': '[1]' }, '/')).toThrow(
+      /expected a JSON object/,
+    );
+    expect(() => buildCreateOptions(backend, { port: ['80:99999'] }, '/')).toThrow(/ports/);
+  });
+});
