@@ -42,13 +42,29 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 fi
 
+guest_hash() {
+  local inputs
+  inputs=$(
+    cd "$GUEST_SRC"
+    find . -type f ! -name README.md | LC_ALL=C sort | xargs sha256sum
+    "$GUEST_SRC/build-guest.sh" --print-inputs
+  )
+  printf '%s\n' "$inputs" | sha256sum | cut -c1-16
+}
+build() {
+  local tmp=$CACHE/.guest-$hash.tmp.$$
+  rm -rf "$tmp"
+  if DEB_CACHE=$CACHE/debs "$GUEST_SRC/build-guest.sh" "$tmp"; then
+    rm -rf "$dir"
+    mv "$tmp" "$dir"
+  else
+    rm -rf "$tmp"
+    return 1
+  fi
+}
+
 step "hash guest inputs"
-inputs=$(
-  cd "$GUEST_SRC"
-  find . -type f ! -name README.md | LC_ALL=C sort | xargs sha256sum
-  "$GUEST_SRC/build-guest.sh" --print-inputs
-)
-hash=$(printf '%s\n' "$inputs" | sha256sum | cut -c1-16)
+hash=$(guest_hash)
 dir=$CACHE/guest-$hash
 mkdir -p "$CACHE"
 
@@ -56,11 +72,15 @@ if [ -f "$dir/manifest.json" ]; then
   step "guest cached at $dir"
 else
   step "build guest into $dir"
-  tmp=$CACHE/.guest-$hash.tmp.$$
-  rm -rf "$tmp"
-  DEB_CACHE=$CACHE/debs "$GUEST_SRC/build-guest.sh" "$tmp"
-  rm -rf "$dir"
-  mv "$tmp" "$dir"
+  if ! build; then
+    # Stale package lists name versions the mirror no longer has: refresh once and retry.
+    step "apt-get update (retry)"
+    apt-get update -qq
+    hash=$(guest_hash)
+    dir=$CACHE/guest-$hash
+    step "build guest into $dir"
+    build
+  fi
 fi
 
 step "link $CACHE/guest"

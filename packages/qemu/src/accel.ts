@@ -61,21 +61,38 @@ async function probeKvm(
     '-no-reboot',
   ];
   const sign = kernel ? 'kernel output' : 'SeaBIOS';
-  const child = runner.spawn(
-    kernel
-      ? [
-          ...common,
-          '-m',
-          '128',
-          '-serial',
-          `file:${log}`,
-          '-kernel',
-          kernel,
-          '-append',
-          'console=ttyS0 panic=-1',
-        ]
-      : [...common, '-m', '32', '-debugcon', `file:${log}`, '-global', 'isa-debugcon.iobase=0x402'],
-  );
+  let child: ReturnType<ProcessRunner['spawn']>;
+  try {
+    child = runner.spawn(
+      kernel
+        ? [
+            ...common,
+            '-m',
+            '128',
+            '-serial',
+            `file:${log}`,
+            '-kernel',
+            kernel,
+            '-append',
+            'console=ttyS0 panic=-1',
+          ]
+        : [
+            ...common,
+            '-m',
+            '32',
+            '-debugcon',
+            `file:${log}`,
+            '-global',
+            'isa-debugcon.iobase=0x402',
+          ],
+    );
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    return {
+      accel: 'tcg',
+      reason: `KVM probe VM could not be spawned: ${(error as Error).message}`,
+    };
+  }
   try {
     let exited = false;
     void child.exited.then(() => {
