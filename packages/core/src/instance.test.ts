@@ -251,4 +251,23 @@ describe('Instance runtime', () => {
     expect(VmsError.hasCode(foreign, 'TIMEOUT')).toBe(true);
     expect(VmsError.isInstance(new Error('plain'))).toBe(false);
   });
+  it('rejects (never throws synchronously) a bad snapshot name, naming the field', async () => {
+    const mock = createMockBackend();
+    const vm = createInstance(mock, fresh());
+    const pending = vm.snapshots.create('no spaces allowed');
+    expect(pending).toBeInstanceOf(Promise);
+    await expect(pending).rejects.toMatchObject({ code: 'INVALID_OPTIONS', field: 'snapshot' });
+  });
+
+  it('keeps a new reason without a state event when the state name does not change', async () => {
+    const mock = createMockBackend();
+    const vm = createInstance(mock, fresh());
+    await vm.create();
+    const seen = record(vm);
+    mock.setBehindBack(vm.name, 'stopped', 'exited with code 3');
+    await vm.refresh();
+    expect(vm.state).toEqual({ name: 'stopped', reason: 'exited with code 3' });
+    expect(seen).toEqual([]);
+    await vm.delete();
+  });
 });

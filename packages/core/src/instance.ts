@@ -476,7 +476,7 @@ export class Instance extends TypedEmitter<InstanceEvents> {
     return fn;
   }
 
-  #snapshotOp(
+  async #snapshotOp(
     key: 'doSnapshotCreate' | 'doSnapshotRestore' | 'doSnapshotDelete' | 'doSnapshotList',
     name: string | undefined,
     options: OpOptions,
@@ -541,8 +541,9 @@ export class Instance extends TypedEmitter<InstanceEvents> {
 
   #setState(to: InstanceState, action?: Action): void {
     const from = this.#state;
-    if (from.name === to.name && from.reason === to.reason) return;
     this.#state = to;
+    // Only a change of state name is an event; a new reason alone is just kept.
+    if (from.name === to.name) return;
     this.emit('state', { instance: this.id, from, to, ...(action ? { action } : {}), at: now() });
     if (to.name === 'running') this.#startWatching();
     else if (
