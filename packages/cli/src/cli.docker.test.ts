@@ -7,7 +7,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeProject, PACKAGES_DIR, type Project, runVms } from './test-support/project.js';
+import {
+  makeProject,
+  PACKAGES_DIR,
+  type Project,
+  ptyUnavailableReason,
+  runVms,
+  runVmsInPty,
+} from './test-support/project.js';
 
 const IMAGE = 'vms-test/busybox:latest';
 
@@ -81,6 +88,11 @@ describe.skipIf(reason !== undefined)('vms against real docker', () => {
       properties: { image: IMAGE },
     });
     expect(inspect.properties.labels.suite).toBe('cli');
+    if (!ptyUnavailableReason()) {
+      const shell = await runVmsInPty(project, ['shell', id], 'echo in-shell-$((1+2))\nexit 3\n');
+      expect(shell.stdout).toContain('in-shell-3');
+      expect(shell.code).toBe(3);
+    }
     const suspend = await vms(['suspend', id, '--json']);
     expect(JSON.parse(suspend.stdout)).toMatchObject({ state: 'suspended' });
     const stop = await vms(['stop', id, '--json']);

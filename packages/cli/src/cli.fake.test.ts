@@ -6,7 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeJson, snapshotText } from './test-support/normalize.js';
-import { ANSI_PATTERN, makeProject, type Project, runVms, until } from './test-support/project.js';
+import {
+  ANSI_PATTERN,
+  makeProject,
+  type Project,
+  ptyUnavailableReason,
+  runVms,
+  runVmsInPty,
+  until,
+} from './test-support/project.js';
 
 let project: Project;
 const names: string[] = [];
@@ -247,6 +255,22 @@ describe('exit codes and errors', () => {
     }
   });
 
+  it.skipIf(ptyUnavailableReason() !== undefined)(
+    'on a terminal: a spinner and colour on stderr/stdout; none with --json',
+    async () => {
+      const name = fresh();
+      const r = await runVmsInPty(project, ['create', `fake:${name}`, '--start']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`creating fake:${name}`);
+      expect(r.stdout).toContain('\x1b[2K');
+      expect(r.stdout).toContain('\x1b[32mrunning\x1b[39m');
+      const json = await runVmsInPty(project, ['stop', `fake:${name}`, '--json']);
+      expect(json.code).toBe(0);
+      expect(json.stdout).not.toMatch(ANSI_PATTERN);
+      expect(JSON.parse(json.stdout)).toMatchObject({ state: 'stopped' });
+    },
+  );
+
   it('piped output holds no ANSI control codes', async () => {
     const name = fresh();
     await vms(['create', `fake:${name}`, '--start']);
@@ -315,6 +339,19 @@ describe('events, prune and demo', () => {
     const prune = await vms(['prune']);
     expect(prune.code).toBe(0);
     expect(prune.stdout).toContain(`deleted fake:${b}`);
+    expect(JSON.parse((await vms(['list', '--json'])).stdout).instances).toEqual([]);
+  });
+
+  it.skipIf(ptyUnavailableReason() !== undefined)('prune asks first on a terminal', async () => {
+    const name = fresh();
+    await vms(['create', `fake:${name}`]);
+    const no = await runVmsInPty(project, ['prune'], 'n\n');
+    expect(no.code).toBe(1);
+    expect(no.stdout).toContain(`This deletes 1 instance(s): fake:${name}`);
+    expect(no.stdout).toContain('Delete them? [y/N]');
+    expect((await vms(['list', '--json'])).stdout).toContain(`fake:${name}`);
+    const yes = await runVmsInPty(project, ['prune'], 'y\n');
+    expect(yes.code).toBe(0);
     expect(JSON.parse((await vms(['list', '--json'])).stdout).instances).toEqual([]);
   });
 

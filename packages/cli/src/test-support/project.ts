@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import {
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -176,4 +177,46 @@ export function killProcessesUnder(dir: string): void {
       // gone already, or not ours to read
     }
   }
+}
+
+const PTY_RUNNER =
+  'import pty, sys\nstatus = pty.spawn(sys.argv[1:])\nsys.exit(status >> 8 if status & 0xff == 0 else 128 + (status & 0x7f))';
+
+/** Whether runVmsInPty can run here (python3's pty module gives the child a terminal). */
+export function ptyUnavailableReason(): string | undefined {
+  const path = (process.env.PATH ?? '').split(':');
+  return path.some((dir) => existsSync(join(dir, 'python3')))
+    ? undefined
+    : 'python3 is not installed';
+}
+
+/** Runs the installed `vms` with a pseudo-terminal as stdin/stdout/stderr, feeding it `input`. */
+export function runVmsInPty(
+  project: Project,
+  args: string[],
+  input = '',
+  timeoutMs = 60_000,
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', ['-c', PTY_RUNNER, process.execPath, project.bin, ...args], {
+      cwd: project.dir,
+      env: { ...project.env, TERM: 'xterm' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString('utf8');
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString('utf8');
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
 }
