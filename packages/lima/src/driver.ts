@@ -51,9 +51,7 @@ export class LimaDriver implements DriverV1 {
 
   async doCreate(ctx: OpContext): Promise<void> {
     const call = callOptions(ctx);
-    if (await this.#cli.inspect(this.name, call)) {
-      throw new AlreadyExistsError(`lima instance "${this.name}" already exists`);
-    }
+    // limactl create refuses an existing name itself (mapped to AlreadyExistsError below).
     const version = await this.#cli.version(call);
     ctx.progress(`creating from ${this.options.template}`);
     try {
@@ -130,11 +128,12 @@ export class LimaDriver implements DriverV1 {
   }
 
   async doDelete(ctx: OpContext): Promise<{ existed: boolean }> {
-    const instance = await this.#cli.inspect(this.name, callOptions(ctx));
-    if (!instance) return { existed: false };
-    // --force stops a running instance first.
-    await this.#cli.run(['delete', '--force', this.name], callOptions(ctx));
-    return { existed: true };
+    // --force stops a running instance first; a missing one is a warning and exit 0.
+    const result = await this.#cli.run(['delete', '--force', this.name], callOptions(ctx));
+    const missing = parseLogLines(result.stderr).some((l) =>
+      /Ignoring non-existent instance/i.test(l.msg),
+    );
+    return { existed: !missing };
   }
 
   async doInspect(ctx: OpContext): Promise<Observation> {

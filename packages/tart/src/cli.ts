@@ -24,6 +24,15 @@ export function isDoesNotExist(error: unknown): boolean {
   );
 }
 
+/** `VM "NAME" is running` (exit 1, from `tart delete`). */
+export function isRunning(error: unknown): boolean {
+  return (
+    error instanceof CommandFailedError &&
+    error.exitCode === 1 &&
+    /^VM ".*" is running\s*$/m.test(error.stderrTail)
+  );
+}
+
 /** `VM "NAME" is not running` (exit 2). */
 export function isNotRunning(error: unknown): boolean {
   return (

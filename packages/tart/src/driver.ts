@@ -32,7 +32,7 @@ import {
   VmsError,
   waitFor,
 } from '@vms/core';
-import { type CallOptions, isDoesNotExist, isNotRunning, type TartCli } from './cli.js';
+import { type CallOptions, isDoesNotExist, isNotRunning, isRunning, type TartCli } from './cli.js';
 import { guestCommand } from './guest-command.js';
 import type { TartOptions } from './options.js';
 import type { TartVmDetails } from './parse.js';
@@ -104,22 +104,21 @@ export class TartDriver implements DriverV1 {
 
   async doDelete(ctx: OpContext): Promise<{ existed: boolean }> {
     const call = callOptions(ctx);
-    const details = await this.#cli.get(this.name, call);
-    if (!details) {
-      await this.#killRun();
-      await this.#files.remove();
-      return { existed: false };
-    }
-    if (details.state === 'running') {
-      ctx.progress('stopping the VM');
-      await this.#stopRunning({ ...ctx, timeoutMs: 0, force: true });
-    }
-    try {
-      await this.#cli.run(['delete', this.name], call);
-    } catch (error) {
-      if (!isDoesNotExist(error)) throw error;
-      await this.#files.remove();
-      return { existed: false };
+    // Try the delete first (one tart call for a stopped VM); tart refuses a running one.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#cli.run(['delete', this.name], call);
+        break;
+      } catch (error) {
+        if (isDoesNotExist(error)) {
+          await this.#killRun();
+          await this.#files.remove();
+          return { existed: false };
+        }
+        if (attempt > 1 || !isRunning(error)) throw error;
+        ctx.progress('stopping the VM');
+        await this.#stopRunning({ ...ctx, timeoutMs: 0, force: true });
+      }
     }
     await this.#files.remove();
     return { existed: true };
@@ -149,14 +148,18 @@ export class TartDriver implements DriverV1 {
     }
     const runArgv = this.#cli.argv(runArgs(this.name, this.options, suspendable));
     await this.#files.ensureDir();
+    await this.#files.writeSupervisor();
     this.#files.clearExit();
     const logOffset = this.#files.logSize();
     ctx.progress(what === 'resume' ? 'restoring the VM' : 'booting the VM');
-    const proc = this.#runner.spawn(supervisedArgv(this.#files.exitFile, runArgv), {
-      detached: true,
-      logFile: this.#files.logFile,
-      env: this.#cli.env,
-    });
+    const proc = this.#runner.spawn(
+      supervisedArgv(this.#files.supervisorFile, this.#files.exitFile, runArgv),
+      {
+        detached: true,
+        logFile: this.#files.logFile,
+        env: this.#cli.env,
+      },
+    );
     this.#proc = proc;
     const run: RunRecord = {
       pid: proc.pid,
@@ -522,15 +525,17 @@ export class TartDriver implements DriverV1 {
     );
   }
 
-  /** The exit record of the current run, waiting briefly while its supervisor is still writing it. */
+  /**
+   * The exit record of the current run, waiting briefly while its supervisor is still writing it
+   * and then exiting (so that no process of this VM is left when a stop returns).
+   */
   async #awaitExitRecord(signal?: AbortSignal): Promise<ExitRecord | undefined> {
     const until = Date.now() + EXIT_RECORD_MS;
+    const run = await this.#files.readRun();
     for (;;) {
       const exit = this.#files.readExit();
-      if (exit) return exit;
-      const run = await this.#files.readRun();
-      if (!run || !processAlive(run.pid) || Date.now() >= until || signal?.aborted)
-        return undefined;
+      const alive = run !== undefined && processAlive(run.pid);
+      if (!alive || Date.now() >= until || signal?.aborted) return exit;
       await sleep(20);
     }
   }

@@ -5,9 +5,9 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { StateStore } from '@vms/core';
+import { StateStore, writeFileAtomic } from '@vms/core';
 import { z } from 'zod';
-import { type ExitRecord, parseExitRecord } from './supervisor.js';
+import { type ExitRecord, parseExitRecord, SUPERVISOR_SOURCE } from './supervisor.js';
 
 const instanceRecordSchema = z.object({
   source: z.string(),
@@ -49,6 +49,7 @@ export class InstanceFiles {
   readonly dir: string;
   readonly logFile: string;
   readonly exitFile: string;
+  readonly supervisorFile: string;
 
   constructor(
     readonly store: StateStore<TartState>,
@@ -57,10 +58,16 @@ export class InstanceFiles {
     this.dir = store.instanceDir(name);
     this.logFile = join(this.dir, 'run.log');
     this.exitFile = join(this.dir, 'exit.json');
+    this.supervisorFile = join(this.dir, 'supervisor.mjs');
   }
 
   async ensureDir(): Promise<void> {
     await this.store.ensureDir(this.name);
+  }
+
+  /** Writes the supervisor script (current version) into the instance directory. */
+  async writeSupervisor(): Promise<void> {
+    await writeFileAtomic(this.supervisorFile, SUPERVISOR_SOURCE, 0o600);
   }
 
   async read(): Promise<TartState | undefined> {

@@ -1,6 +1,7 @@
 /**
- * The supervisor of a `tart run` process: a few lines of Node run detached next to it
- * (`node --input-type=module -e SOURCE -- EXIT_FILE tart run NAME ...`). It outlives the process
+ * The supervisor of a `tart run` process: a few lines of Node, written next to the instance's
+ * state as `supervisor.mjs` and run detached (`node supervisor.mjs EXIT_FILE tart run NAME ...`).
+ * It outlives the process
  * that started the VM and records how `tart run` ended in EXIT_FILE (atomically), so any later
  * process can tell a crash from a requested stop and show its exit code and output.
  *
@@ -16,10 +17,11 @@ export interface ExitRecord {
   endedAt: string;
 }
 
-const SOURCE = `
+/** The supervisor's source (an ES module). */
+export const SUPERVISOR_SOURCE = `
 import { spawn } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
-const [exitFile, ...cmd] = process.argv.slice(1);
+const [exitFile, ...cmd] = process.argv.slice(2);
 const record = (data) => {
   const tmp = exitFile + '.' + process.pid + '.tmp';
   writeFileSync(tmp, JSON.stringify({ ...data, endedAt: new Date().toISOString() }));
@@ -37,9 +39,9 @@ child.on('exit', (code, signal) => {
 });
 `;
 
-/** The argv that runs `command` under the supervisor, recording its exit in `exitFile`. */
-export function supervisedArgv(exitFile: string, command: string[]): string[] {
-  return [process.execPath, '--input-type=module', '-e', SOURCE, '--', exitFile, ...command];
+/** The argv that runs `command` under the supervisor at `script`, recording its exit in `exitFile`. */
+export function supervisedArgv(script: string, exitFile: string, command: string[]): string[] {
+  return [process.execPath, script, exitFile, ...command];
 }
 
 /** Parses an exit record; undefined when absent or unreadable (the supervisor was killed). */
