@@ -203,15 +203,23 @@ describe('start and readiness', () => {
     expect((await v.refresh()).state.name).toBe('stopped');
   }, 20_000);
 
-  it('fails with a typed error when the guest agent never answers, and kills tart run', async () => {
-    const v = vm();
-    await v.create();
-    fake.setFaults({ noAgent: true });
-    await expect(v.start({ timeoutMs: 2_500 })).rejects.toMatchObject({ code: 'TIMEOUT' });
-    expect(fake.leftovers()).toEqual([]);
-    fake.setFaults({});
-    expect((await v.refresh()).state.name).toBe('stopped');
-  });
+  it.each([
+    ['the guest agent never answers', { noAgent: true }],
+    ['the VM never gets an IP', { noIp: true }],
+    ['the guest boots too slowly', { bootDelayMs: 600_000 }],
+    ['tart run hangs before taking the VM', { hang: ['run'] }],
+  ] as const)(
+    'times out typed when %s, kills tart run, and refresh repairs',
+    async (_what, faults) => {
+      const v = vm();
+      await v.create();
+      fake.setFaults(faults);
+      await expect(v.start({ timeoutMs: 2_500 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+      expect(fake.leftovers([EXEC_VM])).toEqual([]);
+      fake.setFaults({});
+      expect((await v.refresh()).state.name).toBe('stopped');
+    },
+  );
 
   it('fails fast on malformed tart JSON with a ProtocolError, and refresh repairs', async () => {
     const v = vm();
@@ -458,6 +466,13 @@ describe('backend', () => {
     expect(result.available).toBe(false);
     expect(result.reason).toContain('not found');
     expect(result.hint).toBeTruthy();
+  });
+
+  it('reports malformed tart list output as a ProtocolError', async () => {
+    fake.setFaults({ malformed: ['list'] });
+    await expect(backend.list({ signal: AbortSignal.timeout(30_000) })).rejects.toMatchObject({
+      code: 'PROTOCOL_ERROR',
+    });
   });
 
   it('lists local VMs only, marking the ones @vms made', async () => {
