@@ -1,0 +1,83 @@
+/** Instance options of the linuxkit backend: core's common options, extended. */
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { commonInstanceOptions } from '@vms/core';
+import { qemuOptionsSchema } from '@vms/qemu';
+import { z } from 'zod';
+import { BUILD_FORMATS } from './build.js';
+import { templateNameSchema } from './templates.js';
+
+const q = qemuOptionsSchema.shape;
+
+export const templateRequestSchema = z
+  .object({
+    /** A built-in or user template (see `templates.list()`). */
+    name: templateNameSchema,
+    /** Values of its `${VAR}` variables. */
+    vars: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid variable name'), z.string())
+      .default({}),
+    /** What `linuxkit build` makes of it. */
+    format: z.enum(BUILD_FORMATS).default('kernel+initrd'),
+  })
+  .strict();
+export type TemplateRequest = z.infer<typeof templateRequestSchema>;
+
+export const linuxkitOptionsSchema = commonInstanceOptions
+  .extend({
+    /**
+     * A LinuxKit output, by path (relative paths resolve against the current directory): an
+     * ISO, a raw/qcow2/vmdk/vhd disk, a `NAME-kernel`/`NAME-initrd.img` file or the `NAME`
+     * prefix of a kernel+initrd output. Detected by content. Never written to.
+     */
+    image: z
+      .string()
+      .min(1)
+      .transform((p) => resolve(p))
+      .optional(),
+    /** Build this template with `linuxkit build` at create (into the instance's directory). */
+    template: templateRequestSchema.optional(),
+    cpus: z.number().int().positive().max(64).default(1),
+    /** Guest memory (LinuxKit's default: 1024). */
+    memoryMiB: z.number().int().min(64).default(1024),
+    /** Replaces the kernel command line of a kernel+initrd image (`NAME-cmdline`). */
+    cmdline: z.string().optional(),
+    /** Which firmware boots the image: `auto` follows the image (EFI needs OVMF installed). */
+    firmware: z.enum(['auto', 'bios', 'efi']).default('auto'),
+    ssh: q.ssh,
+    /** Attach a NoCloud seed (only for images that read one; LinuxKit's own do not). */
+    seed: z.boolean().default(false),
+    accel: q.accel,
+    machine: q.machine,
+    restrictNetwork: q.restrictNetwork,
+    readyMarker: q.readyMarker,
+    extraArgs: q.extraArgs,
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    if (!o.image === !o.template) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['image'],
+        message: o.image ? 'give image or template, not both' : 'image (or template) is required',
+      });
+    }
+    o.mounts.forEach((m, i) => {
+      if (!isAbsolute(m.source) || !existsSync(m.source) || !statSync(m.source).isDirectory()) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mounts', i, 'source'],
+          message: 'must be an existing directory, by absolute path',
+        });
+      } else if (m.source.includes(',')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mounts', i, 'source'],
+          message: 'must not contain "," (QEMU option syntax)',
+        });
+      }
+    });
+  });
+
+export type LinuxkitOptions = z.output<typeof linuxkitOptionsSchema>;
+export type LinuxkitOptionsInput = z.input<typeof linuxkitOptionsSchema>;

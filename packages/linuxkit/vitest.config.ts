@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// Real-VM test files boot QEMU under TCG and share the CI machine's 2 cores with other packages:
+// one test file at a time.
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 240_000,
+    maxWorkers: 1,
+    fileParallelism: false,
+  },
+});
