@@ -105,6 +105,7 @@ ssh-keygen -q -t ed25519 -N '' -C vms-test-guest -f "$KEYS/id_ed25519"
 ssh-keygen -q -t ed25519 -N '' -C vms-test-seed -f "$KEYS/seed_ed25519"
 run_sys "$SYS/usr/bin/dropbearkey" -t ed25519 -f "$ROOT/etc/dropbear/dropbear_ed25519_host_key" >/dev/null 2>&1
 HOSTPUB=$(run_sys "$SYS/usr/bin/dropbearkey" -y -f "$ROOT/etc/dropbear/dropbear_ed25519_host_key" | grep '^ssh-')
+echo "$HOSTPUB" >"$ROOT/etc/dropbear/dropbear_ed25519_host_key.pub"
 cp "$KEYS/id_ed25519.pub" "$ROOT/root/.ssh/authorized_keys"
 chmod 700 "$ROOT/root" "$ROOT/root/.ssh"
 chmod 600 "$ROOT/root/.ssh/authorized_keys" "$ROOT/etc/dropbear/dropbear_ed25519_host_key" "$ROOT/etc/shadow"

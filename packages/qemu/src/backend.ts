@@ -11,6 +11,7 @@ import {
 import { z } from 'zod';
 import { QemuDriver } from './driver.js';
 import { accelSchema, type QemuOptions, qemuOptionsSchema } from './options.js';
+import { pickFreePort } from './ports.js';
 import { isOurProcess } from './process.js';
 import { createStore } from './state.js';
 import { findTool } from './tools.js';
@@ -26,6 +27,10 @@ export const qemuSettingsSchema = z
     stateRoot: z.string().min(1).optional(),
     runner: z
       .custom<ProcessRunner>((v) => typeof v === 'object' && v !== null && 'run' in v)
+      .optional(),
+    /** Picks a free host port for a forward (default: bind 127.0.0.1:0). For tests. */
+    pickPort: z
+      .custom<(hostIp: string) => Promise<number>>((v) => typeof v === 'function')
       .optional(),
   })
   .strict();
@@ -136,6 +141,7 @@ export function createQemu(settings: QemuSettings = {}): QemuBackend {
         binary: s.binary,
         qemuImg: s.qemuImg,
         accel: s.accel,
+        pickPort: s.pickPort ?? pickFreePort,
       });
     },
   };

@@ -34,7 +34,7 @@ import {
   waitForConsole,
 } from './console.js';
 import type { QemuOptions } from './options.js';
-import { HOSTFWD_BUSY, pickFreePort } from './ports.js';
+import { HOSTFWD_BUSY } from './ports.js';
 import { isOurProcess, signalIfOurs } from './process.js';
 import { createBlank, createOverlay, imageInfo, offlineSnapshot, resize } from './qemu-img.js';
 import { QmpClient } from './qmp.js';
@@ -49,6 +49,8 @@ export interface DriverDeps {
   binary: string;
   qemuImg: string;
   accel: 'auto' | 'kvm' | 'tcg';
+  /** Picks a free host port (injectable so tests can force a collision). */
+  pickPort: (hostIp: string) => Promise<number>;
 }
 
 const GiB = 1024 ** 3;
@@ -258,7 +260,7 @@ export class QemuDriver implements DriverV1 {
       const sshForward: HostForward = {
         protocol: 'tcp',
         hostIp: '127.0.0.1',
-        hostPort: await pickFreePort('127.0.0.1'),
+        hostPort: await this.#deps.pickPort('127.0.0.1'),
         guestPort: o.ssh.guestPort,
       };
       const forwards = [sshForward];
@@ -269,7 +271,7 @@ export class QemuDriver implements DriverV1 {
         forwards.push({
           protocol: f.protocol,
           hostIp: f.hostIp,
-          hostPort: fixed ? f.host! : await pickFreePort(f.hostIp),
+          hostPort: fixed ? f.host! : await this.#deps.pickPort(f.hostIp),
           guestPort: f.guest,
         });
       }
@@ -293,12 +295,19 @@ export class QemuDriver implements DriverV1 {
         extraArgs: o.extraArgs,
       });
       ctx.progress('launching QEMU');
-      const r = await this.#deps.runner.run(argv, {
-        signal: ctx.signal,
-        deadline: ctx.deadline,
-        timeoutMs: 60_000,
-        okExitCodes: 'any',
-      });
+      const r = await this.#deps.runner
+        .run(argv, {
+          signal: ctx.signal,
+          deadline: ctx.deadline,
+          timeoutMs: 60_000,
+          okExitCodes: 'any',
+        })
+        .catch(async (error: unknown) => {
+          // Aborted mid-launch: a daemon that got as far as its pidfile must not be left behind.
+          const pid = Number.parseInt(await readFile(p.pidFile, 'utf8').catch(() => ''), 10);
+          if (pid > 0) signalIfOurs({ pid, marker: p.qmpSocket }, 'SIGKILL');
+          throw error;
+        });
       if (r.exitCode === 0) {
         const pid = Number.parseInt(await readFile(p.pidFile, 'utf8'), 10);
         launched = { forwards, pid };

@@ -1,7 +1,22 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { waitFor } from '@vms/core';
 import { describe, expect, it } from 'vitest';
 import { shellJoin, shellQuote } from './quote.js';
 import { remoteKillScript, remoteScript } from './ssh.js';
+
+/** Processes whose environment holds VMS_EXEC_ID=<id>. */
+function count(id: string): number {
+  let n = 0;
+  for (const e of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${e}/environ`, 'utf8').split('\0').includes(`VMS_EXEC_ID=${id}`)) n++;
+    } catch {
+      // gone
+    }
+  }
+  return n;
+}
 
 const tricky = [
   'plain',
@@ -29,25 +44,33 @@ describe('shell quoting for the remote shell', () => {
     expect(shellQuote("it's")).toBe(`'it'\\''s'`);
   });
 
-  it('wraps a command with env, cwd and a PID file, keeping the exit code', () => {
-    const pidFile = `/tmp/vq-quote-test-${process.pid}`;
+  it('runs a command with env and cwd, keeping the exit code, and kills it by its id', async () => {
     const script = remoteScript(['sh', '-c', 'echo "$A|$(pwd)"; exit 5'], {
       env: { A: "x y'z" },
       cwd: '/',
-      pidFile,
+      id: 'test1',
     });
-    let status = 0;
-    let out = '';
-    try {
-      out = execFileSync('sh', ['-c', script]).toString();
-    } catch (error) {
-      status = (error as { status: number }).status;
-      out = String((error as { stdout: Buffer }).stdout);
-    }
-    expect(status).toBe(5);
-    expect(out).toBe("x y'z|/\n");
-    // The PID file is removed when the command ends; the kill script is then a no-op.
-    expect(() => execFileSync('test', ['-e', pidFile])).toThrow();
-    expect(execFileSync('sh', ['-c', remoteKillScript(pidFile)]).toString()).toBe('');
+    const r = spawnSync('sh', ['-c', script]);
+    expect(r.status).toBe(5);
+    expect(r.stdout.toString()).toBe("x y'z|/\n");
+    // A long command and its child die when the kill script runs; other processes do not.
+    const id = `t${process.pid}`;
+    const child = spawn('sh', ['-c', remoteScript(['sh', '-c', 'sleep 300 & wait'], { id })], {
+      stdio: 'ignore',
+    });
+    const bystander = spawn('sleep', ['300'], { stdio: 'ignore' });
+    await waitFor(async () => count(id) === 2, {
+      description: 'the command and its child',
+      timeoutMs: 10_000,
+    });
+    const exited = new Promise((res) => child.once('exit', (_code, signal) => res(signal)));
+    execFileSync('sh', ['-c', remoteKillScript(id)]);
+    expect(await exited).toBe('SIGTERM');
+    await waitFor(async () => count(id) === 0, {
+      description: 'the child to end too',
+      timeoutMs: 10_000,
+    });
+    expect(bystander.exitCode).toBeNull();
+    bystander.kill('SIGKILL');
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Exec and copy over the OpenSSH client, argv only. The host key is pinned per instance
  * (StrictHostKeyChecking=yes against a known_hosts file we write from the guest's console);
- * a command is wrapped so that an abort or deadline kills it inside the guest through a second
- * ssh call (no tty is allocated, so closing the session alone would not end it).
+ * a command carries an id in its environment so that an abort or deadline kills it (and its
+ * children) inside the guest through a second ssh call (no tty is allocated, so closing the
+ * session alone would not end it).
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -64,26 +65,30 @@ export function sshArgv(t: SshTarget, remoteCommand: string, connectTimeoutS = 5
   ];
 }
 
-/** The remote shell text that runs argv with env and cwd, recording its PID in `pidFile`. */
+/**
+ * The remote shell text that runs argv with env and cwd. The command is exec'd (no wrapper shell
+ * stays behind) with `VMS_EXEC_ID=<id>` in its environment, which its children inherit: that is
+ * how remoteKillScript finds every process of this exec.
+ */
 export function remoteScript(
   argv: readonly string[],
-  opts: { env?: Record<string, string>; cwd?: string; pidFile: string },
+  opts: { env?: Record<string, string>; cwd?: string; id: string },
 ): string {
   const assignments = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)}`);
-  const parts = [`echo $$ >${shellQuote(opts.pidFile)}`];
-  if (opts.cwd) parts.push(`cd ${shellQuote(opts.cwd)} || exit 126`);
-  parts.push([...assignments, shellJoin(argv)].join(' '));
-  parts.push(`rc=$?; rm -f ${shellQuote(opts.pidFile)}; exit $rc`);
-  return parts.join('; ');
+  const run = [`VMS_EXEC_ID=${shellQuote(opts.id)}`, ...assignments, 'exec', shellJoin(argv)].join(
+    ' ',
+  );
+  return opts.cwd ? `cd ${shellQuote(opts.cwd)} || exit 126; ${run}` : run;
 }
 
-/** Kills the process group of a wrapped command (see remoteScript). */
-export function remoteKillScript(pidFile: string): string {
-  const f = shellQuote(pidFile);
+/** Kills (TERM) every process whose environment carries this exec's id (see remoteScript). */
+export function remoteKillScript(id: string): string {
+  // environ is NUL-separated: split it first (busybox grep stops at the first NUL).
+  const marker = shellQuote(`VMS_EXEC_ID=${id}`);
   return (
-    `p=$(cat ${f} 2>/dev/null) || exit 0; ` +
-    `g=$(cut -d' ' -f5 /proc/$p/stat 2>/dev/null); ` +
-    `kill -TERM -\${g:-$p} 2>/dev/null || kill -TERM $p 2>/dev/null; rm -f ${f}`
+    `for f in /proc/[0-9]*/environ; do ` +
+    `if tr '\\0' '\\n' <"$f" 2>/dev/null | grep -qxF ${marker}; then ` +
+    `p=\${f#/proc/}; kill -TERM \${p%/environ} 2>/dev/null; fi; done; true`
   );
 }
 
@@ -98,9 +103,9 @@ export async function sshExec(
   io: ExecIo,
   ctx: OpContext,
 ): Promise<{ exitCode: number }> {
-  const pidFile = `/tmp/.vms-exec-${randomBytes(6).toString('hex')}`;
+  const id = randomBytes(8).toString('hex');
   const script = remoteScript(argv, {
-    pidFile,
+    id,
     ...(io.env ? { env: io.env } : {}),
     ...(io.cwd ? { cwd: io.cwd } : {}),
   });
@@ -127,7 +132,7 @@ export async function sshExec(
     if (VmsError.hasCode(error, 'TIMEOUT') || VmsError.hasCode(error, 'ABORTED')) {
       // End the command in the guest too; bounded, and never masks the original error.
       await runner
-        .run(sshArgv(target2, remoteKillScript(pidFile), 3), {
+        .run(sshArgv(target2, remoteKillScript(id), 3), {
           timeoutMs: 10_000,
           okExitCodes: 'any',
         })

@@ -3,10 +3,12 @@
  * outside, a stale PID that now belongs to another process, and two VMs started at once.
  */
 import { spawn } from 'node:child_process';
+import { type AddressInfo, createServer } from 'node:net';
 import { createInstance, waitFor } from '@vms/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guest, guestOptions, skipReason, sweep, useTempHome } from '../test/guest.js';
 import { createQemu } from './backend.js';
+import { pickFreePort } from './ports.js';
 import { isOurProcess, readProcStat } from './process.js';
 import { createStore } from './state.js';
 
@@ -117,7 +119,21 @@ describe.skipIf(skipReason !== undefined)('qemu: stopping VMs (TCG)', () => {
       readyMarker: guest!.marker,
       ports: [{ guest: 80 }, { guest: 443 }],
     };
-    await using a = createInstance(backend, 'par-a', opts);
+    // par-a's first port choice is one another process holds: its launch must retry.
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const busyPort = (busy.address() as AddressInfo).port;
+    let first = true;
+    const racing = createQemu({
+      pickPort: async (ip) => {
+        if (first) {
+          first = false;
+          return busyPort;
+        }
+        return pickFreePort(ip);
+      },
+    });
+    await using a = createInstance(racing, 'par-a', opts);
     await using b = createInstance(backend, 'par-b', opts);
     await Promise.all([a.create(), b.create()]);
     await Promise.all([a.start(), b.start()]);
@@ -125,7 +141,9 @@ describe.skipIf(skipReason !== undefined)('qemu: stopping VMs (TCG)', () => {
       p.properties.ssh!.port,
       ...(p.properties.ports ?? []).map((x) => x.hostPort),
     ];
+    busy.close();
     const all = [...ports(await a.inspect()), ...ports(await b.inspect())];
+    expect(all).not.toContain(busyPort);
     expect(all).toHaveLength(6);
     expect(new Set(all).size).toBe(6);
     const [ra, rb] = await Promise.all([a.exec(['hostname']), b.exec(['hostname'])]);
