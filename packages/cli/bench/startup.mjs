@@ -3,7 +3,7 @@
 //   1. `vms --version` vs `node -e 0` (target ≤ 1.3×; peak RSS ≤ 80 MiB)
 //   2. `vms list` with no backend installed vs `node -e 0` (what a command that loads core costs)
 //   3. `vms exec docker:X -- true` minus `node -e 0`, vs `docker exec X true` (target ≤ 1.0×),
-//      when docker and the test image vms-test/busybox:latest are there.
+//      when docker and the test image vms-test/busybox:latest are there (and vms-all, if built).
 // Medians of BENCH_RUNS runs (default 15), interleaved so machine load hits every command alike.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -115,9 +115,13 @@ if (dockerReason) {
         stdio: 'pipe',
       },
     );
+    const bundled = join(pkgDir, '..', 'vms', 'dist', 'bin.js');
     const e = bench({
       'node -e 0': [node, '-e', '0'],
       'vms exec': [node, bin, 'exec', `docker:${name}`, '--', 'true'],
+      ...(existsSync(bundled)
+        ? { 'vms-all exec': [node, bundled, 'exec', `docker:${name}`, '--', 'true'] }
+        : {}),
       'docker exec': ['docker', 'exec', name, 'true'],
     });
     const overhead = e['vms exec'] - e['node -e 0'];
@@ -127,6 +131,14 @@ if (dockerReason) {
       '≤ 1.00×',
       `vms exec ${e['vms exec'].toFixed(0)} ms, node ${e['node -e 0'].toFixed(0)} ms, docker exec ${e['docker exec'].toFixed(0)} ms`,
     ]);
+    if (e['vms-all exec']) {
+      rows.push([
+        '(vms-all exec − node) / docker exec',
+        `${((e['vms-all exec'] - e['node -e 0']) / e['docker exec']).toFixed(2)}×`,
+        '≤ 1.00×',
+        `vms-all exec ${e['vms-all exec'].toFixed(0)} ms (the bundled form)`,
+      ]);
+    }
   } finally {
     spawnSync(node, [bin, 'delete', `docker:${name}`], { cwd: project, env, stdio: 'ignore' });
   }

@@ -3,11 +3,13 @@
  * with its state in a file) installed into a temporary project: lifecycle, JSON shapes, exit
  * codes, name resolution, interrupts, events, prune and the demo.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeJson, snapshotText } from './test-support/normalize.js';
 import {
   ANSI_PATTERN,
+  addFakeBackend,
   makeProject,
   type Project,
   ptyUnavailableReason,
@@ -227,15 +229,7 @@ describe('exit codes and errors', () => {
   it('ambiguous names list the candidates and exit 2', async () => {
     const other = makeProject({ fixtures: ['vms-backend-fake'] });
     try {
-      const { cpSync, readFileSync: read, writeFileSync } = await import('node:fs');
-      const { join } = await import('node:path');
-      const target = join(other.dir, 'node_modules', 'vms-backend-fake2');
-      cpSync(join(other.dir, 'node_modules', 'vms-backend-fake'), target, { recursive: true });
-      const manifest = JSON.parse(read(join(target, 'package.json'), 'utf8'));
-      writeFileSync(
-        join(target, 'package.json'),
-        JSON.stringify({ ...manifest, name: 'vms-backend-fake2', fakeBackendName: 'fake2' }),
-      );
+      addFakeBackend(other, 'vms-backend-fake2', 'fake2');
       writeFileSync(
         join(other.dir, 'vms.config.json'),
         JSON.stringify({ backends: ['vms-backend-fake2'] }),
@@ -270,6 +264,35 @@ describe('exit codes and errors', () => {
       expect(JSON.parse(json.stdout)).toMatchObject({ state: 'stopped' });
     },
   );
+
+  it('list answers within the per-backend deadline when one backend hangs, reporting it', async () => {
+    const other = makeProject({ fixtures: ['vms-backend-fake'] });
+    try {
+      addFakeBackend(other, 'vms-backend-slow', 'slow');
+      writeFileSync(
+        join(other.dir, 'vms.config.json'),
+        JSON.stringify({ backends: ['vms-backend-slow'] }),
+      );
+      expect((await runVms(other, ['create', 'fake:quick'])).code).toBe(0);
+      const hang = {
+        FAKE_FAULTS: JSON.stringify([{ verb: 'list', kind: 'hang', ignoreSignal: true }]),
+        FAKE_FAULTS_FOR: 'slow',
+      };
+      const r = await runVms(other, ['list', '--json', '--backend-timeout', '1s'], { env: hang });
+      expect(r.code).toBe(0);
+      const result = JSON.parse(r.stdout);
+      expect(result.ok).toBe(false);
+      expect(result.instances.map((i: { id: string }) => i.id)).toEqual(['fake:quick']);
+      expect(result.errors).toEqual([
+        { backend: 'slow', code: 'TIMEOUT', message: 'slow list did not answer within 1000 ms' },
+      ]);
+      const human = await runVms(other, ['list', '--backend-timeout', '1s'], { env: hang });
+      expect(human.stderr).toBe('warning: slow: slow list did not answer within 1000 ms\n');
+      expect(human.stdout).toMatch(/^fake:quick\s+stopped/m);
+    } finally {
+      other.cleanup();
+    }
+  });
 
   it('piped output holds no ANSI control codes', async () => {
     const name = fresh();

@@ -220,3 +220,12 @@ export function runVmsInPty(
     child.stdin.end(input);
   });
 }
+
+/** Installs a second copy of the fake backend as package `pkg`, providing backend `backend`. */
+export function addFakeBackend(project: Project, pkg: string, backend: string): void {
+  const target = join(project.dir, 'node_modules', pkg);
+  cpSync(join(FIXTURES_DIR, 'vms-backend-fake'), target, { recursive: true });
+  const manifestFile = join(target, 'package.json');
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, unknown>;
+  writeFileSync(manifestFile, JSON.stringify({ ...manifest, name: pkg, fakeBackendName: backend }));
+}

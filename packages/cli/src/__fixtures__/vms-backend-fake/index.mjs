@@ -1,6 +1,7 @@
 // A third-party backend as the CLI tests install it: core's mock backend, with its world kept in
 // a JSON file ($FAKE_STATE_FILE) so separate `vms` processes see the same instances.
-//   FAKE_FAULTS='[{"verb":"start","kind":"hang"}]'  injects faults (see MockFault)
+//   FAKE_FAULTS='[{"verb":"start","kind":"hang"}]'  injects faults (see MockFault);
+//   FAKE_FAULTS_FOR=NAME                             … only into the backend called NAME
 //   FAKE_CALLS_FILE=path                             appends "verb name" per driver call
 //   FAKE_AVAILABLE=0                                 detect() says the tool is missing
 // The backend is named by $FAKE_BACKEND_NAME, else package.json's fakeBackendName, else "fake".
@@ -14,7 +15,10 @@ const mock = createMockBackend({
   name,
   available: process.env.FAKE_AVAILABLE !== '0',
 });
-for (const fault of JSON.parse(process.env.FAKE_FAULTS || '[]')) mock.inject(fault);
+const faultsFor = process.env.FAKE_FAULTS_FOR;
+if (!faultsFor || faultsFor === name) {
+  for (const fault of JSON.parse(process.env.FAKE_FAULTS || '[]')) mock.inject(fault);
+}
 
 function load() {
   if (!stateFile || !existsSync(stateFile)) return;
