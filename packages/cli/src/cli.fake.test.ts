@@ -346,6 +346,47 @@ describe('events, prune and demo', () => {
     });
   });
 
+  it('events without a name reports instances appearing, changing and disappearing', async () => {
+    const a = fresh();
+    await vms(['create', `fake:${a}`]);
+    let out = '';
+    let stop: (() => void) | undefined;
+    const watching = vms(['events', '--interval', '100ms'], {
+      onSpawn: (c) => {
+        stop = () => c.kill('SIGINT');
+        c.stdout?.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+        });
+      },
+    });
+    await until(() => out.includes(`"fake:${a}"`), 30_000, 'the existing instance');
+    await vms(['start', `fake:${a}`]);
+    await until(() => out.includes('"running"'), 30_000, 'the start');
+    await vms(['delete', `fake:${a}`]);
+    await until(() => out.includes('"deleted"'), 30_000, 'the delete');
+    stop?.();
+    const r = await watching;
+    expect(r.code).toBe(130);
+    const records = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.instance === `fake:${a}`);
+    expect(records.map((e) => [e.from?.name ?? null, e.to.name])).toEqual([
+      [null, 'stopped'],
+      ['stopped', 'running'],
+      ['running', 'deleted'],
+    ]);
+  });
+
+  it('--debug shows transitions on stderr', async () => {
+    const name = fresh();
+    const r = await vms(['create', `fake:${name}`, '--debug']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`debug: fake:${name}: initial → creating`);
+    expect(r.stderr).toContain(`debug: fake:${name}: creating → stopped`);
+  });
+
   it('prune --dry-run lists managed instances; prune deletes them without asking when stdin is not a terminal', async () => {
     const a = fresh();
     const b = fresh();
