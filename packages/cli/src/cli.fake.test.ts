@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { acquireLock } from '@vms/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeJson, snapshotText } from './test-support/normalize.js';
 import {
@@ -224,6 +225,24 @@ describe('exit codes and errors', () => {
     expect(r.stderr).toMatch(/interrupted/);
     const inspect = await vms(['inspect', `fake:${name}`, '--json']);
     expect(JSON.parse(inspect.stdout)).toMatchObject({ state: 'stopped' });
+  });
+
+  it('7 when another process holds the instance lock', async () => {
+    const name = fresh();
+    await vms(['create', `fake:${name}`]);
+    const lock = await acquireLock(
+      join(project.env.VMS_HOME as string, 'locks', 'fake', `${name}.lock`),
+    );
+    try {
+      const r = await vms(['start', `fake:${name}`, '--timeout', '1s']);
+      expect(r.code).toBe(7);
+      expect(r.stderr).toMatch(
+        new RegExp(`^error: instance is locked by another process \\(pid ${process.pid}\\)`),
+      );
+    } finally {
+      await lock.release();
+    }
+    expect((await vms(['start', `fake:${name}`])).code).toBe(0);
   });
 
   it('ambiguous names list the candidates and exit 2', async () => {

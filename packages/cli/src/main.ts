@@ -43,6 +43,13 @@ function describe(error: unknown): ErrorLike {
   return { message: String(error) };
 }
 
+/** Hints for errors that come without one, by exit code. */
+const DEFAULT_HINTS: Partial<Record<number, string>> = {
+  [EXIT.timeout]: 'allow more time with --timeout (e.g. --timeout 10m)',
+  [EXIT.locked]:
+    'another process is operating on this instance: wait for it, or allow more time with --timeout',
+};
+
 /** Runs `vms` with `argv` (without node and script) and resolves to the exit code. */
 export async function cliMain(argv: string[], options: CliOptions): Promise<number> {
   const env = options.env ?? process.env;
@@ -141,9 +148,7 @@ export async function cliMain(argv: string[], options: CliOptions): Promise<numb
     const e = describe(error);
     const usage = UsageError.isInstance(error);
     const code = usage ? EXIT.usage : exitCodeFor(e.code);
-    const hint =
-      e.hint ??
-      (code === EXIT.timeout ? 'allow more time with --timeout (e.g. --timeout 10m)' : undefined);
+    const hint = e.hint ?? DEFAULT_HINTS[code];
     out.error(e.message, hint);
     if (argv.includes('--debug')) {
       let cause = e.cause;
