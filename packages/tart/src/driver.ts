@@ -173,10 +173,14 @@ export class TartDriver implements DriverV1 {
     // Readiness races the process: if `tart run` dies, start fails at once with its error.
     const died = new AbortController();
     let early: CommandFailedError | undefined;
-    const exited = proc.exited.then(async () => {
-      early = this.#runError(run, await this.#exitOf(proc), what);
-      died.abort(early);
-    });
+    const exited = proc.exited
+      .then(async () => {
+        early = this.#runError(run, await this.#exitOf(proc), what);
+        died.abort(early);
+      })
+      .catch((error: unknown) =>
+        ctx.debug('reading the exit of tart run failed', { error: String(error) }),
+      );
     try {
       await this.#awaitReady(ctx, AbortSignal.any([ctx.signal, died.signal]));
     } catch (error) {

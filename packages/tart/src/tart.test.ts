@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createInstance, type Instance, type InstanceState, waitFor } from '@vms/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeTart, installFakeTart } from '../test/fake.js';
+import { type FakeTart, installFakeTart, type TartFaults } from '../test/fake.js';
 import { createTart, type TartBackend } from './index.js';
 
 const LINUX = 'ghcr.io/cirruslabs/ubuntu:latest';
@@ -203,23 +203,20 @@ describe('start and readiness', () => {
     expect((await v.refresh()).state.name).toBe('stopped');
   }, 20_000);
 
-  it.each([
+  it.each<[string, TartFaults]>([
     ['the guest agent never answers', { noAgent: true }],
     ['the VM never gets an IP', { noIp: true }],
     ['the guest boots too slowly', { bootDelayMs: 600_000 }],
     ['tart run hangs before taking the VM', { hang: ['run'] }],
-  ] as const)(
-    'times out typed when %s, kills tart run, and refresh repairs',
-    async (_what, faults) => {
-      const v = vm();
-      await v.create();
-      fake.setFaults(faults);
-      await expect(v.start({ timeoutMs: 2_500 })).rejects.toMatchObject({ code: 'TIMEOUT' });
-      expect(fake.leftovers([EXEC_VM])).toEqual([]);
-      fake.setFaults({});
-      expect((await v.refresh()).state.name).toBe('stopped');
-    },
-  );
+  ])('times out typed when %s, kills tart run, and refresh repairs', async (_what, faults) => {
+    const v = vm();
+    await v.create();
+    fake.setFaults(faults);
+    await expect(v.start({ timeoutMs: 2_500 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(fake.leftovers([EXEC_VM])).toEqual([]);
+    fake.setFaults({});
+    expect((await v.refresh()).state.name).toBe('stopped');
+  });
 
   it('fails fast on malformed tart JSON with a ProtocolError, and refresh repairs', async () => {
     const v = vm();
