@@ -7,7 +7,15 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError, InvalidOptionsError, LockedError } from './errors.js';
-import { acquireLock, isStaleOwner, type LockOwner, processStartTime, withLock } from './lock.js';
+import {
+  acquireLock,
+  isStaleOwner,
+  type LockOwner,
+  pidExists,
+  processStartTime,
+  processState,
+  withLock,
+} from './lock.js';
 
 const run = promisify(execFile);
 let dir: string;
@@ -183,4 +191,26 @@ describe('acquireLock across processes', () => {
       expect(existsSync(path)).toBe(false);
     },
   );
+});
+
+describe('pidExists', () => {
+  it('calls a zombie dead', async () => {
+    // `sleep 0` exits at once; its parent exec()s into `sleep 30`, which never reaps it: a zombie.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      const zombie = await new Promise<number>((resolve) =>
+        parent.stdout.once('data', (d) => resolve(Number(String(d).trim()))),
+      );
+      const deadline = Date.now() + 10_000;
+      while (processState(zombie) !== 'Z' && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(processState(zombie)).toBe('Z');
+      expect(pidExists(zombie)).toBe(false);
+      expect(pidExists(parent.pid!)).toBe(true);
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
 });

@@ -67,13 +67,27 @@ export function processStartTime(pid: number): number | null {
   }
 }
 
-/** Whether a process with this PID exists (EPERM means it exists but is not ours). */
+/**
+ * Whether a live process has this PID (EPERM means it exists but is not ours). A zombie counts as
+ * dead: where PID 1 does not reap orphans (some containers and sandboxes), a dead process stays a
+ * zombie forever and `kill(pid, 0)` alone would call it alive.
+ */
 export function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return processState(pid) !== 'Z';
+}
+
+/** The state letter of /proc/<pid>/stat (R, S, D, Z, …), or null when it cannot be read. */
+export function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || null;
+  } catch {
+    return null;
   }
 }
 
