@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: template text with ${VAR} references is the subject under test
 import { describe, expect, it } from 'vitest';
 import { substituteVariables, templateVariables } from './template-vars.js';
 

@@ -1,0 +1,32 @@
+/** The core conformance suite on the test guest packaged as a LinuxKit kernel+initrd output. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runConformanceSuite } from '@vms/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { guest, kernelTriple, skipReason, sweep, useTempHome, vmOptions } from '../test/guest.js';
+import { createLinuxkit } from './backend.js';
+
+if (skipReason) {
+  describe('linuxkit: vms-backend-v1 conformance', () => {
+    it.skip(`skipped: ${skipReason}`, () => {});
+  });
+} else {
+  const home = useTempHome();
+  const images = mkdtempSync(join(tmpdir(), 'vlk-conf-images-'));
+  const image = kernelTriple(guest!, images, 'guest');
+  afterAll(() => {
+    sweep(home);
+    sweep(images);
+  });
+  runConformanceSuite(
+    { describe, it, expect, beforeAll, afterAll },
+    {
+      name: 'linuxkit',
+      backend: () => createLinuxkit(),
+      options: () => vmOptions(guest!, { image }),
+      timeoutMs: 180_000,
+      stopGraceMs: 30_000,
+    },
+  );
+}
