@@ -32,6 +32,20 @@ describe('parseCommandArgs', () => {
     });
   });
 
+  it('takes flags between NAME and -- as its own; without --, everything after NAME is the command', () => {
+    expect(
+      parseCommandArgs('exec', ['web', '--json', '-e', 'A=1', '--', 'ls', '-l'], exec),
+    ).toMatchObject({
+      positionals: ['web'],
+      rest: ['ls', '-l'],
+      values: { json: true, env: ['A=1'] },
+    });
+    expect(parseCommandArgs('exec', ['web', '-t', 'sh', '-c', 'a -- b'], exec)).toMatchObject({
+      positionals: ['web'],
+      rest: ['-t', 'sh', '-c', 'a -- b'],
+    });
+  });
+
   it('makes unknown flags a usage error that points at the help', () => {
     expect(() => parseCommandArgs('list', ['--bogus'], { options: {} })).toThrow(UsageError);
     try {

@@ -57,8 +57,13 @@ function splitRest(args: string[], spec: ParseSpec): { head: string[]; rest: str
     }
     positionals++;
     if (spec.restAfter !== undefined && positionals === spec.restAfter) {
-      const rest = args.slice(i + 1);
-      return { head: args.slice(0, i + 1), rest: rest[0] === '--' ? rest.slice(1) : rest };
+      // `NAME --json -e A=1 -- CMD`: flags between NAME and a `--` are still ours.
+      let j = i + 1;
+      while (j < args.length && (args[j] as string).startsWith('-') && args[j] !== '--') {
+        j += takesValue(args[j] as string) ? 2 : 1;
+      }
+      if (args[j] === '--') return { head: args.slice(0, j), rest: args.slice(j + 1) };
+      return { head: args.slice(0, i + 1), rest: args.slice(i + 1) };
     }
   }
   return { head: args, rest: [] };

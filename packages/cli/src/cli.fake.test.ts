@@ -24,7 +24,7 @@ const names: string[] = [];
 let counter = 0;
 /** A fresh instance name per test; every one is deleted after the test. */
 const fresh = (): string => {
-  const name = `t${++counter}`;
+  const name = `inst-${++counter}`;
   names.push(name);
   return name;
 };
@@ -118,6 +118,12 @@ describe('lifecycle against a third-party backend', () => {
     expect(cat).toMatchObject({ code: 0, stdout: 'from stdin\n' });
     const noStdin = await vms(['exec', '--no-stdin', name, '--', 'cat'], { input: 'ignored' });
     expect(noStdin.stdout).toBe('');
+    // vms's own flags end at NAME: these belong to the command.
+    expect(await vms(['exec', name, 'echo', '--json', '--debug'])).toMatchObject({
+      code: 0,
+      stdout: '--json --debug\n',
+      stderr: '',
+    });
     const env = await vms(['exec', '-e', 'GREETING=hi', name, '--', 'env']);
     expect(env.stdout).toContain('GREETING=hi');
     const json = await vms(['exec', '--json', name, '--', 'sh', '-c', 'echo out; exit 3']);

@@ -168,7 +168,7 @@ export const COMMANDS: readonly CommandDef[] = [
     summary: 'Run a command in a running instance; exits with its exit code',
     usage: 'vms exec [flags] [BACKEND:]NAME [--] CMD [ARG…]',
     description:
-      'Flags of vms go before NAME; everything after NAME (or after --) is the command. Stdin is forwarded when it is not a terminal (--no-stdin to disable).',
+      'Flags of vms go before NAME, or between NAME and --; after --, or after NAME when there is no --, everything is the command. Stdin is forwarded when it is not a terminal (--no-stdin to disable).',
     options: {
       env: {
         type: 'string',

@@ -61,7 +61,10 @@ export async function cliMain(argv: string[], options: CliOptions): Promise<numb
   while (i < argv.length && (argv[i] as string).startsWith('-')) leading.push(argv[i++] as string);
   const name = argv[i];
   const rest = argv.slice(i + 1);
-  const json = argv.includes('--json');
+  // Until the flags are parsed (an error may come first), look for --json/--debug before any `--`.
+  const own = argv.indexOf('--') >= 0 ? argv.slice(0, argv.indexOf('--')) : argv;
+  let json = own.includes('--json');
+  let debug = own.includes('--debug');
   const out = new Output(stdout, stderr, env, json && name !== 'events');
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -100,7 +103,8 @@ export async function cliMain(argv: string[], options: CliOptions): Promise<numb
       stdout.write(commandHelp(command));
       return EXIT.ok;
     }
-    const debug = args.values.debug === true;
+    json = args.values.json === true;
+    debug = args.values.debug === true;
     if (debug) env.VMS_DEBUG = '1';
     let registry: Registry | undefined;
     const cwd = options.cwd ?? process.cwd();
@@ -150,7 +154,7 @@ export async function cliMain(argv: string[], options: CliOptions): Promise<numb
     const code = usage ? EXIT.usage : exitCodeFor(e.code);
     const hint = e.hint ?? DEFAULT_HINTS[code];
     out.error(e.message, hint);
-    if (argv.includes('--debug')) {
+    if (debug) {
       let cause = e.cause;
       while (cause) {
         const c = describe(cause);

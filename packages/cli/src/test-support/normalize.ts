@@ -8,7 +8,11 @@ export function normalizeJson(text: string, project?: { dir: string }): unknown 
     }
     if (typeof value === 'number' && (key === 'durationMs' || key === 'elapsedMs')) return '<ms>';
     if (typeof value === 'string' && (key === 'createdAt' || key === 'at')) return '<time>';
-    if (typeof value === 'string' && project) return value.split(project.dir).join('<project>');
+    if (typeof value === 'string') {
+      // Test instances are named inst-1, inst-2, … in the order tests run.
+      const named = value.replace(/\binst-\d+\b/g, 'inst-N');
+      return project ? named.split(project.dir).join('<project>') : named;
+    }
     return value;
   };
   return walk(parsed);
