@@ -18,6 +18,7 @@ const flagsSchema = backendSelection.extend({
   backend: z.string().min(1).optional(),
   image: z.string().min(1).optional(),
   opt: z.array(z.string()).optional(),
+  'options-json': z.string().optional(),
   timeout: durationFlag.optional(),
 });
 
@@ -67,7 +68,11 @@ export const run: CommandModule['run'] = async (ctx, args) => {
       name,
       buildCreateOptions(
         backend,
-        { image: flags.image ?? defaults.image, opt: flags.opt },
+        {
+          image: flags.image ?? defaults.image,
+          opt: flags.opt,
+          'options-json': flags['options-json'],
+        },
         ctx.cwd,
       ),
     );

@@ -322,10 +322,19 @@ export const COMMANDS: readonly CommandDef[] = [
         value: 'KEY=VALUE',
         description: 'backend-specific option',
       },
+      'options-json': {
+        type: 'string',
+        value: 'JSON',
+        description: 'instance options as a JSON object (e.g. a qemu kernel and disk)',
+      },
       ...timeout,
       ...backendTimeout,
     },
-    examples: ['vms demo', 'vms demo --backend qemu --json'],
+    examples: [
+      'vms demo',
+      'vms demo --backend podman --json',
+      `vms demo --backend qemu --options-json '{"kernel":"/boot/vmlinuz","disk":"/img/base.qcow2"}'`,
+    ],
     load: () => import('./cmd-demo.js'),
   },
   {
