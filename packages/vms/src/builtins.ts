@@ -1,7 +1,8 @@
 /**
  * The first-party backends compiled into `vms-all`, by package name. Each is a lazy import, so a
  * command loads only the backends it uses. Adding a backend package: add it here and to the
- * devDependencies.
+ * devDependencies. (@vms/linuxkit reads its built-in templates from `../templates/` next to
+ * its code: the build copies them to this package's `templates/`.)
  */
 import type { BuiltinBackends } from '@vms/cli';
 
@@ -9,6 +10,7 @@ export const builtins: BuiltinBackends = {
   '@vms/docker': () => import('@vms/docker'),
   '@vms/podman': () => import('@vms/podman'),
   '@vms/qemu': () => import('@vms/qemu'),
+  '@vms/linuxkit': () => import('@vms/linuxkit'),
   '@vms/lima': () => import('@vms/lima'),
   '@vms/tart': () => import('@vms/tart'),
 };

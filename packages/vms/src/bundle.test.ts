@@ -20,7 +20,13 @@ const BUNDLED = Object.keys(
 let project: Project;
 beforeAll(() => {
   project = makeProject({
-    cliPackage: { dir: PACKAGE_DIR, name: '@vms/vms', bin: 'dist/bin.js', deps: [] },
+    cliPackage: {
+      dir: PACKAGE_DIR,
+      name: '@vms/vms',
+      bin: 'dist/bin.js',
+      deps: [],
+      extraDirs: ['templates'],
+    },
   });
 });
 afterAll(() => project?.cleanup());
@@ -29,6 +35,13 @@ describe('vms-all (bundled)', () => {
   it('is self-contained: dist holds only JS, and nothing is installed beside it', () => {
     expect(readdirSync(join(project.dir, 'node_modules'))).toEqual(['@vms']);
     expect(readdirSync(join(PACKAGE_DIR, 'dist')).every((f) => f.endsWith('.js'))).toBe(true);
+  });
+
+  it('ships the built-in templates @vms/linuxkit reads next to its code', () => {
+    const linuxkit = join(PACKAGE_DIR, 'node_modules', '@vms', 'linuxkit', 'templates');
+    const installed = join(project.dir, 'node_modules', '@vms', 'vms', 'templates');
+    expect(readdirSync(installed).sort()).toEqual(readdirSync(linuxkit).sort());
+    expect(readdirSync(installed).length).toBeGreaterThan(0);
   });
 
   it('--version prints its package version', async () => {

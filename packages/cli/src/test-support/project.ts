@@ -42,7 +42,7 @@ export interface ProjectSettings {
   /** Extra package.json fields. */
   manifest?: Record<string, unknown>;
   /** Install this CLI package dir instead of packages/cli (e.g. packages/vms for vms-all). */
-  cliPackage?: { dir: string; name: string; bin: string; deps: string[] };
+  cliPackage?: { dir: string; name: string; bin: string; deps: string[]; extraDirs?: string[] };
 }
 
 function link(target: string, path: string): void {
@@ -55,7 +55,7 @@ export function makeProject(settings: ProjectSettings = {}): Project {
   const home = join(dir, 'home');
   mkdirSync(home);
   const modules = join(dir, 'node_modules');
-  const cli = settings.cliPackage ?? {
+  const cli: NonNullable<ProjectSettings['cliPackage']> = settings.cliPackage ?? {
     dir: CLI_DIR,
     name: '@vms/cli',
     bin: 'dist/bin.cjs',
@@ -65,6 +65,9 @@ export function makeProject(settings: ProjectSettings = {}): Project {
   mkdirSync(installed, { recursive: true });
   cpSync(join(cli.dir, 'dist'), join(installed, 'dist'), { recursive: true });
   cpSync(join(cli.dir, 'package.json'), join(installed, 'package.json'));
+  for (const extra of cli.extraDirs ?? []) {
+    cpSync(join(cli.dir, extra), join(installed, extra), { recursive: true });
+  }
   for (const dep of cli.deps) link(join(cli.dir, 'node_modules', dep), join(modules, dep));
   const dependencies: Record<string, string> = {};
   for (const fixture of settings.fixtures ?? []) {
