@@ -10,6 +10,8 @@ import {
   type ProgressReporter,
   ProtocolError,
   parseOptions,
+  ToolNotFoundError,
+  VmsError,
 } from '@vms/core';
 import { z } from 'zod';
 import type { ImageFormat } from './image.js';
@@ -118,10 +120,20 @@ export async function buildImage(request: BuildRequest): Promise<BuildResult> {
     file: yamlFile,
   });
   r.progress?.(`linuxkit build --format ${r.format}`);
-  const result = await runner.run(argv, {
-    ...(r.signal ? { signal: r.signal } : {}),
-    ...(r.deadline ? { deadline: r.deadline } : { timeoutMs: r.timeoutMs }),
-  });
+  const result = await runner
+    .run(argv, {
+      ...(r.signal ? { signal: r.signal } : {}),
+      ...(r.deadline ? { deadline: r.deadline } : { timeoutMs: r.timeoutMs }),
+    })
+    .catch((error: unknown) => {
+      if (VmsError.hasCode(error, 'BACKEND_UNAVAILABLE')) {
+        throw new ToolNotFoundError(r.binary, {
+          cause: error,
+          hint: 'building a template needs linuxkit: install it from https://github.com/linuxkit/linuxkit/releases, or set the backend setting `linuxkit` to its path',
+        });
+      }
+      throw error;
+    });
   const out = buildOutputs(r.format, r.dir, r.name);
   const missing: string[] = [];
   for (const file of out.files) {
