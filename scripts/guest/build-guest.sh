@@ -162,6 +162,11 @@ cp "$WORK"/{vmlinuz,vmlinux,initrd.gz,base.qcow2,seed.iso,boot.iso} "$OUT/"
 cp "$KEYS"/{id_ed25519,id_ed25519.pub,seed_ed25519,seed_ed25519.pub} "$OUT/"
 chmod 600 "$OUT/id_ed25519" "$OUT/seed_ed25519"
 chmod a-w "$OUT/base.qcow2"
+# The same kernel, initrd and ISO under LinuxKit's output names (hard links, no extra space).
+ln -f "$OUT/vmlinuz" "$OUT/testguest-kernel"
+ln -f "$OUT/initrd.gz" "$OUT/testguest-initrd.img"
+ln -f "$OUT/boot.iso" "$OUT/testguest.iso"
+printf 'console=ttyS0 quiet panic=-1\n' >"$OUT/testguest-cmdline"
 echo "$HOSTPUB" >"$OUT/host_ed25519.pub"
 echo "testguest $HOSTPUB" >"$OUT/known_hosts"
 cat >"$OUT/manifest.json" <<EOF
@@ -180,7 +185,13 @@ cat >"$OUT/manifest.json" <<EOF
   "seedSshKey": "seed_ed25519",
   "seedHostname": "seeded-guest",
   "knownHostsAlias": "testguest",
-  "readyMarker": "GUEST-READY"
+  "readyMarker": "GUEST-READY",
+  "linuxkit": {
+    "kernel": "testguest-kernel",
+    "initrd": "testguest-initrd.img",
+    "cmdline": "testguest-cmdline",
+    "iso": "testguest.iso"
+  }
 }
 EOF
 log "done: $(du -sh --exclude=debs --exclude=.work "$OUT" | cut -f1) in $OUT"

@@ -6,13 +6,15 @@ import {
   type DetectResult,
   type ListedInstance,
   type ProcessRunner,
+  parseOptions,
   SPECIFICATION_VERSION,
 } from '@vms/core';
 import { z } from 'zod';
-import { QemuDriver } from './driver.js';
+import { mapRunState, QemuDriver } from './driver.js';
 import { accelSchema, type QemuOptions, qemuOptionsSchema } from './options.js';
 import { pickFreePort } from './ports.js';
 import { isOurProcess } from './process.js';
+import { QmpClient } from './qmp.js';
 import { createStore } from './state.js';
 import { findTool } from './tools.js';
 
@@ -54,7 +56,7 @@ export interface QemuBackend extends BackendV1<QemuOptions> {
 }
 
 export function createQemu(settings: QemuSettings = {}): QemuBackend {
-  const s = qemuSettingsSchema.parse(settings);
+  const s = parseOptions(qemuSettingsSchema, settings, 'settings');
   const runner = s.runner ?? createRunner();
   let store: ReturnType<typeof createStore> | undefined;
   // The store reads VMS_HOME lazily, at first use (construction does no I/O).
@@ -101,35 +103,53 @@ export function createQemu(settings: QemuSettings = {}): QemuBackend {
       }
     },
 
-    async list(): Promise<ListedInstance[]> {
+    async list(ctx): Promise<ListedInstance[]> {
       const st = getStore();
-      const out: ListedInstance[] = [];
-      for (const name of await st.list()) {
-        const state = await st.read(name).catch(() => undefined);
-        if (!state) {
-          out.push({ name, state: 'broken', reason: 'unreadable state file', managed: true });
-          continue;
-        }
-        const launch = state.launch;
-        const alive =
-          launch !== undefined &&
-          isOurProcess({
+      const names = await st.list();
+      return Promise.all(
+        names.map(async (name): Promise<ListedInstance> => {
+          const state = await st.read(name).catch(() => undefined);
+          if (!state)
+            return { name, state: 'broken', reason: 'unreadable state file', managed: true };
+          const launch = state.launch;
+          if (!launch) {
+            return {
+              name,
+              state: 'stopped',
+              ...(state.lastExit?.unexpected ? { reason: state.lastExit.reason } : {}),
+              managed: true,
+            };
+          }
+          const identity = {
             pid: launch.pid,
             marker: launch.qmpSocket,
             ...(launch.startTime ? { startTime: launch.startTime } : {}),
-          });
-        out.push({
-          name,
-          // A live QEMU may be paused: inspect says which; list stays cheap (no QMP round trip).
-          state: alive ? 'running' : 'stopped',
-          ...(launch && !alive
-            ? { reason: `QEMU (pid ${launch.pid}) exited without a stop request` }
-            : {}),
-          ...(!launch && state.lastExit?.unexpected ? { reason: state.lastExit.reason } : {}),
-          managed: true,
-        });
-      }
-      return out;
+          };
+          if (!isOurProcess(identity)) {
+            const reason = `QEMU (pid ${launch.pid}) exited without a stop request`;
+            return { name, state: 'stopped', reason, managed: true };
+          }
+          // Running or paused: QMP says which (briefly; a busy monitor leaves it "running").
+          try {
+            const q = await QmpClient.connect(launch.qmpSocket, {
+              signal: ctx.signal,
+              timeoutMs: 3_000,
+            });
+            try {
+              const { status } = await q.execute<{ status: string }>('query-status', undefined, {
+                signal: ctx.signal,
+                timeoutMs: 3_000,
+              });
+              const { observed, reason } = mapRunState(status);
+              return { name, state: observed, ...(reason ? { reason } : {}), managed: true };
+            } finally {
+              q.close();
+            }
+          } catch {
+            return { name, state: 'running', managed: true };
+          }
+        }),
+      );
     },
 
     driver(name: string, options: QemuOptions): QemuDriver {

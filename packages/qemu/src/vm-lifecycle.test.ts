@@ -112,6 +112,11 @@ describe.skipIf(skipReason !== undefined)('qemu: one VM through its lifecycle (T
   it('suspends and resumes; SSH works again after resume', async () => {
     await vm.suspend();
     expect((await vm.refresh()).state.name).toBe('suspended');
+    const listed = await backend.list({ signal: AbortSignal.timeout(30_000) });
+    expect(listed.find((l) => l.name === 'life')).toMatchObject({
+      state: 'suspended',
+      managed: true,
+    });
     await vm.resume();
     expect((await vm.refresh()).state.name).toBe('running');
     expect((await vm.exec(['echo', 'back'])).stdout).toBe('back\n');
