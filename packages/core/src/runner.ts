@@ -4,10 +4,12 @@
  * `ProcessRunner` in their settings so tests can replay recorded tool output
  * (`createReplayRunner` in `@vms/core/testing`).
  */
+
+import { type ChildProcess, spawn as spawnChild } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Readable } from 'node:stream';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { z } from 'zod';
 import {
   CommandFailedError,
@@ -297,6 +299,7 @@ export function createRunner(settings: RunnerSettings = {}): ProcessRunner {
     debug?.(`$ ${shown}`);
     const stdinIsStream = isReadable(options.stdin);
     let child: ResultPromise;
+    const { execa } = await loadExeca();
     try {
       child = execa(argv[0]!, argv.slice(1), {
         shell: false,
@@ -435,30 +438,33 @@ export function createRunner(settings: RunnerSettings = {}): ProcessRunner {
     const secrets = [...baseSecrets, ...(options.redact ?? [])];
     const shown = formatArgv(redactArgv(argv, secrets));
     debug?.(`$ ${shown} &${options.detached ? ' (detached)' : ''}`);
-    if (options.logFile !== undefined) closeSync(openSync(options.logFile, 'a', 0o600));
-    const output =
-      options.logFile !== undefined
-        ? ({ file: options.logFile, append: true } as const)
-        : options.detached
-          ? 'ignore'
-          : 'pipe';
-    const child = execa(argv[0]!, argv.slice(1), {
-      shell: false,
-      detached: true,
-      cleanup: false,
-      reject: false,
-      buffer: false,
-      extendEnv: false,
-      env: mergeEnv(settings.env, options.env),
-      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-      stdin: 'ignore',
-      stdout: output,
-      stderr: output,
-    });
+    // node:child_process rather than execa: spawn must be synchronous, and execa is loaded
+    // lazily (it costs ~130 ms of start-up that short CLI commands should not pay).
+    const logFd = options.logFile === undefined ? undefined : openSync(options.logFile, 'a', 0o600);
+    const output = logFd ?? (options.detached ? 'ignore' : 'pipe');
+    let child: ChildProcess;
+    try {
+      child = spawnChild(argv[0]!, argv.slice(1), {
+        shell: false,
+        detached: true,
+        env: mergeEnv(settings.env, options.env) as NodeJS.ProcessEnv,
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+        stdio: ['ignore', output, output],
+      });
+    } finally {
+      if (logFd !== undefined) closeSync(logFd);
+    }
+    const settled = new Promise<{ exitCode?: number; signal?: string; error?: Error }>(
+      (resolve) => {
+        child.once('error', (error) => resolve({ error }));
+        child.once('close', (code, signal) =>
+          resolve({ ...(code === null ? {} : { exitCode: code }), ...(signal ? { signal } : {}) }),
+        );
+      },
+    );
     const pid = child.pid;
     if (pid === undefined) {
       // Spawning failed synchronously (missing tool, not executable, bad cwd).
-      child.catch(() => {});
       debug?.(`✗ ${shown} &: could not start`);
       throw new ToolNotFoundError(argv[0]!, {
         hint: `could not start ${argv[0]}: make sure it is installed, executable and on PATH${options.cwd ? ` and that ${options.cwd} exists` : ''}`,
@@ -482,20 +488,18 @@ export function createRunner(settings: RunnerSettings = {}): ProcessRunner {
       stderrTail.push(chunk);
       options.onStderr?.(chunk);
     });
-    const exited: Promise<SpawnExit> = child.then(
-      (result) => {
-        const exit: SpawnExit = {
-          ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
-          ...(result.signal ? { signal: result.signal } : {}),
-          stderrTail: redactText(tail(stderrTail.text(), STDERR_TAIL_BYTES), secrets),
-        };
-        debug?.(
-          `${exit.signal ? `signal ${exit.signal}` : `exit ${exit.exitCode ?? '?'}`} ${shown} &`,
-        );
-        return exit;
-      },
-      (error: unknown) => ({ stderrTail: redactText(describeError(error), secrets) }),
-    );
+    const exited: Promise<SpawnExit> = settled.then((result) => {
+      if (result.error) return { stderrTail: redactText(describeError(result.error), secrets) };
+      const exit: SpawnExit = {
+        ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
+        ...(result.signal ? { signal: result.signal } : {}),
+        stderrTail: redactText(tail(stderrTail.text(), STDERR_TAIL_BYTES), secrets),
+      };
+      debug?.(
+        `${exit.signal ? `signal ${exit.signal}` : `exit ${exit.exitCode ?? '?'}`} ${shown} &`,
+      );
+      return exit;
+    });
     if (options.detached) {
       child.unref();
       const stdio = [child.stdout, child.stderr] as Array<{ unref?: () => void } | null>;
@@ -512,6 +516,13 @@ export function createRunner(settings: RunnerSettings = {}): ProcessRunner {
   }
 
   return { run, spawn };
+}
+
+let execaModule: Promise<typeof import('execa')> | undefined;
+/** execa, imported on first use: commands that never spawn (an HTTP backend) never pay for it. */
+function loadExeca(): Promise<typeof import('execa')> {
+  execaModule ??= import('execa');
+  return execaModule;
 }
 
 function assertArgv(argv: unknown): asserts argv is string[] {
