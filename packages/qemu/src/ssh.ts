@@ -52,10 +52,15 @@ export function sshOptions(t: SshTarget, connectTimeoutS = 5): string[] {
   ];
 }
 
-export function sshArgv(t: SshTarget, remoteCommand: string, connectTimeoutS = 5): string[] {
+export function sshArgv(
+  t: SshTarget,
+  remoteCommand: string,
+  connectTimeoutS = 5,
+  tty = false,
+): string[] {
   return [
     'ssh',
-    '-T',
+    tty ? '-tt' : '-T',
     ...sshOptions(t, connectTimeoutS),
     '-p',
     String(t.port),
@@ -110,7 +115,8 @@ export async function sshExec(
     ...(io.cwd ? { cwd: io.cwd } : {}),
   });
   const target2 = io.user ? { ...target, user: io.user } : target;
-  const full = sshArgv(target2, script);
+  // A terminal only when asked for (interactive use); -tt also makes the remote end die with us.
+  const full = sshArgv(target2, script, 5, io.tty === true);
   try {
     const result = await runner.run(full, {
       signal: ctx.signal,

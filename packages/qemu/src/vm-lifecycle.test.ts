@@ -92,6 +92,12 @@ describe.skipIf(skipReason !== undefined)('qemu: one VM through its lifecycle (T
     expect(env.stdout).toBe("it's a $test\n/tmp\n");
   });
 
+  it('exec: a terminal only when asked for', async () => {
+    const probe = ['sh', '-c', 'if test -t 1; then echo tty; else echo pipe; fi'];
+    expect((await vm.exec(probe)).stdout).toBe('pipe\n');
+    expect((await vm.exec(probe, { tty: true })).stdout.trim()).toBe('tty');
+  });
+
   it('exec: a deadline ends the command inside the guest too', async () => {
     await expect(vm.exec(['sleep', '4711'], { timeoutMs: 3_000 })).rejects.toMatchObject({
       code: 'TIMEOUT',

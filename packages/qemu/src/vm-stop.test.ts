@@ -112,13 +112,13 @@ describe.skipIf(skipReason !== undefined)('qemu: stopping VMs (TCG)', () => {
     expect(stat).toBeDefined();
   });
 
-  it('boots a BIOS ISO (disk boot) with the per-instance seed attached', async () => {
+  it('boots a BIOS ISO (disk boot) with the per-instance seed attached; readiness by SSH probe', async () => {
+    // No readyMarker: start() waits for the host keys on the console, then probes SSH.
     await using vm = createInstance(backend, 'iso', {
       iso: guest!.bootIso,
       accel: 'tcg',
       memoryMiB: 256,
       restrictNetwork: true,
-      readyMarker: guest!.marker,
     });
     await vm.create();
     await vm.start();
