@@ -8,12 +8,14 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 GUEST_SRC=$REPO/scripts/guest
 CACHE=${VMS_TEST_CACHE:-/var/cache/vms-test}
-T0=$(date +%s.%N)
+ms() { date +%s%3N; }
+T0=$(ms)
 step_start=$T0
+secs() { printf '%d.%02d' $(($1 / 1000)) $((($1 % 1000) / 10)); }
 step() {
   local now
-  now=$(date +%s.%N)
-  [ -z "${STEP:-}" ] || printf '[ci/qemu] %-28s %6.2fs\n' "$STEP" "$(echo "$now - $step_start" | bc)"
+  now=$(ms)
+  [ -z "${STEP:-}" ] || printf '[ci/qemu] %-28s %ss\n' "$STEP" "$(secs $((now - step_start)))"
   STEP=$1
   step_start=$now
   [ "$1" = done ] || printf '[ci/qemu] %s ...\n' "$1"
@@ -23,7 +25,7 @@ step "check tools"
 declare -A NEED=(
   [qemu-system-x86_64]=qemu-system-x86 [qemu-img]=qemu-utils [ssh]=openssh-client
   [ssh-keygen]=openssh-client [scp]=openssh-client [mkfs.ext4]=e2fsprogs [genisoimage]=genisoimage
-  [cpio]=cpio [xz]=xz-utils [gzip]=gzip [bc]=bc
+  [cpio]=cpio [xz]=xz-utils [gzip]=gzip
 )
 missing=()
 for tool in "${!NEED[@]}"; do
@@ -89,4 +91,4 @@ mv -T "$CACHE/.guest.new.$$" "$CACHE/guest"
 # Old builds and .debs no longer used by the current inputs.
 find "$CACHE" -maxdepth 1 -name 'guest-*' ! -name "guest-$hash" -exec rm -rf {} +
 step done
-printf '[ci/qemu] total %.2fs; guest: %s -> %s\n' "$(echo "$(date +%s.%N) - $T0" | bc)" "$CACHE/guest" "$dir"
+printf '[ci/qemu] total %ss; guest: %s -> %s\n' "$(secs $(($(ms) - T0)))" "$CACHE/guest" "$dir"
