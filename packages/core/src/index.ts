@@ -4,6 +4,7 @@ export * from './instance.js';
 export * from './lock.js';
 export * from './options.js';
 export * from './readiness.js';
+export * from './records.js';
 export * from './runner.js';
 export * from './spec.js';
 export * from './states.js';

@@ -270,4 +270,16 @@ describe('Instance runtime', () => {
     expect(seen).toEqual([]);
     await vm.delete();
   });
+  it('remembers the options an instance was created with, for openInstance in another handle', async () => {
+    const mock = createMockBackend();
+    const name = fresh();
+    const a = createInstance(mock, name, { image: 'remembered:1', cpus: 2 });
+    await a.create();
+    const b = await openInstance(mock, name);
+    expect(b.options).toMatchObject({ image: 'remembered:1', cpus: 2 });
+    await b.delete();
+    const c = await openInstance(mock, name);
+    expect(c.options).toMatchObject({ image: 'mock:latest' });
+    expect(c.state.name).toBe('initial');
+  });
 });

@@ -16,6 +16,7 @@ import { type InstanceEvents, TypedEmitter } from './events.js';
 import { acquireLock, type LockHandle } from './lock.js';
 import { parseOptions, validateInstanceName } from './options.js';
 import type { ReadinessStrategy, ReadinessTarget } from './readiness.js';
+import { readInstanceRecord, removeInstanceRecord, writeInstanceRecord } from './records.js';
 import type {
   BackendV1,
   Capability,
@@ -57,7 +58,9 @@ const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
 export interface InstanceSettings {
   /** Per-op deadlines in ms, over the backend's and core's defaults. */
   timeouts?: Partial<Record<OpName, number>>;
-  /** Directory of the cross-process locks (default `<vmsHome>/locks`). */
+  /** Root of the runtime's own files: locks and instance records (default `vmsHome()`). */
+  home?: string;
+  /** Directory of the cross-process locks (default `<home>/locks`). */
   lockDir?: string;
   /** How long a mutating op waits for another process's lock (default: the op's own deadline). */
   lockTimeoutMs?: number;
@@ -256,6 +259,10 @@ export class Instance extends TypedEmitter<InstanceEvents> {
     return this.#state;
   }
 
+  get #home(): string {
+    return this.#settings.home ?? vmsHome();
+  }
+
   get capabilities() {
     return this.backend.capabilities;
   }
@@ -267,6 +274,13 @@ export class Instance extends TypedEmitter<InstanceEvents> {
     await this.#mutate('create', options, async (ctx) => {
       await this.#driver.doCreate(ctx);
       this.#createdHere = true;
+      // Remembered so another process can attach with openInstance(backend, name) alone.
+      await writeInstanceRecord(this.#home, {
+        backend: this.backend.name,
+        name: this.name,
+        options: this.options,
+        createdAt: new Date().toISOString(),
+      });
     });
   }
 
@@ -330,9 +344,13 @@ export class Instance extends TypedEmitter<InstanceEvents> {
       async (ctx) => {
         const out = await this.#driver.doDelete(ctx);
         this.#createdHere = false;
+        await removeInstanceRecord(this.#home, this.backend.name, this.name);
         return { existed: out.existed };
       },
-      () => ({ existed: false }),
+      async () => {
+        await removeInstanceRecord(this.#home, this.backend.name, this.name);
+        return { existed: false };
+      },
     );
   }
 
@@ -574,7 +592,7 @@ export class Instance extends TypedEmitter<InstanceEvents> {
   }
 
   async #lock(options: OpOptions): Promise<LockHandle | undefined> {
-    const dir = this.#settings.lockDir ?? join(vmsHome(), 'locks');
+    const dir = this.#settings.lockDir ?? join(this.#home, 'locks');
     return acquireLock(join(dir, this.backend.name, `${this.name}.lock`), {
       timeoutMs: this.#settings.lockTimeoutMs ?? this.#timeout('create', options),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -642,7 +660,7 @@ export class Instance extends TypedEmitter<InstanceEvents> {
     action: Exclude<Action, 'refresh'>,
     options: OpOptions,
     body: (ctx: OpContext, from: InstanceState) => Promise<T>,
-    onNoop?: () => T,
+    onNoop?: () => T | Promise<T>,
   ): Promise<T> {
     return enqueue(this.id, async () => {
       this.#busy++;
@@ -760,14 +778,39 @@ export function createInstance<O>(
   return new Instance(backend as BackendV1<unknown>, name, options ?? {}, settings);
 }
 
-/** Attaches to an existing instance: a handle whose state is reconciled with reality. */
+/**
+ * Attaches to an existing instance: a handle whose state is reconciled with reality. Without
+ * `options`, the options it was created with (by any process on this machine) are used.
+ */
 export async function openInstance<O>(
   backend: BackendV1<O>,
   name: string,
   options?: Partial<O> | Record<string, unknown>,
   settings?: InstanceSettings & OpOptions,
 ): Promise<Instance> {
-  const instance = createInstance(backend, name, options, settings);
+  let resolved = options;
+  let remembered = true;
+  if (resolved === undefined) {
+    const record = await readInstanceRecord(
+      settings?.home ?? vmsHome(),
+      backend.name,
+      validateInstanceName(name),
+    );
+    remembered = record !== undefined;
+    resolved = (record?.options ?? {}) as Record<string, unknown>;
+  }
+  let instance: Instance;
+  try {
+    instance = createInstance(backend, name, resolved, settings);
+  } catch (error) {
+    if (!remembered && VmsError.hasCode(error, 'INVALID_OPTIONS')) {
+      throw new InvalidOptionsError((error as InvalidOptionsError).issues, {
+        cause: error,
+        hint: `@vms has no record of ${backend.name}:${name} on this machine (not created here): pass its options`,
+      });
+    }
+    throw error;
+  }
   await instance.refresh(settings ?? {});
   return instance;
 }

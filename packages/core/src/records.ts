@@ -1,0 +1,68 @@
+/**
+ * What the runtime remembers of an instance it created: the validated options, so that another
+ * process (a CLI call, a pool after a crash) can attach with `openInstance(backend, name)` and
+ * start, stop or exec with the same options. One small JSON file per instance, written atomically.
+ */
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ProtocolError } from './errors.js';
+import { validateInstanceName } from './options.js';
+import { writeFileAtomic } from './store.js';
+
+export interface InstanceRecord {
+  schemaVersion: 1;
+  backend: string;
+  name: string;
+  /** The validated options the instance was created with. */
+  options: unknown;
+  createdAt: string;
+}
+
+export function instanceRecordPath(home: string, backend: string, name: string): string {
+  validateInstanceName(name);
+  if (!/^[a-z0-9][a-z0-9_-]*$/i.test(backend))
+    throw new ProtocolError(`invalid backend name ${JSON.stringify(backend)}`);
+  return join(home, 'instances', backend, `${name}.json`);
+}
+
+export async function readInstanceRecord(
+  home: string,
+  backend: string,
+  name: string,
+): Promise<InstanceRecord | undefined> {
+  const path = instanceRecordPath(home, backend, name);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const record = JSON.parse(text) as InstanceRecord;
+    if (record.schemaVersion !== 1)
+      throw new Error(`unknown schemaVersion ${record.schemaVersion}`);
+    return record;
+  } catch (error) {
+    throw new ProtocolError(`unreadable instance record ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+export async function writeInstanceRecord(
+  home: string,
+  record: Omit<InstanceRecord, 'schemaVersion'>,
+): Promise<void> {
+  const path = instanceRecordPath(home, record.backend, record.name);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(path, `${JSON.stringify({ schemaVersion: 1, ...record }, null, 2)}\n`);
+}
+
+export async function removeInstanceRecord(
+  home: string,
+  backend: string,
+  name: string,
+): Promise<void> {
+  await rm(instanceRecordPath(home, backend, name), { force: true });
+}
