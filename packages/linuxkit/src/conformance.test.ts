@@ -1,5 +1,5 @@
 /** The core conformance suite on the test guest packaged as a LinuxKit kernel+initrd output. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runConformanceSuite } from '@vms/core/testing';
@@ -27,6 +27,10 @@ if (skipReason) {
       options: () => vmOptions(guest!, { image }),
       timeoutMs: 180_000,
       stopGraceMs: 30_000,
+      // A stopped instance's whole state directory removed behind the runtime's back.
+      removeBehindBack: async (name) => {
+        rmSync(join(home, 'state', 'linuxkit', name), { recursive: true, force: true });
+      },
     },
   );
 }
