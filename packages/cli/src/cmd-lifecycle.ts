@@ -15,7 +15,7 @@ import {
   took,
   withProgress,
 } from './instances.js';
-import { forgetOptions, rememberOptions } from './options-memory.js';
+import { forgetOptions } from './options-memory.js';
 import { stateStyle } from './output.js';
 import { UsageError } from './usage-error.js';
 
@@ -103,7 +103,6 @@ async function create(ctx: CliContext, positionals: string[], values: unknown): 
   const op = { signal: ctx.signal, ...(flags.timeout ? { timeoutMs: flags.timeout } : {}) };
   const started = Date.now();
   await withProgress(ctx, instance, 'creating', () => instance.create(op));
-  await rememberOptions(backend.name, ref.name, options);
   if (flags.start) await withProgress(ctx, instance, 'starting', () => instance.start(op));
   return report(
     ctx,

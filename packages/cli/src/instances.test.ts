@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { CliContext } from './context.js';
 import { attachInstance, parseRef } from './instances.js';
-import { forgetOptions, rememberOptions } from './options-memory.js';
 
 const ctx = { settings: {} } as CliContext;
 
@@ -17,12 +16,13 @@ describe('instance handles', () => {
 
   it('attaches with the options vms create remembered (VMS_HOME is a temp dir in tests)', async () => {
     const backend = createMockBackend({ name: 'remember' });
-    await rememberOptions('remember', 'box', { image: 'alpine', memoryMiB: 256 });
+    const created = createInstance(backend, 'box', { image: 'alpine', memoryMiB: 256 });
+    await created.create();
     try {
       const instance = await attachInstance(ctx, backend, 'box');
       expect(instance.options).toMatchObject({ image: 'alpine', memoryMiB: 256 });
     } finally {
-      await forgetOptions('remember', 'box');
+      await created.delete();
     }
     expect((await attachInstance(ctx, backend, 'box')).options).toMatchObject({
       image: 'mock:latest',
