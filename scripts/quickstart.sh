@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
-exec node scripts/lifecycle-demo.mjs "$@"
+exec node packages/cli/dist/bin.cjs demo "$@"
