@@ -9,4 +9,5 @@ export * from './runner.js';
 export * from './spec.js';
 export * from './states.js';
 export * from './store.js';
+export * from './tool-detect.js';
 export * from './wait.js';

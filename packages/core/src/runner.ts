@@ -87,6 +87,19 @@ export interface ProcessRunner {
   spawn(argv: string[], options?: SpawnOptions): SpawnedProcess;
 }
 
+/**
+ * Zod schema of an injected ProcessRunner (a backend's `runner` setting): any object with `run`
+ * and `spawn` functions, e.g. `createRunner()` or `createReplayRunner(...)` from `@vms/core/testing`.
+ */
+export const processRunnerSchema = z.custom<ProcessRunner>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ProcessRunner).run === 'function' &&
+    typeof (value as ProcessRunner).spawn === 'function',
+  'must be a ProcessRunner ({ run, spawn })',
+);
+
 export interface RunnerSettings {
   /** Receives one line per command run (redacted), plus its outcome. Default: VMS_DEBUG=1 → stderr. */
   debug?: (line: string) => void;

@@ -5,4 +5,6 @@
 export * from './conformance.js';
 export * from './fake-cli.js';
 export * from './mock-backend.js';
+export * from './processes.js';
 export * from './replay-runner.js';
+export * from './which.js';
