@@ -1,5 +1,5 @@
 /** Backend settings shared by @vms/docker and @vms/podman, validated with zod. */
-import type { ProcessRunner } from '@vms/core';
+import { processRunnerSchema } from '@vms/core';
 import { z } from 'zod';
 
 export const containerSettingsSchema = z
@@ -17,13 +17,7 @@ export const containerSettingsSchema = z
     /** `api`: HTTP API over the socket; `cli`: the binary; `auto`: api when a socket answers. */
     transport: z.enum(['auto', 'api', 'cli']).default('auto'),
     /** Process runner for CLI calls (tests inject recorded ones). Default: core's createRunner(). */
-    runner: z
-      .custom<ProcessRunner>(
-        (v) =>
-          typeof v === 'object' && v !== null && typeof (v as ProcessRunner).run === 'function',
-        'must be a ProcessRunner',
-      )
-      .optional(),
+    runner: processRunnerSchema.optional(),
     /** CLI binary name or path. */
     binary: z.string().min(1).optional(),
     /** Extra environment for CLI calls (also read for DOCKER_CONFIG / DOCKER_HOST). */

@@ -5,11 +5,11 @@ import {
   type BackendV1,
   type DetectResult,
   defaultRunner,
+  detectTool,
   type ListContext,
   type ListedInstance,
   parseOptions,
   SPECIFICATION_VERSION,
-  ToolNotFoundError,
 } from '@vms/core';
 import { LimaCli } from './cli.js';
 import { LimaDriver, observedState, properties, readMarker } from './driver.js';
@@ -47,26 +47,16 @@ export function createLima(settings: LimaSettings = {}): LimaBackend {
     // The first start downloads a cloud image: lima's own default start timeout is 10 minutes.
     defaultTimeouts: { create: 600_000, start: 900_000, stop: 300_000, delete: 300_000 },
 
-    async detect(ctx = {}): Promise<DetectResult> {
-      try {
-        const version = await cli.version({
-          timeoutMs: 15_000,
-          ...(ctx.signal ? { signal: ctx.signal } : {}),
-        });
-        return { available: true, toolPath: parsed.limactlPath, ...(version ? { version } : {}) };
-      } catch (error) {
-        const missing = error instanceof ToolNotFoundError;
-        return {
-          available: false,
-          reason: missing
-            ? `${parsed.limactlPath} not found on PATH`
-            : String((error as Error).message ?? error),
-          hint:
-            process.platform === 'darwin'
-              ? 'brew install lima'
-              : 'install lima from https://lima-vm.io/docs/installation/ (needs qemu-system on Linux)',
-        };
-      }
+    detect(ctx = {}): Promise<DetectResult> {
+      return detectTool({
+        toolPath: parsed.limactlPath,
+        probe: () =>
+          cli.version({ timeoutMs: 15_000, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
+        installHint:
+          process.platform === 'darwin'
+            ? 'brew install lima'
+            : 'install lima from https://lima-vm.io/docs/installation/ (needs qemu-system on Linux)',
+      });
     },
 
     /** Every Lima instance; `managed` marks the ones @vms created. */

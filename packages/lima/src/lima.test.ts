@@ -281,9 +281,12 @@ describe('delete and refresh', () => {
 
   it('detects limactl and its version', async () => {
     expect(await backend.detect()).toMatchObject({ available: true, version: '2.2.0' });
-    expect((await createLima({ limactlPath: join(fake.root, 'nope') }).detect()).available).toBe(
-      false,
-    );
+    const missing = await createLima({ limactlPath: join(fake.root, 'nope') }).detect();
+    expect(missing).toMatchObject({
+      available: false,
+      reason: `${join(fake.root, 'nope')} not found`,
+    });
+    expect(missing.hint).toMatch(/lima/);
   });
 });
 

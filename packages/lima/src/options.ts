@@ -1,7 +1,7 @@
 /**
  * Options of a Lima instance and settings of the lima backend, as zod schemas.
  */
-import { commonInstanceOptions, type ProcessRunner } from '@vms/core';
+import { commonInstanceOptions, processRunnerSchema } from '@vms/core';
 import { z } from 'zod';
 
 export const limaOptionsSchema = commonInstanceOptions
@@ -49,16 +49,7 @@ export const limaSettingsSchema = z
     /** Extra environment for every limactl command. */
     env: z.record(z.string(), z.string()).default({}),
     /** Process runner (default: core's); tests inject their own. */
-    runner: z
-      .custom<ProcessRunner>(
-        (value) =>
-          typeof value === 'object' &&
-          value !== null &&
-          typeof (value as ProcessRunner).run === 'function' &&
-          typeof (value as ProcessRunner).spawn === 'function',
-        'must be a ProcessRunner ({ run, spawn })',
-      )
-      .optional(),
+    runner: processRunnerSchema.optional(),
   })
   .strict();
 

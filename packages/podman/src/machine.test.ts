@@ -209,6 +209,8 @@ describe('podman-machine faults', () => {
     const detected = await backend.detect();
     expect(detected.available).toBe(false);
     expect(detected.reason).toMatch(/root/);
+    // Whoever reports the result says "backend podman-machine is unavailable" once.
+    expect(detected.reason).not.toMatch(/is unavailable/);
     expect(detected.hint).toMatch(/rootless|regular/);
   });
 
@@ -216,6 +218,7 @@ describe('podman-machine faults', () => {
     const backend = createPodmanMachine({ binary: '/nonexistent/podman' });
     const detected = await backend.detect();
     expect(detected.available).toBe(false);
+    expect(detected.reason).toBe('/nonexistent/podman not found');
     expect(detected.hint).toMatch(/install/);
   });
 });

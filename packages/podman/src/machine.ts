@@ -20,6 +20,7 @@ import {
   type DriverExecResult,
   type DriverStopOutcome,
   type DriverV1,
+  detectTool,
   type ExecIo,
   InvalidOptionsError,
   type ListContext,
@@ -30,10 +31,10 @@ import {
   OperationFailedError,
   type ProcessRunner,
   parseOptions,
+  processRunnerSchema,
   type RunOptions,
   SPECIFICATION_VERSION,
   type StopRequest,
-  ToolNotFoundError,
   VmsError,
 } from '@vms/core';
 import { z } from 'zod';
@@ -53,13 +54,7 @@ export type MachineOptions = z.output<typeof machineOptionsSchema>;
 export const machineSettingsSchema = z
   .object({
     binary: z.string().min(1).optional(),
-    runner: z
-      .custom<ProcessRunner>(
-        (v) =>
-          typeof v === 'object' && v !== null && typeof (v as ProcessRunner).run === 'function',
-        'must be a ProcessRunner',
-      )
-      .optional(),
+    runner: processRunnerSchema.optional(),
     env: z.record(z.string(), z.string()).optional(),
   })
   .strict();
@@ -324,26 +319,17 @@ export function createPodmanMachine(
     optionsSchema: machineOptionsSchema,
     defaultTimeouts: { create: 900_000, start: 600_000, stop: 180_000, delete: 120_000 },
 
-    async detect(ctx = {}): Promise<DetectResult> {
-      try {
-        const { version } = await cli.version(ctxOf(ctx.signal));
-        await cli.run(['machine', 'list', '--format', 'json'], ctxOf(ctx.signal));
-        return { available: true, version, toolPath: cli.binary };
-      } catch (error) {
-        if (error instanceof ToolNotFoundError) {
-          return {
-            available: false,
-            reason: `${cli.binary} not found`,
-            hint: 'install podman: apt-get install podman',
-          };
-        }
-        const e = VmsError.isInstance(error) ? error : new OperationFailedError(String(error));
-        return {
-          available: false,
-          reason: e.message,
-          hint: e.hint ?? 'run `podman machine list` to see what fails',
-        };
-      }
+    detect(ctx = {}): Promise<DetectResult> {
+      return detectTool({
+        toolPath: cli.binary,
+        probe: async () => {
+          const { version } = await cli.version(ctxOf(ctx.signal));
+          await cli.run(['machine', 'list', '--format', 'json'], ctxOf(ctx.signal));
+          return version;
+        },
+        installHint: 'install podman: apt-get install podman',
+        failureHint: 'run `podman machine list` to see what fails',
+      });
     },
 
     async list(ctx: ListContext): Promise<ListedInstance[]> {

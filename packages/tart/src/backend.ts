@@ -5,11 +5,11 @@ import {
   type BackendV1,
   type DetectResult,
   defaultRunner,
+  detectTool,
   type ListContext,
   type ListedInstance,
   parseOptions,
   SPECIFICATION_VERSION,
-  ToolNotFoundError,
 } from '@vms/core';
 import { TartCli } from './cli.js';
 import { TartDriver } from './driver.js';
@@ -59,26 +59,16 @@ export function createTart(settings: TartSettings = {}): TartBackend {
       resume: 300_000,
     },
 
-    async detect(ctx = {}): Promise<DetectResult> {
-      try {
-        const version = await cli.version({
-          timeoutMs: 15_000,
-          ...(ctx.signal ? { signal: ctx.signal } : {}),
-        });
-        return { available: true, toolPath: parsed.tartPath, ...(version ? { version } : {}) };
-      } catch (error) {
-        const missing = error instanceof ToolNotFoundError;
-        return {
-          available: false,
-          reason: missing
-            ? `${parsed.tartPath} not found on PATH`
-            : String((error as Error).message ?? error),
-          hint:
-            process.platform === 'darwin'
-              ? 'brew install cirruslabs/cli/tart (needs macOS 13+ on Apple silicon)'
-              : 'tart runs only on macOS on Apple silicon',
-        };
-      }
+    detect(ctx = {}): Promise<DetectResult> {
+      return detectTool({
+        toolPath: parsed.tartPath,
+        probe: () =>
+          cli.version({ timeoutMs: 15_000, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
+        installHint:
+          process.platform === 'darwin'
+            ? 'brew install cirruslabs/cli/tart (needs macOS 13+ on Apple silicon)'
+            : 'tart runs only on macOS on Apple silicon',
+      });
     },
 
     /** Every local tart VM (tart has no labels); `managed` marks the ones @vms created. */

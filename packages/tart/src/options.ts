@@ -1,7 +1,7 @@
 /**
  * Options of a tart instance and settings of the tart backend, as zod schemas.
  */
-import { commonInstanceOptions, type ProcessRunner } from '@vms/core';
+import { commonInstanceOptions, processRunnerSchema } from '@vms/core';
 import { z } from 'zod';
 
 export const tartReadinessSchema = z
@@ -76,16 +76,7 @@ export const tartSettingsSchema = z
     /** Extra environment for every tart command. */
     env: z.record(z.string(), z.string()).default({}),
     /** Process runner (default: core's); tests inject their own. */
-    runner: z
-      .custom<ProcessRunner>(
-        (value) =>
-          typeof value === 'object' &&
-          value !== null &&
-          typeof (value as ProcessRunner).run === 'function' &&
-          typeof (value as ProcessRunner).spawn === 'function',
-        'must be a ProcessRunner ({ run, spawn })',
-      )
-      .optional(),
+    runner: processRunnerSchema.optional(),
   })
   .strict();
 
