@@ -6,6 +6,7 @@
 import { watch } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { AbortedError, TimeoutError } from '@vms/core';
+import { normalizeKey } from './host-keys.js';
 
 export async function readFrom(path: string, offset: number): Promise<Buffer> {
   let handle: Awaited<ReturnType<typeof open>> | undefined;
@@ -136,9 +137,8 @@ export function parseHostKeys(text: string): string[] | undefined {
   const keys = text
     .slice(begin + BEGIN.length, end)
     .split(/\r?\n/)
-    .map((l) => /^\s*((?:ssh|ecdsa-sha2)-[\w@.-]+)\s+([A-Za-z0-9+/]+={0,2})(\s|$)/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => `${m[1]} ${m[2]}`);
+    .map(normalizeKey)
+    .filter((k): k is string => k !== undefined);
   return keys.length > 0 ? keys : undefined;
 }
 

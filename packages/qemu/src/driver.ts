@@ -1,6 +1,6 @@
 /** The per-instance driver: one supervised, daemonised QEMU process, driven through QMP. */
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import {
   AlreadyExistsError,
   type DriverExecResult,
@@ -33,6 +33,7 @@ import {
   readFrom,
   waitForConsole,
 } from './console.js';
+import { knownHostsText, normalizeKey, scanHostKeys } from './host-keys.js';
 import type { QemuOptions } from './options.js';
 import { HOSTFWD_BUSY } from './ports.js';
 import { isOurProcess, signalIfOurs } from './process.js';
@@ -55,6 +56,8 @@ export interface DriverDeps {
 
 const GiB = 1024 ** 3;
 const LAUNCH_ATTEMPTS = 5;
+/** Longest wait for SSH at the first exec/copy after `readiness: 'running'`. */
+const PIN_TIMEOUT_MS = 180_000;
 
 function hostnameFor(name: string): string {
   const h = name
@@ -253,6 +256,9 @@ export class QemuDriver implements DriverV1 {
     ctx.debug(`qemu accelerator: ${accel.accel} (${accel.reason})`);
     await rm(p.pidFile, { force: true });
     await rm(p.qmpSocket, { force: true });
+    // Host keys are pinned afresh for every boot (see #sshReady).
+    await rm(p.knownHosts, { force: true });
+    await rm(`${p.knownHosts}.pending`, { force: true });
     const consoleOffset = await fileSize(p.console);
 
     let launched: { forwards: HostForward[]; pid: number } | undefined;
@@ -348,21 +354,75 @@ export class QemuDriver implements DriverV1 {
     }
   }
 
-  #target(state: QemuState, launch: Launch): SshTarget {
+  #target(state: QemuState, launch: Launch, knownHosts = this.#paths.knownHosts): SshTarget {
     return {
       host: '127.0.0.1',
       port: launch.sshPort,
       user: this.#options.ssh.user,
       privateKey: state.privateKey,
-      knownHosts: this.#paths.knownHosts,
+      knownHosts,
       alias: `vms-${this.#name}`,
     };
   }
 
+  /** Why the launch's QEMU is gone, or undefined while it runs (ends boot-time waits at once). */
+  #deadReason(launch: Launch): () => string | undefined {
+    return () => (this.#alive(launch) ? undefined : 'QEMU exited during boot');
+  }
+
   /**
-   * Readiness, event-driven: QMP says running; the console shows the host keys (pinned into
-   * known_hosts); then the guest's ready marker on the console when one is configured, else an
-   * SSH probe (`true`, short attempts, capped backoff).
+   * Pins the guest's SSH host keys into `file` (known_hosts, HostKeyAlias vms-<name>), from the
+   * source `hostKey` names: the serial console, an ssh-keyscan over the loopback forward once
+   * sshd answers, or the keys given.
+   */
+  async #pinHostKey(launch: Launch, file: string, ctx: OpContext): Promise<void> {
+    const source = this.#options.hostKey;
+    const dead = this.#deadReason(launch);
+    let keys: string[];
+    if (source === 'console') {
+      ctx.progress('waiting for the guest SSH host key on the serial console');
+      keys = await waitForConsole(this.#paths.console, launch.consoleOffset, parseHostKeys, {
+        signal: ctx.signal,
+        deadline: ctx.deadline,
+        description: 'the SSH host keys on the serial console',
+        dead,
+      });
+    } else if (source === 'scan') {
+      ctx.progress(`waiting for SSH on 127.0.0.1:${launch.sshPort} to learn its host key`);
+      keys = await waitFor(
+        async ({ signal }) => {
+          const reason = dead();
+          if (reason) throw Object.assign(new OperationFailedError(reason), { fatal: true });
+          return scanHostKeys(this.#deps.runner, launch.sshPort, signal);
+        },
+        {
+          description: `the SSH host key from ssh-keyscan on 127.0.0.1:${launch.sshPort}`,
+          deadline: ctx.deadline,
+          signal: ctx.signal,
+          backoff: { initialMs: 200, maxMs: 1_000 },
+        },
+      );
+    } else {
+      keys = source.publicKeys.map((k) => normalizeKey(k)!);
+    }
+    await writeFile(file, knownHostsText(`vms-${this.#name}`, keys), { mode: 0o600 });
+  }
+
+  /**
+   * Before exec/copy: a VM started with `readiness: 'running'` gets its SSH readiness now,
+   * within the operation's deadline (at most PIN_TIMEOUT_MS), once per boot.
+   */
+  async #ensureSshReady(state: QemuState, launch: Launch, ctx: OpContext): Promise<void> {
+    if (existsSync(this.#paths.knownHosts)) return;
+    await this.#sshReady(state, launch, {
+      ...ctx,
+      deadline: Math.min(ctx.deadline, Date.now() + PIN_TIMEOUT_MS),
+    });
+  }
+
+  /**
+   * Readiness, event-driven: QMP says running (enough for `readiness: 'running'`), then
+   * #sshReady.
    */
   async #waitReady(launch: Launch, ctx: OpContext): Promise<void> {
     const state = await this.#mustState();
@@ -371,18 +431,19 @@ export class QemuDriver implements DriverV1 {
     );
     if (status.status !== 'running')
       throw new OperationFailedError(`QEMU is ${status.status} after launch`);
-    const dead = () => (this.#alive(launch) ? undefined : 'QEMU exited during boot');
-    ctx.progress('waiting for the guest SSH host key on the serial console');
-    const keys = await waitForConsole(this.#paths.console, launch.consoleOffset, parseHostKeys, {
-      signal: ctx.signal,
-      deadline: ctx.deadline,
-      description: 'the SSH host keys on the serial console',
-      dead,
-    });
-    const alias = `vms-${this.#name}`;
-    await writeFile(this.#paths.knownHosts, keys.map((k) => `${alias} ${k}\n`).join(''), {
-      mode: 0o600,
-    });
+    if (this.#options.readiness === 'ssh') await this.#sshReady(state, launch, ctx);
+  }
+
+  /**
+   * The host key is pinned (see #pinHostKey); then the guest's ready marker on the console when
+   * one is configured, else an SSH probe (`true`, short attempts, capped backoff). The keys go
+   * to a pending file, renamed to known_hosts only once SSH is ready: known_hosts present means
+   * this boot is ready for exec.
+   */
+  async #sshReady(state: QemuState, launch: Launch, ctx: OpContext): Promise<void> {
+    const dead = this.#deadReason(launch);
+    const pending = `${this.#paths.knownHosts}.pending`;
+    await this.#pinHostKey(launch, pending, ctx);
     const marker = this.#options.readyMarker;
     if (marker) {
       // The guest prints the marker once its SSH server listens: that line is the readiness
@@ -394,24 +455,24 @@ export class QemuDriver implements DriverV1 {
         description: `${JSON.stringify(marker)} on the serial console`,
         dead,
       });
-      return;
+    } else {
+      ctx.progress('waiting for SSH');
+      const target = this.#target(state, launch, pending);
+      await waitFor(
+        async ({ signal }) => {
+          const reason = dead();
+          if (reason) throw Object.assign(new OperationFailedError(reason), { fatal: true });
+          return sshProbe(this.#deps.runner, target, signal, 3_000);
+        },
+        {
+          description: `SSH on 127.0.0.1:${launch.sshPort}`,
+          deadline: ctx.deadline,
+          signal: ctx.signal,
+          backoff: { initialMs: 100, maxMs: 500 },
+        },
+      );
     }
-    ctx.progress('waiting for SSH');
-    const target = this.#target(state, launch);
-    await waitFor(
-      async ({ signal }) => {
-        if (dead()) {
-          throw Object.assign(new OperationFailedError('QEMU exited during boot'), { fatal: true });
-        }
-        return sshProbe(this.#deps.runner, target, signal, 3_000);
-      },
-      {
-        description: `SSH on 127.0.0.1:${launch.sshPort}`,
-        deadline: ctx.deadline,
-        signal: ctx.signal,
-        backoff: { initialMs: 100, maxMs: 500 },
-      },
-    );
+    await rename(pending, this.#paths.knownHosts);
   }
 
   // ---------------------------------------------------------------- stop
@@ -613,16 +674,19 @@ export class QemuDriver implements DriverV1 {
 
   async doExec(argv: string[], io: ExecIo, ctx: OpContext): Promise<DriverExecResult> {
     const { state, launch } = await this.#running();
+    await this.#ensureSshReady(state, launch, ctx);
     return sshExec(this.#deps.runner, this.#target(state, launch), argv, io, ctx);
   }
 
   async doCopyIn(hostPath: string, guestPath: string, ctx: OpContext): Promise<void> {
     const { state, launch } = await this.#running();
+    await this.#ensureSshReady(state, launch, ctx);
     await scpCopy(this.#deps.runner, this.#target(state, launch), hostPath, guestPath, true, ctx);
   }
 
   async doCopyOut(guestPath: string, hostPath: string, ctx: OpContext): Promise<void> {
     const { state, launch } = await this.#running();
+    await this.#ensureSshReady(state, launch, ctx);
     await scpCopy(this.#deps.runner, this.#target(state, launch), hostPath, guestPath, false, ctx);
   }
 

@@ -1,5 +1,5 @@
 export { type AccelChoice, resolveAccel } from './accel.js';
-export { type HostForward, type LaunchPlan, qemuArgv } from './argv.js';
+export { type HostForward, type LaunchPlan, optValue, qemuArgv } from './argv.js';
 export {
   createQemu,
   type QemuBackend,
@@ -9,6 +9,7 @@ export {
 } from './backend.js';
 export { parseHostKeys } from './console.js';
 export { QemuDriver } from './driver.js';
+export { type HostKeySource, hostKeySchema, knownHostsText, parseKeyscan } from './host-keys.js';
 export { type QemuOptions, type QemuOptionsInput, qemuOptionsSchema } from './options.js';
 export { QmpClient, QmpCommandError, type QmpEvent } from './qmp.js';
 export { shellJoin, shellQuote } from './quote.js';

@@ -3,6 +3,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { commonInstanceOptions } from '@vms/core';
 import { z } from 'zod';
+import { hostKeySchema } from './host-keys.js';
 
 const readableFile = (what: string) =>
   z
@@ -55,6 +56,18 @@ export const qemuOptionsSchema = commonInstanceOptions
     seed: z.boolean().default(true),
     /** A serial-console line the guest prints once its SSH server listens (speeds readiness). */
     readyMarker: z.string().min(1).optional(),
+    /**
+     * Where the SSH host key pinned for exec/copy comes from: `console` (the guest prints it on
+     * the serial console, as cloud-init does), `scan` (`ssh-keyscan` over the loopback forward
+     * once sshd answers: trusts the first key seen on a VM we just booted), or `{ publicKeys }`.
+     */
+    hostKey: hostKeySchema.default('console'),
+    /**
+     * When `start()` returns: `ssh` (host key pinned, then `readyMarker` or an SSH login works)
+     * or `running` (QMP reports the VM running; the first exec/copy then waits for the host key
+     * within its own deadline — use it for images without an SSH server).
+     */
+    readiness: z.enum(['ssh', 'running']).default('ssh'),
     /** Escape hatch: extra QEMU arguments appended as they are. */
     extraArgs: z.array(z.string()).default([]),
   })

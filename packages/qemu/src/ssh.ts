@@ -1,6 +1,6 @@
 /**
  * Exec and copy over the OpenSSH client, argv only. The host key is pinned per instance
- * (StrictHostKeyChecking=yes against a known_hosts file we write from the guest's console);
+ * (StrictHostKeyChecking=yes against a known_hosts file written at boot, see host-keys.ts);
  * a command carries an id in its environment so that an abort or deadline kills it (and its
  * children) inside the guest through a second ssh call (no tty is allocated, so closing the
  * session alone would not end it).
