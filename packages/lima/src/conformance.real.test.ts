@@ -3,9 +3,8 @@
  * (not as root; it needs a hypervisor and downloads a cloud image). The fake is not put on PATH.
  * The template comes from VMS_LIMA_TEST_TEMPLATE (default `default`).
  */
-import { runConformanceSuite } from '@vms/core/testing';
+import { runConformanceSuite, which } from '@vms/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { which } from '../test/which.js';
 import { createLima } from './index.js';
 
 const limactl = which('limactl');

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killProcessesMentioning, processesMentioning, readProcFile } from '@vms/core/testing';
 
 export const FAKE_LIMACTL = fileURLToPath(new URL('./fake-limactl.mjs', import.meta.url));
 
@@ -60,45 +61,16 @@ export function installFakeLima(): FakeLima {
       fs.writeFileSync(join(home, '_fake', 'faults.json'), JSON.stringify(faults)),
     leftovers: (keep = []) =>
       processesMentioning(root).filter((pid) => {
-        const cmdline = readProc(pid, 'cmdline').split('\0');
-        const environ = readProc(pid, 'environ').split('\0');
+        const cmdline = readProcFile(pid, 'cmdline').split('\0');
+        const environ = readProcFile(pid, 'environ').split('\0');
         return !keep.some(
           (name) => cmdline.includes(name) || environ.includes(`LIMA_FAKE_INSTANCE=${name}`),
         );
       }),
     cleanup: () => {
-      for (const pid of processesMentioning(root)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone already
-        }
-      }
+      killProcessesMentioning(root);
       process.env.PATH = oldPath;
       fs.rmSync(root, { recursive: true, force: true });
     },
   };
-}
-
-/** Live (non-zombie) processes whose command line or environment mentions `text` (Linux /proc). */
-function processesMentioning(text: string): number[] {
-  if (!fs.existsSync('/proc')) return [];
-  const out: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
-    const stat = readProc(pid, 'stat');
-    if (!stat || stat[stat.lastIndexOf(')') + 2] === 'Z') continue;
-    if (readProc(pid, 'cmdline').includes(text) || readProc(pid, 'environ').includes(text))
-      out.push(pid);
-  }
-  return out;
-}
-
-function readProc(pid: number, file: string): string {
-  try {
-    return fs.readFileSync(`/proc/${pid}/${file}`, 'utf8');
-  } catch {
-    return '';
-  }
 }

@@ -3,9 +3,8 @@
  * The fake is not put on PATH here. The image comes from VMS_TART_TEST_IMAGE (default: a
  * cirruslabs macOS image, which has the guest agent `tart exec` needs and supports suspend).
  */
-import { runConformanceSuite } from '@vms/core/testing';
+import { runConformanceSuite, which } from '@vms/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { which } from '../test/which.js';
 import { createTart } from './index.js';
 
 const tartPath = which('tart');

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killProcessesMentioning, processesMentioning, readProcFile } from '@vms/core/testing';
 
 export const FAKE_TART = fileURLToPath(new URL('./fake-tart.mjs', import.meta.url));
 
@@ -68,48 +69,14 @@ export function installFakeTart(): FakeTart {
       fs.writeFileSync(join(home, '.fake', 'faults.json'), JSON.stringify(faults)),
     leftovers: (keep = []) =>
       processesMentioning(root).filter((pid) => {
-        const cmdline = readCmdline(pid).split('\0');
+        const cmdline = readProcFile(pid, 'cmdline').split('\0');
         return !keep.some((name) => cmdline.includes(name));
       }),
     cleanup: () => {
-      for (const pid of processesMentioning(root)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone already
-        }
-      }
+      killProcessesMentioning(root);
       process.env.PATH = oldPath;
       fs.rmSync(root, { recursive: true, force: true });
     },
   };
   return fake;
-}
-
-/** Live (non-zombie) processes whose command line or environment mentions `text` (Linux /proc). */
-export function processesMentioning(text: string): number[] {
-  if (!fs.existsSync('/proc')) return [];
-  const out: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat[stat.lastIndexOf(')') + 2] === 'Z') continue;
-      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
-      if (cmdline.includes(text) || environ.includes(text)) out.push(pid);
-    } catch {
-      // exited meanwhile, or not ours to read
-    }
-  }
-  return out;
-}
-
-function readCmdline(pid: number): string {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return '';
-  }
 }
