@@ -1,0 +1,67 @@
+/**
+ * Helpers for tests against a real docker or podman engine (the CI one), through its CLI with
+ * argv arrays: whether the engine and the test image are there, the afterAll sweep of a test
+ * run's containers, and removing a container behind the library's back.
+ */
+import { execFileSync } from 'node:child_process';
+import { TEST_RUN_LABEL } from './suite.js';
+
+/** The image real-engine tests use (VMS_TEST_IMAGE, default the locally built CI busybox). */
+export const TEST_IMAGE = process.env.VMS_TEST_IMAGE ?? 'vms-test/busybox:latest';
+
+export interface TestEngine {
+  readonly binary: 'docker' | 'podman';
+  /**
+   * Why real-engine tests cannot run here (no engine answers, or the image is missing), or
+   * undefined when they can.
+   */
+  unavailableReason(): string | undefined;
+  /** Runs the engine's CLI; returns its stdout (throws when it fails). */
+  cli(...args: string[]): string;
+  /** `rm -f NAME`: removes a container behind the library's back. */
+  removeBehindBack(name: string): Promise<void>;
+  /** Removes every container labelled `dev.vms.test-run=RUN` (the afterAll sweep, also after failures). */
+  sweepTestRun(run: string): Promise<void>;
+}
+
+export interface TestEngineOptions {
+  /** The image the tests need (default TEST_IMAGE). */
+  image?: string;
+  /** Appended to the unavailable reason: how to get the engine and image, e.g. a setup script. */
+  setupHint?: string;
+}
+
+export function testEngine(
+  binary: 'docker' | 'podman',
+  options: TestEngineOptions = {},
+): TestEngine {
+  const image = options.image ?? TEST_IMAGE;
+  const setup = options.setupHint ? `; ${options.setupHint}` : '';
+  const cli = (...args: string[]) =>
+    execFileSync(binary, args, { stdio: 'pipe', timeout: 60_000 }).toString('utf8');
+  return {
+    binary,
+    unavailableReason() {
+      try {
+        execFileSync(binary, ['image', 'inspect', image], { stdio: 'pipe', timeout: 60_000 });
+        return undefined;
+      } catch (error) {
+        const text = String((error as { stderr?: Buffer }).stderr ?? error).trim();
+        return `no ${binary} engine answers or image ${image} is missing (${text.split('\n').pop() || 'no output'})${setup}`;
+      }
+    },
+    cli,
+    removeBehindBack(name) {
+      cli('rm', '-f', name);
+      return Promise.resolve();
+    },
+    sweepTestRun(run) {
+      const ids = cli('ps', '-aq', '--filter', `label=${TEST_RUN_LABEL}=${run}`)
+        .split('\n')
+        .filter(Boolean);
+      if (ids.length)
+        execFileSync(binary, ['rm', '-f', ...ids], { stdio: 'pipe', timeout: 120_000 });
+      return Promise.resolve();
+    },
+  };
+}
