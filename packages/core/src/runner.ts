@@ -156,11 +156,14 @@ export function redactArgv(argv: readonly string[], secrets: readonly string[]):
   return argv.map((arg) => redactText(arg, secrets));
 }
 
+/** POSIX shell quoting of one word: `sh` reads it back as exactly `word` (e.g. over ssh). */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 /** Quotes an argv for a readable, copy-pasteable debug line. */
 export function formatArgv(argv: readonly string[]): string {
-  return argv
-    .map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`))
-    .join(' ');
+  return argv.map(shellQuote).join(' ');
 }
 
 /**

@@ -35,6 +35,7 @@ import {
   type RunOptions,
   SPECIFICATION_VERSION,
   type StopRequest,
+  shellQuote,
   VmsError,
 } from '@vms/core';
 import { z } from 'zod';
@@ -73,10 +74,8 @@ export const MACHINE_CAPABILITIES: Capabilities = {
   mounts: false,
 };
 
-/** POSIX-shell single quoting of one word. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_./=:@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
+/** POSIX-shell single quoting of one word (core's; exported here as before). */
+export { shellQuote };
 
 /** The remote command line for argv with env/cwd and the kill marker. */
 export function remoteCommand(argv: string[], env: Record<string, string>, cwd?: string): string {
