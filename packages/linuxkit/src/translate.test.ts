@@ -33,10 +33,25 @@ describe('linuxkit options', () => {
       firmware: 'auto',
       seed: false,
       ssh: { user: 'root', guestPort: 22 },
+      hostKey: 'scan',
+      readiness: 'ssh',
     });
   });
 
-  it('validates mounts (existing directory, no comma) and templates', () => {
+  it('passes the host key source and readiness on to @vms/qemu', () => {
+    const keys = { publicKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOk= me'] };
+    expect(qemuOptionsFor(undefined, opts({}))).toMatchObject({
+      hostKey: 'scan',
+      readiness: 'ssh',
+    });
+    expect(qemuOptionsFor(undefined, opts({ hostKey: keys, readiness: 'running' }))).toMatchObject({
+      hostKey: keys,
+      readiness: 'running',
+    });
+    expect(() => opts({ hostKey: 'guess' })).toThrow(/hostKey/);
+  });
+
+  it('validates mounts (existing directory) and templates', () => {
     expect(() => opts({ mounts: [{ source: '/nonexistent-dir', target: '/data' }] })).toThrow(
       /mounts\.0\.source/,
     );
@@ -107,6 +122,15 @@ describe('qemuOptionsFor', () => {
     expect(
       qemuOptionsFor(undefined, opts({ mounts: [{ source: dir, target: '/m' }] })).extraArgs,
     ).toEqual(['-virtfs', `local,path=${dir},mount_tag=vms0,security_model=none,id=vms0`]);
+  });
+
+  it('a mount source with "," is escaped for QEMU (doubled), not refused', () => {
+    const odd = mkdtempSync(join(dir, 'a,b-'));
+    const o = opts({ mounts: [{ source: odd, target: '/m' }] });
+    expect(o.mounts[0]?.source).toBe(odd);
+    expect(virtfsArgs(o.mounts)[1]).toBe(
+      `local,path=${odd.replace(/,/g, ',,')},mount_tag=vms0,security_model=none,id=vms0`,
+    );
   });
 
   it('withSerialConsole keeps a cmdline whose last console is ttyS0', () => {

@@ -1,5 +1,5 @@
 /** LinuxKit image + instance options → the options of the @vms/qemu instance that runs it. */
-import type { QemuOptions } from '@vms/qemu';
+import { optValue, type QemuOptions } from '@vms/qemu';
 import type { ResolvedImage } from './image.js';
 import type { LinuxkitOptions } from './options.js';
 
@@ -22,7 +22,7 @@ export function withSerialConsole(cmdline: string): string {
 export function virtfsArgs(mounts: LinuxkitOptions['mounts']): string[] {
   return mounts.flatMap((m, i) => [
     '-virtfs',
-    `local,path=${m.source},mount_tag=${mountTag(i)},security_model=none,id=${mountTag(i)}${m.readOnly ? ',readonly=on' : ''}`,
+    `local,path=${optValue(m.source)},mount_tag=${mountTag(i)},security_model=none,id=${mountTag(i)}${m.readOnly ? ',readonly=on' : ''}`,
   ]);
 }
 
@@ -63,6 +63,8 @@ export function qemuOptionsFor(
     restrictNetwork: o.restrictNetwork,
     seed: o.seed,
     ...(o.readyMarker ? { readyMarker: o.readyMarker } : {}),
+    hostKey: o.hostKey,
+    readiness: o.readiness,
     extraArgs: [...firmware, ...virtfsArgs(o.mounts), ...o.extraArgs],
   };
 }
