@@ -2,34 +2,33 @@
  * Boot-to-exec-ready of the test guest under TCG: @vms/qemu (start() + first exec) against the
  * raw baseline (the same QEMU command line plus an ssh poll loop, bench/raw-boot.sh), alternating,
  * plus the readiness detection latency: from the serial marker appearing (the guest's sshd
- * listens) to start() returning. Needs the test guest (scripts/ci/qemu.sh) and a built package.
+ * listens) to start() returning; and the stock-image path (`hostKey: 'scan'`, no marker: keyscan
+ * + SSH probe). Needs the test guest (scripts/ci/qemu.sh) and a built package.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, watch } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createInstance } from '@vms/core';
 import { createQemu, qemuArgv } from '../dist/index.js';
+import { loadTestGuest, sweep, testGuestDir, useTempHome } from '../dist/testing.js';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
-const guestDir =
-  process.env.VMS_TEST_GUEST ?? join(process.env.VMS_TEST_CACHE ?? '/var/cache/vms-test', 'guest');
-if (!existsSync(join(guestDir, 'manifest.json'))) {
-  console.log(`bench skipped: no test guest at ${guestDir} (run scripts/ci/qemu.sh)`);
+const guest = loadTestGuest();
+if (!guest) {
+  console.log(`bench skipped: no test guest at ${testGuestDir()} (run scripts/ci/qemu.sh)`);
   process.exit(0);
 }
-const m = JSON.parse(readFileSync(join(guestDir, 'manifest.json'), 'utf8'));
+const m = { readyMarker: guest.marker };
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const home = mkdtempSync(join(tmpdir(), 'vq-bench-'));
-process.env.VMS_HOME = home;
+const home = useTempHome('vq-bench-');
 const backend = createQemu();
 const options = {
-  kernel: join(guestDir, m.kernel),
-  initrd: join(guestDir, m.initrd),
-  cmdline: m.cmdline,
+  kernel: guest.vmlinux,
+  initrd: guest.initrd,
+  cmdline: guest.cmdline,
   accel: 'tcg',
   memoryMiB: 256,
   cpus: 1,
@@ -67,6 +66,22 @@ async function ours(i) {
   const seen = await marker;
   await vm.delete();
   return { total: t1 - t0, latency: started - seen, afterMarker: t1 - seen };
+}
+
+/** The stock-image path: no marker, host key learned by ssh-keyscan, then an SSH probe. */
+async function scan(i) {
+  const vm = createInstance(backend, `scan-${i}`, {
+    ...options,
+    readyMarker: undefined,
+    hostKey: 'scan',
+  });
+  await vm.create();
+  const t0 = performance.now();
+  await vm.start();
+  await vm.exec(['true']);
+  const t1 = performance.now();
+  await vm.delete();
+  return { total: t1 - t0 };
 }
 
 async function raw(i) {
@@ -116,12 +131,15 @@ async function raw(i) {
 try {
   const o = [];
   const r = [];
+  const sc = [];
   for (let i = 0; i < ROUNDS; i++) {
     r.push(await raw(i));
     o.push(await ours(i));
+    sc.push(await scan(i));
     console.log(
       `round ${i + 1}: raw ${r[i].total} ms (${Math.round(r[i].afterMarker)} ms after the marker), ` +
-        `@vms/qemu ${Math.round(o[i].total)} ms (${Math.round(o[i].afterMarker)} ms after the marker; readiness latency ${Math.round(o[i].latency)} ms)`,
+        `@vms/qemu ${Math.round(o[i].total)} ms (${Math.round(o[i].afterMarker)} ms after the marker; readiness latency ${Math.round(o[i].latency)} ms), ` +
+        `hostKey scan ${Math.round(sc[i].total)} ms`,
     );
   }
   const rawMed = median(r.map((x) => x.total));
@@ -132,23 +150,13 @@ try {
   console.log(
     `  after the guest's ready marker (library + ssh, without the guest's boot noise): raw ${Math.round(median(r.map((x) => x.afterMarker)))} ms, @vms/qemu ${Math.round(median(o.map((x) => x.afterMarker)))} ms`,
   );
+  const scanMed = median(sc.map((x) => x.total));
+  console.log(
+    `stock-image path (hostKey 'scan', no marker; keyscan + SSH probe): ${Math.round(scanMed)} ms, ratio to raw ${(scanMed / rawMed).toFixed(3)}`,
+  );
   console.log(
     `readiness detection latency (serial marker -> start() returned): median ${Math.round(median(o.map((x) => x.latency)))} ms (target <= 50 ms)`,
   );
 } finally {
-  for (const entry of readdirSafe('/proc')) {
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(home))
-        process.kill(Number(entry), 'SIGKILL');
-    } catch {}
-  }
-  rmSync(home, { recursive: true, force: true });
-}
-
-function readdirSafe(d) {
-  try {
-    return readdirSync(d).filter((e) => /^\d+$/.test(e));
-  } catch {
-    return [];
-  }
+  sweep(home);
 }

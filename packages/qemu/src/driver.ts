@@ -17,6 +17,7 @@ import {
   type PortMapping,
   type ProcessRunner,
   processStartTime,
+  readiness,
   type SnapshotInfo,
   type StateStore,
   type StopRequest,
@@ -389,6 +390,15 @@ export class QemuDriver implements DriverV1 {
       });
     } else if (source === 'scan') {
       ctx.progress(`waiting for SSH on 127.0.0.1:${launch.sshPort} to learn its host key`);
+      // Cheap banner polls first (short attempts), then ssh-keyscan on a server that answers.
+      await this.#untilDead(launch, ctx, (signal) =>
+        readiness
+          .sshBanner(launch.sshPort)
+          .wait(
+            { host: '127.0.0.1', exec: () => Promise.reject(new Error('no exec while booting')) },
+            { signal, deadline: ctx.deadline },
+          ),
+      );
       keys = await waitFor(
         async ({ signal }) => {
           const reason = dead();
@@ -406,6 +416,28 @@ export class QemuDriver implements DriverV1 {
       keys = source.publicKeys.map((k) => normalizeKey(k)!);
     }
     await writeFile(file, knownHostsText(`vms-${this.#name}`, keys), { mode: 0o600 });
+  }
+
+  /** Runs `fn` with a signal that also aborts when the launch's QEMU dies (error: why). */
+  async #untilDead<T>(
+    launch: Launch,
+    ctx: Pick<OpContext, 'signal'>,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const died = new AbortController();
+    const dead = this.#deadReason(launch);
+    const poll = setInterval(() => {
+      const reason = dead();
+      if (reason) died.abort(new OperationFailedError(reason));
+    }, 250);
+    try {
+      return await fn(AbortSignal.any([ctx.signal, died.signal]));
+    } catch (error) {
+      if (died.signal.aborted && !ctx.signal.aborted) throw died.signal.reason;
+      throw error;
+    } finally {
+      clearInterval(poll);
+    }
   }
 
   /**

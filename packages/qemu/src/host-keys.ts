@@ -54,24 +54,27 @@ export function knownHostsText(alias: string, keys: readonly string[]): string {
 }
 
 /**
- * One `ssh-keyscan` attempt against 127.0.0.1:port. Resolves the keys, or undefined when the SSH
- * server did not answer yet (connection refused, reset, or no banner within a few seconds).
+ * One `ssh-keyscan` round against 127.0.0.1:port: the ed25519 key on one connection, else every
+ * type ssh-keyscan knows (one connection each: small servers such as dropbear stall extra
+ * unauthenticated connections from one address, hence not all types at once). Resolves the keys,
+ * or undefined when the server did not answer (refused, reset, or silent for 5 s).
  */
 export async function scanHostKeys(
   runner: ProcessRunner,
   port: number,
   signal: AbortSignal,
 ): Promise<string[] | undefined> {
-  try {
-    const r = await runner.run(['ssh-keyscan', '-T', '3', '-p', String(port), '127.0.0.1'], {
-      signal,
-      timeoutMs: 10_000,
-      okExitCodes: 'any',
-      killGraceMs: 200,
-    });
-    return parseKeyscan(r.stdout);
-  } catch (error) {
-    if (VmsError.hasCode(error, 'TIMEOUT')) return undefined;
-    throw error;
-  }
+  const scan = async (types: string[]) => {
+    try {
+      const r = await runner.run(
+        ['ssh-keyscan', '-T', '5', ...types, '-p', String(port), '127.0.0.1'],
+        { signal, timeoutMs: 15_000, okExitCodes: 'any', killGraceMs: 200 },
+      );
+      return parseKeyscan(r.stdout);
+    } catch (error) {
+      if (VmsError.hasCode(error, 'TIMEOUT')) return undefined;
+      throw error;
+    }
+  };
+  return (await scan(['-t', 'ed25519'])) ?? (await scan([]));
 }
