@@ -31,7 +31,7 @@ describe('host key sources', () => {
 
   it("defaults to 'console'; accepts 'scan' and public keys; names the bad field", () => {
     expect(hostKeySchema.parse('scan')).toBe('scan');
-    expect(hostKeySchema.parse({ publicKeys: [`${ED} c`] })).toEqual({ publicKeys: [`${ED} c`] });
+    expect(hostKeySchema.parse({ publicKeys: [`${ED} c\n`] })).toEqual({ publicKeys: [`${ED} c`] });
     const kernel = process.execPath;
     expect(parseOptions(qemuOptionsSchema, { kernel })).toMatchObject({
       hostKey: 'console',

@@ -25,7 +25,7 @@ export const hostKeySchema = z.union([
     .object({
       /** The guest's host public keys, `type base64 [comment]` each (a `.pub` file's line). */
       publicKeys: z
-        .array(z.string().regex(PUBLIC_KEY, 'must be an SSH public key: "type base64"'))
+        .array(z.string().trim().regex(PUBLIC_KEY, 'must be an SSH public key: "type base64"'))
         .min(1),
     })
     .strict(),

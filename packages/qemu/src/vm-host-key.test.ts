@@ -63,4 +63,35 @@ describe.skipIf(skipReason !== undefined)('qemu: host key and readiness choices 
     expect(r.exitCode).toBe(0);
     expect(await pinned(vm)).toContain(`vms-early ${hostKey()}\n`);
   });
+
+  it("hostKey publicKeys: pins the given key; a key that is not the guest's fails exec", async () => {
+    home ||= useTempHome();
+    vm = createInstance(
+      backend,
+      'known',
+      bootOptions({ hostKey: { publicKeys: [readFileSync(guest!.hostPub, 'utf8')] } }),
+    );
+    await vm.create();
+    await vm.start({ timeoutMs: 180_000 });
+    expect(await pinned(vm)).toBe(`vms-known ${hostKey()}\n`);
+    expect((await vm.exec(['echo', 'known'])).stdout).toBe('known\n');
+    await vm.delete({ timeoutMs: 60_000 });
+
+    // Another key (the seed's user key stands in for a wrong host key): ssh refuses the guest.
+    const wrong = readFileSync(guest!.seedPub, 'utf8');
+    vm = createInstance(
+      backend,
+      'wrong',
+      bootOptions({
+        hostKey: { publicKeys: [wrong] },
+        readiness: 'running',
+        readyMarker: guest!.marker,
+      }),
+    );
+    await vm.create();
+    await vm.start({ timeoutMs: 180_000 });
+    await expect(vm.exec(['true'], { timeoutMs: 180_000 })).rejects.toThrow(
+      /Host key verification failed/,
+    );
+  });
 });
