@@ -6,8 +6,8 @@ import {
   createRunner,
   type DetectResult,
   type ListedInstance,
-  type ProcessRunner,
   parseOptions,
+  processRunnerSchema,
   SPECIFICATION_VERSION,
 } from '@vms/core';
 import { createQemu } from '@vms/qemu';
@@ -34,9 +34,7 @@ export const linuxkitSettingsSchema = z
     templatesDir: absolute.optional(),
     /** OVMF firmware for EFI images (default: found at the usual paths). */
     uefiFirmware: absolute.optional(),
-    runner: z
-      .custom<ProcessRunner>((v) => typeof v === 'object' && v !== null && 'run' in v)
-      .optional(),
+    runner: processRunnerSchema.optional(),
   })
   .strict();
 export type LinuxkitSettings = z.input<typeof linuxkitSettingsSchema>;

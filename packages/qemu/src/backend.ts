@@ -5,8 +5,8 @@ import {
   createRunner,
   type DetectResult,
   type ListedInstance,
-  type ProcessRunner,
   parseOptions,
+  processRunnerSchema,
   SPECIFICATION_VERSION,
 } from '@vms/core';
 import { z } from 'zod';
@@ -27,9 +27,7 @@ export const qemuSettingsSchema = z
     accel: accelSchema.default('auto'),
     /** Directory of the instances' state (default `<vmsHome>/state/qemu`). */
     stateRoot: z.string().min(1).optional(),
-    runner: z
-      .custom<ProcessRunner>((v) => typeof v === 'object' && v !== null && 'run' in v)
-      .optional(),
+    runner: processRunnerSchema.optional(),
     /** Picks a free host port for a forward (default: bind 127.0.0.1:0). For tests. */
     pickPort: z
       .custom<(hostIp: string) => Promise<number>>((v) => typeof v === 'function')

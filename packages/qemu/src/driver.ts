@@ -786,30 +786,17 @@ export class QemuDriver implements DriverV1 {
   }
 
   async doSnapshotCreate(name: string, ctx: OpContext): Promise<void> {
-    this.#checkSnapshotName(name);
-    const state = await this.#mustState();
-    const disk = await this.#snapshotDisk(state);
-    if ((await this.doSnapshotList(ctx)).some((s) => s.name === name)) {
-      throw new AlreadyExistsError(`snapshot ${name} of ${this.#name} already exists`);
-    }
-    if (state.launch && this.#alive(state.launch)) {
-      await this.#withQmp(state.launch, ctx, (q) =>
-        q.hmp(`savevm ${name}`, { timeoutMs: 300_000, signal: ctx.signal }),
-      );
-    } else {
-      await offlineSnapshot(this.#deps.runner, this.#deps.qemuImg, disk, '-c', name, ctx);
-    }
+    await this.#snapshotOp(name, ctx, {
+      mustExist: false,
+      live: (q) => q.hmp(`savevm ${name}`, { timeoutMs: 300_000, signal: ctx.signal }),
+      offlineFlag: '-c',
+    });
   }
 
   async doSnapshotRestore(name: string, ctx: OpContext): Promise<void> {
-    this.#checkSnapshotName(name);
-    const state = await this.#mustState();
-    const disk = await this.#snapshotDisk(state);
-    if (!(await this.doSnapshotList(ctx)).some((s) => s.name === name)) {
-      throw new NotFoundError(`snapshot ${name} of ${this.#name} does not exist`);
-    }
-    if (state.launch && this.#alive(state.launch)) {
-      await this.#withQmp(state.launch, ctx, async (q) => {
+    await this.#snapshotOp(name, ctx, {
+      mustExist: true,
+      live: async (q) => {
         const before = await q.execute<{ status: string }>('query-status');
         try {
           await q.hmp(`loadvm ${name}`, { timeoutMs: 300_000, signal: ctx.signal });
@@ -818,25 +805,43 @@ export class QemuDriver implements DriverV1 {
           const after = await q.execute<{ status: string }>('query-status');
           if (before.status === 'running' && after.status !== 'running') await q.execute('cont');
         }
-      });
-    } else {
-      await offlineSnapshot(this.#deps.runner, this.#deps.qemuImg, disk, '-a', name, ctx);
-    }
+      },
+      offlineFlag: '-a',
+    });
   }
 
   async doSnapshotDelete(name: string, ctx: OpContext): Promise<void> {
+    await this.#snapshotOp(name, ctx, {
+      mustExist: true,
+      live: (q) => q.hmp(`delvm ${name}`, { timeoutMs: 120_000, signal: ctx.signal }),
+      offlineFlag: '-d',
+    });
+  }
+
+  /** One path for save/load/delete: through HMP while QEMU runs, with `qemu-img snapshot` when not. */
+  async #snapshotOp(
+    name: string,
+    ctx: OpContext,
+    op: {
+      mustExist: boolean;
+      live: (q: QmpClient) => Promise<unknown>;
+      offlineFlag: '-c' | '-a' | '-d';
+    },
+  ): Promise<void> {
     this.#checkSnapshotName(name);
     const state = await this.#mustState();
     const disk = await this.#snapshotDisk(state);
-    if (!(await this.doSnapshotList(ctx)).some((s) => s.name === name)) {
+    const exists = (await this.doSnapshotList(ctx)).some((s) => s.name === name);
+    if (exists && !op.mustExist) {
+      throw new AlreadyExistsError(`snapshot ${name} of ${this.#name} already exists`);
+    }
+    if (!exists && op.mustExist) {
       throw new NotFoundError(`snapshot ${name} of ${this.#name} does not exist`);
     }
     if (state.launch && this.#alive(state.launch)) {
-      await this.#withQmp(state.launch, ctx, (q) =>
-        q.hmp(`delvm ${name}`, { timeoutMs: 120_000, signal: ctx.signal }),
-      );
+      await this.#withQmp(state.launch, ctx, op.live);
     } else {
-      await offlineSnapshot(this.#deps.runner, this.#deps.qemuImg, disk, '-d', name, ctx);
+      await offlineSnapshot(this.#deps.runner, this.#deps.qemuImg, disk, op.offlineFlag, name, ctx);
     }
   }
 
