@@ -56,6 +56,19 @@ if docker_answers; then
 else
   dockerd_bin="$(command -v dockerd || echo /usr/sbin/dockerd)"
   mkdir -p "$(dirname "$VMS_DOCKERD_LOG")"
+  # A dockerd killed with the previous session leaves its pidfile; where PID 1 does not reap,
+  # that PID may even live on as a zombie, which dockerd takes for a running daemon. Remove
+  # pidfiles whose process is gone, a zombie, or not the daemon they name.
+  for pidfile in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile" 2>/dev/null || true)
+    state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null || true)
+    if [ -z "$pid" ] || [ -z "$state" ] || [ "$state" = Z ] || { [ "$comm" != dockerd ] && [ "$comm" != containerd ]; }; then
+      rm -f "$pidfile"
+      printf '[containers]   removed stale %s (pid %s)\n' "$pidfile" "${pid:-?}"
+    fi
+  done
   # setsid + nohup: dockerd outlives this script; its output goes to a log file.
   setsid nohup "$dockerd_bin" -H "unix://$VMS_DOCKER_SOCKET" >>"$VMS_DOCKERD_LOG" 2>&1 </dev/null &
   deadline=$(( $(date +%s) + 90 ))
