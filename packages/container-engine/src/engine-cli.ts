@@ -4,7 +4,6 @@
  * hosts) or when asked for with `transport: 'cli'`.
  */
 import type { ProcessRunner, RunOptions } from '@vms/core';
-import { execa } from 'execa';
 import type {
   ContainerInfo,
   CreateSpec,
@@ -207,10 +206,11 @@ export class CliEngine implements Engine {
 
   events(name: string, onEvent: (action: string) => void, signal: AbortSignal): void {
     if (signal.aborted) return;
-    // Long-lived and unref'd, so it needs its own child (not the runner's run-to-completion).
-    const child = execa(
-      this.o.binary,
+    let buffer = '';
+    // Long-lived and unref'd: a watcher must not keep the caller's process alive.
+    const child = this.o.runner.spawn(
       [
+        this.o.binary,
         ...this.o.globalArgs,
         'events',
         '--filter',
@@ -221,18 +221,15 @@ export class CliEngine implements Engine {
         '{{json .}}',
       ],
       {
-        reject: false,
-        stdin: 'ignore',
-        buffer: false,
+        unref: true,
         ...(this.o.env ? { env: this.o.env } : {}),
-        cancelSignal: signal,
+        onStdout: (chunk) => onChunk(chunk),
       },
     );
-    child.unref();
-    (child.stdout as unknown as { unref?: () => void })?.unref?.();
-    (child.stderr as unknown as { unref?: () => void })?.unref?.();
-    let buffer = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
+    const stop = () => child.kill('SIGTERM');
+    signal.addEventListener('abort', stop, { once: true });
+    void child.exited.then(() => signal.removeEventListener('abort', stop));
+    function onChunk(chunk: Buffer): void {
       buffer += chunk.toString('utf8');
       let nl = buffer.indexOf('\n');
       while (nl >= 0) {
@@ -247,8 +244,7 @@ export class CliEngine implements Engine {
           // not JSON: ignore
         }
       }
-    });
-    child.catch(() => undefined);
+    }
   }
 
   async copyIn(name: string, hostPath: string, guestPath: string, ctx: Ctx): Promise<void> {

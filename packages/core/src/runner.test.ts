@@ -26,6 +26,7 @@ import { waitFor } from './wait.js';
 
 const runner = createRunner();
 const execFileP = promisify(execFile);
+const unrefFixture = fileURLToPath(new URL('./__fixtures__/spawn-unref.mjs', import.meta.url));
 const detachedFixture = fileURLToPath(
   new URL('./__fixtures__/spawn-detached.mjs', import.meta.url),
 );
@@ -326,6 +327,18 @@ describe('createRunner().spawn', () => {
       expect(Number(fields[3])).toBe(pid); // field 6: session id — it leads its own session
       process.kill(-pid, 'SIGKILL');
       await waitGone(pid);
+    },
+  );
+
+  it.skipIf(!hasBuild)(
+    'an unref’d piped process lets its caller exit, and dies with it',
+    async () => {
+      // execFile resolves only once the Node process has exited: it did not wait for the sleep.
+      const { stdout } = await execFileP(process.execPath, [unrefFixture], { timeout: 30_000 });
+      const pid = Number.parseInt(stdout, 10);
+      expect(pid).toBeGreaterThan(0);
+      await waitGone(pid);
+      expect(alive(pid)).toBe(false);
     },
   );
 

@@ -59,6 +59,11 @@ export interface SpawnOptions {
   detached?: boolean;
   /** Append stdout+stderr to this file instead of piping. */
   logFile?: string;
+  /**
+   * Don't keep the caller's event loop alive for it (a watcher such as `docker events`), while
+   * still piping its output. Implied by `detached`.
+   */
+  unref?: boolean;
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
   redact?: string[];
@@ -131,6 +136,7 @@ const spawnOptionsSchema = z.object({
   cwd: z.string().min(1).optional(),
   detached: z.boolean().optional(),
   logFile: z.string().min(1).optional(),
+  unref: z.boolean().optional(),
   onStdout: outputListener.optional(),
   onStderr: outputListener.optional(),
   redact: z.array(z.string()).optional(),
@@ -516,7 +522,7 @@ export function createRunner(settings: RunnerSettings = {}): ProcessRunner {
       );
       return exit;
     });
-    if (options.detached) {
+    if (options.detached || options.unref) {
       child.unref();
       const stdio = [child.stdout, child.stderr] as Array<{ unref?: () => void } | null>;
       for (const stream of stdio) stream?.unref?.();
