@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { InvalidOptionsError, type IssuePath, zodIssues } from '@vms/core';
+import { InvalidOptionsError, zodIssues } from '@vms/core';
 import { z } from 'zod';
 
 /** What an agent calls an instance: short, so `mcp-<session>-<name>` stays a valid instance name. */
@@ -80,6 +80,8 @@ export const policySchema = z
      * backends that cannot do without are refused. `allow`: the backend's default network.
      */
     network: z.enum(['none', 'allow']).default('none'),
+    /** Labels added to every instance the server creates (its session label is always added). */
+    labels: z.record(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.\/-]{0,127}$/, 'invalid label key'), z.string()).default({}),
     /** Warm pools: creates from these templates are served from ready instances. */
     warm: z.array(warmPoolSchema).default([]),
   })
@@ -201,8 +203,4 @@ export function normalizeImage(image: string): string {
   if (image.includes('@')) return image;
   const last = image.slice(image.lastIndexOf('/') + 1);
   return last.includes(':') ? image : `${image}:latest`;
-}
-
-export function policyIssues(error: unknown): IssuePath[] | undefined {
-  return error instanceof InvalidOptionsError ? error.issues : undefined;
 }

@@ -228,7 +228,7 @@ export class ServerCore {
       memoryMiB,
       ...this.#networkOptions(backend, keys),
     };
-    const labels = { ...((base.labels as Record<string, string> | undefined) ?? {}) };
+    const labels = { ...((base.labels as Record<string, string> | undefined) ?? {}), ...p.labels };
     delete options.labels;
     if (req.env)
       options.env = { ...((base.env as Record<string, string> | undefined) ?? {}), ...req.env };
