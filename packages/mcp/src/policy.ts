@@ -81,7 +81,12 @@ export const policySchema = z
      */
     network: z.enum(['none', 'allow']).default('none'),
     /** Labels added to every instance the server creates (its session label is always added). */
-    labels: z.record(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.\/-]{0,127}$/, 'invalid label key'), z.string()).default({}),
+    labels: z
+      .record(
+        z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_./-]{0,127}$/, 'invalid label key'),
+        z.string(),
+      )
+      .default({}),
     /** Warm pools: creates from these templates are served from ready instances. */
     warm: z.array(warmPoolSchema).default([]),
   })

@@ -12,7 +12,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { makeProject, type Project, runVms } from '../../../cli/src/test-support/project.js';
 
-export { type Project, runVms } from '../../../cli/src/test-support/project.js';
+export { type Project, runVms, until } from '../../../cli/src/test-support/project.js';
 
 /** A project with `@vms/cli`, `@vms/mcp` and the given backend packages (e.g. `docker`). */
 export function mcpProject(backends: string[]): Project {
@@ -20,7 +20,11 @@ export function mcpProject(backends: string[]): Project {
 }
 
 /** Writes a policy file into the project; returns its path. */
-export function writePolicy(project: Project, name: string, policy: Record<string, unknown>): string {
+export function writePolicy(
+  project: Project,
+  name: string,
+  policy: Record<string, unknown>,
+): string {
   const file = join(project.dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(policy, null, 2));
   return file;
@@ -28,7 +32,8 @@ export function writePolicy(project: Project, name: string, policy: Record<strin
 
 function envOf(project: Project, extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...project.env, ...extra })) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries({ ...project.env, ...extra }))
+    if (v !== undefined) env[k] = v;
   return env;
 }
 
@@ -78,7 +83,9 @@ export function startHttp(project: Project, args: string[]): Promise<HttpServer>
   });
   let stdout = '';
   let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   child.stderr.on('data', (c: Buffer) => {
     stderr += c.toString('utf8');
   });
@@ -96,9 +103,10 @@ export function startHttp(project: Project, args: string[]): Promise<HttpServer>
 }
 
 /** An SDK client connected to the HTTP server with its token. */
-export async function connectHttp(
-  server: { url: string; token: string },
-): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+export async function connectHttp(server: {
+  url: string;
+  token: string;
+}): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
   const transport = new StreamableHTTPClientTransport(new URL(server.url), {
     requestInit: { headers: { Authorization: `Bearer ${server.token}` } },
   });
@@ -133,28 +141,19 @@ export async function call(
 }
 
 /** The `error` of a tool error result (throws when the call did not fail). */
-export function toolErrorOf(called: Called): { code: string; message: string; hint?: string; rule?: string; field?: string } {
+export function toolErrorOf(called: Called): {
+  code: string;
+  message: string;
+  hint?: string;
+  rule?: string;
+  field?: string;
+} {
   if (called.result.isError !== true) throw new Error(`expected a tool error, got: ${called.text}`);
-  return called.data.error as { code: string; message: string; hint?: string; rule?: string; field?: string };
+  return called.data.error as {
+    code: string;
+    message: string;
+    hint?: string;
+    rule?: string;
+    field?: string;
+  };
 }
-
-/** Polls `check` until it returns true (a real condition, not a sleep), up to `timeoutMs`. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Whether a process with this PID is running (not a zombie). */
-export function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export { runVms as vms };
