@@ -315,6 +315,8 @@ export class ServerCore {
         max: w.max ?? Math.max(w.min, 1),
         instanceSettings: this.#settings,
         idleTimeoutMs: 0,
+        // The agent's first exec proves the guest answers; a state check keeps the hand-out quick.
+        healthCheck: 'state',
       });
       pool.on('error', (e) => this.log(`warm pool ${w.template}: ${e.phase}: ${e.error.message}`));
       this.pools.set(w.template, { template: w.template, pool });
