@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VmsError } from '@vms/core';
@@ -79,6 +79,16 @@ describe('policy', () => {
     });
     writeFileSync(file, '[]');
     await expect(loadPolicy(file)).rejects.toThrow(/must hold a JSON object/);
+  });
+
+  it('accepts the README’s example policy', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const block = /```json policy\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    expect(parsePolicy(JSON.parse(block as string))).toMatchObject({
+      network: 'none',
+      warm: [{ template: 'alpine', min: 2 }],
+    });
   });
 
   it('matches images by pattern, a tagless image meaning :latest', () => {
