@@ -19,6 +19,7 @@ import { pidExists } from '@vms/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   call,
+  childClient,
   connectHttp,
   connectStdio,
   mcpProject,
@@ -332,22 +333,18 @@ describe.skipIf(reason !== undefined)('vms mcp against real docker', () => {
     await until(() => !pidExists(server.pid), 30_000, 'the server to exit');
   });
 
-  it('a client that disconnects mid-exec leaves nothing running: the command ends and the instance goes', async () => {
-    const server = await connectStdio(project, ['--config', policy]);
-    const created = await call(server.client, 'create_instance', { name: 'busy', image: IMAGE });
-    const container = String((created.data.instance as { id: string }).id).slice('docker:'.length);
+  it('a client that dies mid-exec leaves nothing running: the command ends and the instance goes', async () => {
     const marker = 'sleep 3377';
-    const pending = server.client
-      .callTool(
-        { name: 'exec', arguments: { instance: 'busy', command: ['sh', '-c', `exec ${marker}`] } },
-        undefined,
-        { timeout: 600_000 },
-      )
-      .catch((error: unknown) => error);
+    const client = await childClient(
+      project,
+      ['--config', policy],
+      { name: 'busy', image: IMAGE },
+      { instance: 'busy', command: ['sh', '-c', `exec ${marker}`] },
+    );
+    const container = client.id.slice('docker:'.length);
     await until(() => runsIn(container, marker), 30_000, 'the command to run in the container');
-    await server.transport.close(); // the client goes away (stdin closes)
-    await pending;
-    await until(() => !pidExists(server.pid), 60_000, 'the server to exit');
+    client.kill(); // the client crashes: the server's stdin closes, no signal reaches it
+    await until(() => !pidExists(client.serverPid), 60_000, 'the server to exit');
     expect(containers()).not.toContain(container);
     expect(sessionFiles(project)).toEqual([]);
   });

@@ -3,7 +3,7 @@
  * its initramfs through a policy template), driven by the MCP SDK's client over stdio. Every VM
  * lives under the project's VMS_HOME; whatever a failure leaves is swept there.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pidExists } from '@vms/core';
@@ -11,6 +11,7 @@ import { loadTestGuest, processesUnder, sweep, testGuestSkipReason } from '@vms/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   call,
+  childClient,
   connectStdio,
   mcpProject,
   type Project,
@@ -63,7 +64,7 @@ describe.skipIf(reason !== undefined)('vms mcp against real qemu', () => {
   });
 
   it('create → exec → write file → read it back → logs → delete; then a disconnect mid-exec stops the VM', async () => {
-    let server = await connectStdio(project, ['--config', policy]);
+    const server = await connectStdio(project, ['--config', policy]);
     try {
       const refused = toolErrorOf(
         await call(server.client, 'create_instance', { image: 'alpine:3.20', backend: 'qemu' }),
@@ -119,25 +120,25 @@ describe.skipIf(reason !== undefined)('vms mcp against real qemu', () => {
     }
     await until(() => !pidExists(server.pid), 60_000, 'the first server to exit');
 
-    server = await connectStdio(project, ['--config', policy]);
-    await call(server.client, 'create_instance', { name: 'busy', template: 'guest' });
-    const pending = server.client
-      .callTool(
-        { name: 'exec', arguments: { instance: 'busy', command: ['sleep', '600'] } },
-        undefined,
-        { timeout: 600_000 },
-      )
-      .catch((error: unknown) => error);
-    // The probe's own command line must not match: "[s]leep 600" as a pattern only matches the sleep.
-    const probe = await call(server.client, 'exec', {
-      instance: 'busy',
-      command: ['sh', '-c', 'until ps | grep -q "[s]leep 600"; do sleep 0.1; done; echo seen'],
-    });
-    expect(probe.text).toContain('seen');
-
-    await server.transport.close(); // the client goes away mid-exec
-    await pending;
-    await until(() => !pidExists(server.pid), 120_000, 'the server to exit');
+    // A client in its own process starts a long exec (which says so on the serial console), then
+    // dies: the server sees its stdin close, with no signal.
+    const client = await childClient(
+      project,
+      ['--config', policy],
+      { name: 'busy', template: 'guest' },
+      {
+        instance: 'busy',
+        command: ['sh', '-c', 'echo EXEC-STARTED > /dev/console; exec sleep 600'],
+      },
+    );
+    const consoleLog = join(home, 'state', 'qemu', client.id.slice('qemu:'.length), 'console.log');
+    await until(
+      () => existsSync(consoleLog) && readFileSync(consoleLog, 'utf8').includes('EXEC-STARTED'),
+      120_000,
+      'the exec to start in the VM',
+    );
+    client.kill();
+    await until(() => !pidExists(client.serverPid), 120_000, 'the server to exit');
     expect(qemus()).toEqual([]);
     expect(readdirSync(join(home, 'state', 'qemu')).filter((n) => n.startsWith('mcp-'))).toEqual(
       [],

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -113,6 +114,46 @@ export async function connectHttp(server: {
   const client = new Client({ name: 'vms-mcp-test', version: '1.0.0' });
   await client.connect(transport);
   return { client, transport };
+}
+
+/**
+ * A client in its own process (client-child.mjs) that creates an instance and starts `exec`;
+ * `kill()` SIGKILLs that client, so the server sees its stdin close and no signal.
+ */
+export function childClient(
+  project: Project,
+  args: string[],
+  create: Record<string, unknown>,
+  execArgs: Record<string, unknown>,
+): Promise<{ serverPid: number; id: string; kill: () => void }> {
+  const script = fileURLToPath(new URL('./client-child.mjs', import.meta.url));
+  const spec = {
+    args: [project.bin, 'mcp', ...args],
+    cwd: project.dir,
+    env: envOf(project),
+    create,
+    exec: execArgs,
+  };
+  const child = spawn(process.execPath, [script, JSON.stringify(spec)], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString('utf8');
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString('utf8');
+      const line = stdout.split('\n').find((l) => l.startsWith('{'));
+      if (line) {
+        const { pid, id } = JSON.parse(line) as { pid: number; id: string };
+        resolve({ serverPid: pid, id, kill: () => child.kill('SIGKILL') });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the client exited early (${code}): ${stderr}`)));
+  });
 }
 
 export interface Called {
