@@ -66,7 +66,9 @@ async function throughMcp(client, createArgs, rounds, beforeRound = async () => 
     const name = `b${i}`;
     samples.push(
       await time(async () => {
-        creates.push(await time(() => callTool(client, 'create_instance', { name, ...createArgs })));
+        creates.push(
+          await time(() => callTool(client, 'create_instance', { name, ...createArgs })),
+        );
         await callTool(client, 'exec', { instance: name, command: ['true'] });
       }),
     );

@@ -37,7 +37,7 @@ async function connect(
     })) as CallToolResult;
     return {
       isError: r.isError === true,
-      data: (r.structuredContent ?? {}) as Record<string, any>,
+      data: (r.structuredContent ?? {}) as { error?: Record<string, unknown>; instance?: unknown },
     };
   };
   return { client, call, session, home };
@@ -91,7 +91,7 @@ describe('createVmsMcpServer', () => {
     ]) {
       const r = await call('exec', args);
       expect(r.isError).toBe(true);
-      expect(r.data.error.code).toMatch(/INVALID_OPTIONS|NOT_FOUND/);
+      expect(r.data.error?.code).toMatch(/INVALID_OPTIONS|NOT_FOUND/);
     }
     expect((await call('create_instance', {})).data.error).toMatchObject({
       code: 'INVALID_OPTIONS',

@@ -11,7 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { makeProject, type Project, runVms } from '../../../cli/src/test-support/project.js';
+import { makeProject, type Project } from '../../../cli/src/test-support/project.js';
 
 export { type Project, runVms, until } from '../../../cli/src/test-support/project.js';
 
