@@ -200,6 +200,23 @@ describe.skipIf(reason !== undefined)('vms mcp against real docker', () => {
       const logs = await call(server.client, 'logs', { instance: 'web', tail: 10 });
       expect(logs.data.output).toContain('to-the-log');
 
+      // Snapshots: taken, listed, restored (files come back), and deleted with the instance.
+      await call(server.client, 'snapshot_create', { instance: 'web', snapshot: 's1' });
+      expect(
+        (await call(server.client, 'snapshot_list', { instance: 'web' })).data.snapshots,
+      ).toEqual([expect.objectContaining({ name: 's1' })]);
+      await call(server.client, 'exec', { instance: 'web', command: ['rm', '/tmp/note.txt'] });
+      const restored = await call(server.client, 'snapshot_restore', {
+        instance: 'web',
+        snapshot: 's1',
+      });
+      expect(restored.result.isError).toBeFalsy();
+      await call(server.client, 'start_instance', { instance: 'web' });
+      expect(
+        (await call(server.client, 'exec', { instance: 'web', command: ['cat', '/tmp/note.txt'] }))
+          .data.stdout,
+      ).toBe('written by an agent\n');
+
       const listed = await call(server.client, 'list_instances', {});
       expect(listed.data.instances).toEqual([
         expect.objectContaining({ name: 'web', state: 'running' }),
@@ -207,6 +224,9 @@ describe.skipIf(reason !== undefined)('vms mcp against real docker', () => {
       const deleted = await call(server.client, 'delete_instance', { instance: 'web' });
       expect(deleted.data).toMatchObject({ deleted: 'web' });
       expect(containers()).not.toContain(container);
+      expect(
+        engine.cli('images', '-q', '--filter', `label=dev.vms.snapshot-of=${container}`).trim(),
+      ).toBe('');
     } finally {
       await server.client.close();
     }

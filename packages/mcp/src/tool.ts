@@ -15,6 +15,22 @@ export interface ToolContext {
   progress: (message: string) => void;
 }
 
+/** Runs `work` with the instance's progress events forwarded as progress notifications. */
+export async function withProgress<T>(
+  instance: {
+    on(event: 'progress', listener: (e: { action: string; step: string }) => void): () => void;
+  },
+  progress: (message: string) => void,
+  work: () => Promise<T>,
+): Promise<T> {
+  const off = instance.on('progress', (e) => progress(`${e.action}: ${e.step}`));
+  try {
+    return await work();
+  } finally {
+    off();
+  }
+}
+
 export interface ToolOutcome {
   /** One line for humans and models. */
   summary: string;

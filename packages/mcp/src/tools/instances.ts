@@ -2,7 +2,7 @@
 import { type Instance, toVmsError } from '@vms/core';
 import { z } from 'zod';
 import type { Session, Tracked } from '../session.js';
-import { defineTool } from '../tool.js';
+import { defineTool, withProgress } from '../tool.js';
 
 export const instanceArg = z
   .string()
@@ -128,12 +128,9 @@ export const startInstance = defineTool({
   annotations: { idempotentHint: true },
   async run(args, session: Session, ctx) {
     const t = session.get(args.instance);
-    const off = t.instance.on('progress', (e) => ctx.progress(`${e.action}: ${e.step}`));
-    try {
-      await t.instance.start({ signal: session.signalFor(t, ctx.signal) });
-    } finally {
-      off();
-    }
+    await withProgress(t.instance, ctx.progress, () =>
+      t.instance.start({ signal: session.signalFor(t, ctx.signal) }),
+    );
     return {
       summary: `${t.alias} is ${t.instance.state.name}`,
       data: { instance: describeTracked(t) },

@@ -2,7 +2,7 @@
 import { CapabilityUnsupportedError } from '@vms/core';
 import { z } from 'zod';
 import type { Session, Tracked } from '../session.js';
-import { defineTool } from '../tool.js';
+import { defineTool, withProgress } from '../tool.js';
 import { instanceArg } from './instances.js';
 
 const snapshotName = z
@@ -31,14 +31,11 @@ export const snapshotCreate = defineTool({
   async run(args, session: Session, ctx) {
     const t = session.get(args.instance);
     requireSnapshots(t);
-    const off = t.instance.on('progress', (e) => ctx.progress(`${e.action}: ${e.step}`));
-    try {
-      await t.instance.snapshots.create(args.snapshot, {
+    await withProgress(t.instance, ctx.progress, () =>
+      t.instance.snapshots.create(args.snapshot, {
         signal: session.signalFor(t, ctx.signal),
-      });
-    } finally {
-      off();
-    }
+      }),
+    );
     t.snapshots.add(args.snapshot);
     return {
       summary: `snapshot ${args.snapshot} of ${t.alias} taken`,
@@ -56,14 +53,11 @@ export const snapshotRestore = defineTool({
   async run(args, session: Session, ctx) {
     const t = session.get(args.instance);
     requireSnapshots(t);
-    const off = t.instance.on('progress', (e) => ctx.progress(`${e.action}: ${e.step}`));
-    try {
-      await t.instance.snapshots.restore(args.snapshot, {
+    await withProgress(t.instance, ctx.progress, () =>
+      t.instance.snapshots.restore(args.snapshot, {
         signal: session.signalFor(t, ctx.signal),
-      });
-    } finally {
-      off();
-    }
+      }),
+    );
     return {
       summary: `${t.alias} restored to snapshot ${args.snapshot} (${t.instance.state.name})`,
       data: { instance: t.alias, snapshot: args.snapshot, state: t.instance.state.name },
