@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VmsError } from '@vms/core';
@@ -79,6 +79,7 @@ describe('policy', () => {
     });
     writeFileSync(file, '[]');
     await expect(loadPolicy(file)).rejects.toThrow(/must hold a JSON object/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('accepts the README’s example policy', () => {

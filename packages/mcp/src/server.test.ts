@@ -3,7 +3,7 @@
  * no real engine here can show: a backend without a no-network mode, one that is unavailable, one
  * without snapshots; malformed requests; close() deleting everything.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -15,9 +15,11 @@ import { createVmsMcpServer, type PolicyInput, type VmsMcpServer } from './index
 import { listSessions } from './sessions.js';
 
 let server: VmsMcpServer | undefined;
+const homes: string[] = [];
 afterEach(async () => {
   await server?.close();
   server = undefined;
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
 });
 
 async function connect(
@@ -25,6 +27,7 @@ async function connect(
   policy: PolicyInput,
 ) {
   const home = mkdtempSync(join(tmpdir(), 'vms-mcp-home-'));
+  homes.push(home);
   server = createVmsMcpServer({ backends, policy, home, instanceSettings: { home } });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   const session = await server.connect(serverSide);
