@@ -256,6 +256,8 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'prune',
     summary: 'Delete every instance @vms created (asks first on a terminal)',
+    description:
+      'Instances of a running `vms mcp` server are skipped (they belong to its clients); those of a server that is gone are deleted, and its session records removed. --mcp deletes only those.',
     usage: 'vms prune [flags]',
     options: {
       backend: {
@@ -265,11 +267,20 @@ export const COMMANDS: readonly CommandDef[] = [
         value: 'BACKEND',
         description: 'only these backends',
       },
+      mcp: {
+        type: 'boolean',
+        description: 'only what `vms mcp` servers that are gone (killed, crashed) left behind',
+      },
       'dry-run': { type: 'boolean', short: 'n', description: 'only show what would be deleted' },
       yes: { type: 'boolean', short: 'y', description: 'do not ask for confirmation' },
       ...backendTimeout,
     },
-    examples: ['vms prune --dry-run', 'vms prune --yes', 'vms prune --backend docker --json --yes'],
+    examples: [
+      'vms prune --dry-run',
+      'vms prune --yes',
+      'vms prune --backend docker --json --yes',
+      'vms prune --mcp --yes',
+    ],
     load: () => import('./cmd-prune.js'),
   },
   {
@@ -301,6 +312,99 @@ export const COMMANDS: readonly CommandDef[] = [
     ],
     takesInstance: true,
     load: () => import('./cmd-events.js'),
+  },
+  {
+    name: 'mcp',
+    summary: 'Serve the backends to AI agents over MCP (stdio, or --http on 127.0.0.1)',
+    usage: 'vms mcp [--http [--port N]] [--config FILE] [policy flags]',
+    description:
+      'An MCP server (needs @vms/mcp): agents create, exec in, copy files to and from, and delete containers and VMs of the allowed backends, under a policy (--config FILE, JSON; flags replace its fields). Every instance belongs to the client session and is deleted when the client disconnects, the server exits, or its lifetime ends; vms prune removes what a killed server left. Nothing else is written to stdout in stdio mode.',
+    options: {
+      config: {
+        type: 'string',
+        value: 'FILE',
+        description: 'policy file (JSON): allowlists, caps, templates, warm pools',
+      },
+      http: { type: 'boolean', description: 'serve Streamable HTTP on 127.0.0.1 instead of stdio' },
+      port: { type: 'string', value: 'N', description: 'HTTP port (default: a free one, printed)' },
+      token: {
+        type: 'string',
+        value: 'TOKEN',
+        description: 'HTTP bearer token (default: $VMS_MCP_TOKEN, else generated and printed)',
+      },
+      backend: {
+        type: 'string',
+        short: 'b',
+        multiple: true,
+        value: 'BACKEND',
+        description: 'allow only these backends',
+      },
+      image: {
+        type: 'string',
+        multiple: true,
+        value: 'PATTERN',
+        description: 'allow images matching PATTERN (e.g. alpine:*)',
+      },
+      'host-path': {
+        type: 'string',
+        multiple: true,
+        value: 'DIR',
+        description: 'allow file copies to and from under DIR',
+      },
+      'max-instances': {
+        type: 'string',
+        value: 'N',
+        description: 'most instances alive at once (default 4)',
+      },
+      'max-cpus': {
+        type: 'string',
+        value: 'N',
+        description: 'most CPUs of one instance (default 2)',
+      },
+      'max-memory': {
+        type: 'string',
+        value: 'SIZE',
+        description: 'most memory of one instance (default 2G)',
+      },
+      'max-exec-time': {
+        type: 'string',
+        value: 'DURATION',
+        description: 'longest exec deadline (default 10m)',
+      },
+      'max-output': {
+        type: 'string',
+        value: 'SIZE',
+        description: 'output returned per stream (default 1M)',
+      },
+      'max-file': {
+        type: 'string',
+        value: 'SIZE',
+        description: 'largest file read or written (default 8M)',
+      },
+      lifetime: {
+        type: 'string',
+        value: 'DURATION',
+        description: 'an instance is deleted this long after its create (default 1h)',
+      },
+      network: {
+        type: 'string',
+        value: 'none|allow',
+        description: 'instances without network (default none)',
+      },
+      warm: {
+        type: 'string',
+        multiple: true,
+        value: 'TEMPLATE[=N]',
+        description: 'keep N (default 1) instances of a template warm',
+      },
+      'check-config': { type: 'boolean', description: 'print the resulting policy and exit' },
+    },
+    examples: [
+      "vms mcp --image 'vms-test/*'",
+      'vms mcp --config policy.json --http --port 8765',
+      'vms mcp --config policy.json --check-config',
+    ],
+    load: () => import('./cmd-mcp.js'),
   },
   {
     name: 'demo',

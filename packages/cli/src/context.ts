@@ -1,6 +1,7 @@
 /** What every command gets: parsed globals, output, the interrupt signal and the backends. */
 import type { InstanceSettings } from '@vms/core';
 import type { ParsedArgs } from './args.js';
+import type { BuiltinBackends } from './discovery.js';
 import type { Output } from './output.js';
 import type { Registry } from './registry.js';
 
@@ -24,6 +25,8 @@ export interface CliContext {
   showProgress: boolean;
   /** The backends (discovered on first access). */
   readonly registry: Registry;
+  /** Modules compiled into a bundled CLI (vms-all), by package name: backends, @vms/mcp. */
+  builtins?: BuiltinBackends;
   /** Settings for every Instance the command makes (debug sink, timeouts). */
   settings: InstanceSettings;
 }

@@ -33,6 +33,7 @@ const BY_CODE: Record<ErrorCode, ExitCode> = {
   COMMAND_FAILED: EXIT.failed,
   OPERATION_FAILED: EXIT.failed,
   PROTOCOL_ERROR: EXIT.failed,
+  POLICY_REFUSED: EXIT.failed,
 };
 
 /** The exit code for a @vms error code (1 for anything unknown). */

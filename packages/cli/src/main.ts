@@ -119,6 +119,7 @@ export async function cliMain(argv: string[], options: CliOptions): Promise<numb
       stdin: options.stdin ?? (process.stdin as CliStdin),
       version: options.version,
       showProgress: !json && stderr.isTTY === true && env.TERM !== 'dumb',
+      ...(options.builtins ? { builtins: options.builtins } : {}),
       get registry(): Registry {
         if (!registry) throw new Error('registry not loaded: call loadRegistry(ctx) first');
         return registry;

@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'LOCKED'
   | 'COMMAND_FAILED'
   | 'OPERATION_FAILED'
-  | 'PROTOCOL_ERROR';
+  | 'PROTOCOL_ERROR'
+  | 'POLICY_REFUSED';
 
 export interface VmsErrorOptions {
   cause?: unknown;
@@ -217,6 +218,23 @@ export class ProtocolError extends VmsError {
   constructor(message: string, options: VmsErrorOptions = {}) {
     super('PROTOCOL_ERROR', message, options);
     this.name = 'ProtocolError';
+  }
+}
+
+/**
+ * A request was refused by a policy (an allowlist, a cap) before anything ran. `rule` names the
+ * policy rule that refused it, e.g. `images` or `maxInstances`.
+ */
+export class PolicyRefusedError extends VmsError {
+  readonly rule: string;
+  constructor(rule: string, message: string, options: VmsErrorOptions = {}) {
+    super('POLICY_REFUSED', `refused by policy rule ${rule}: ${message}`, options);
+    this.name = 'PolicyRefusedError';
+    this.rule = rule;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), rule: this.rule };
   }
 }
 

@@ -13,4 +13,7 @@ export const builtins: BuiltinBackends = {
   '@vms/linuxkit': () => import('@vms/linuxkit'),
   '@vms/lima': () => import('@vms/lima'),
   '@vms/tart': () => import('@vms/tart'),
+  // Not a backend: `vms mcp` loads it (and prune its sessions module) only when it runs.
+  '@vms/mcp': () => import('@vms/mcp'),
+  '@vms/mcp/sessions': () => import('@vms/mcp/sessions'),
 };

@@ -14,7 +14,7 @@ const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const BUNDLED = Object.keys(
   JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')).devDependencies,
 )
-  .filter((name) => name.startsWith('@vms/') && name !== '@vms/cli')
+  .filter((name) => name.startsWith('@vms/') && name !== '@vms/cli' && name !== '@vms/mcp')
   .sort();
 
 let project: Project;
