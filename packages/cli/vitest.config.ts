@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -15,12 +12,12 @@ export default defineConfig({
     ],
   },
   test: {
+    // One test run (id, TMPDIR, VMS_HOME) swept however it ends: see @vms/core/testing's test-run.
+    globalSetup: ['@vms/core/testing/vitest-setup'],
     include: ['src/**/*.test.ts'],
     // The tests spawn the built CLI (dist/bin.cjs); real-engine tests share a 2-core machine.
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // Locks and state of the tests live in a throw-away home, never the user's.
-    env: { VMS_HOME: mkdtempSync(join(tmpdir(), 'vms-cli-test-')) },
   },
 });

@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -14,10 +11,10 @@ export default defineConfig({
     ],
   },
   test: {
+    // One test run (id, TMPDIR, VMS_HOME) swept however it ends: see @vms/core/testing's test-run.
+    globalSetup: ['@vms/core/testing/vitest-setup'],
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Locks and state of the tests live in a throw-away home, never the user's.
-    env: { VMS_HOME: mkdtempSync(join(tmpdir(), 'vms-core-test-')) },
   },
 });

@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // one test file at a time.
 export default defineConfig({
   test: {
+    // One test run (id, TMPDIR, VMS_HOME) swept however it ends: see @vms/core/testing's test-run.
+    globalSetup: ['@vms/core/testing/vitest-setup'],
     include: ['src/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 240_000,

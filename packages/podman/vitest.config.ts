@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // One test run (id, TMPDIR, VMS_HOME) swept however it ends: see @vms/core/testing's test-run.
+    globalSetup: ['@vms/core/testing/vitest-setup'],
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // Container tests share one engine on a 2-core machine: at most 2 files at once.
     maxWorkers: 2,

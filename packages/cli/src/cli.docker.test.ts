@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { testRunId } from '@vms/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   makeProject,
@@ -73,6 +74,8 @@ describe.skipIf(reason !== undefined)('vms against real docker', () => {
       'network=none',
       '--label',
       'suite=cli',
+      '--label',
+      `dev.vms.test-run=${testRunId()}`,
       '--start',
     ]);
     expect(create.stderr).toBe('');

@@ -1,7 +1,7 @@
-import { runConformanceSuite } from '@vms/core/testing';
+import { runConformanceSuite, testRunLabels } from '@vms/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocker } from './docker.js';
-import { dockerSkipReason, removeBehindBack, sweepTestRun, TEST_IMAGE } from './test-helpers.js';
+import { dockerSkipReason, removeBehindBack, sweepTestSuite, TEST_IMAGE } from './test-helpers.js';
 
 const skip = dockerSkipReason();
 const run = `conf-${process.pid}`;
@@ -9,13 +9,16 @@ if (skip) {
   console.warn(`[skipped] docker conformance: ${skip}`);
   describe.skip(`docker conformance: ${skip}`, () => {});
 } else {
-  afterAll(() => sweepTestRun(run), 120_000);
+  afterAll(() => sweepTestSuite(run), 120_000);
   runConformanceSuite(
     { describe, it, expect, beforeAll, afterAll },
     {
       name: 'docker',
       backend: () => createDocker(),
-      options: () => ({ image: TEST_IMAGE, labels: { 'dev.vms.test-run': run } }),
+      options: () => ({
+        image: TEST_IMAGE,
+        labels: { ...testRunLabels(), 'dev.vms.test-suite': run },
+      }),
       namePrefix: 'vmsconf-docker',
       removeBehindBack,
       stopGraceMs: 10_000,

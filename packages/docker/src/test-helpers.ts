@@ -5,4 +5,4 @@ export { TEST_IMAGE };
 
 const engine = testEngine('docker', { setupHint: 'run scripts/ci/containers.sh' });
 /** `dockerSkipReason()`: why the real-engine tests cannot run here, or undefined when they can. */
-export const { removeBehindBack, sweepTestRun, unavailableReason: dockerSkipReason } = engine;
+export const { removeBehindBack, sweepTestSuite, unavailableReason: dockerSkipReason } = engine;

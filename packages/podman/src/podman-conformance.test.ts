@@ -1,7 +1,7 @@
-import { runConformanceSuite } from '@vms/core/testing';
+import { runConformanceSuite, testRunLabels } from '@vms/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPodman } from './podman.js';
-import { podmanSkipReason, removeBehindBack, sweepTestRun, TEST_IMAGE } from './test-helpers.js';
+import { podmanSkipReason, removeBehindBack, sweepTestSuite, TEST_IMAGE } from './test-helpers.js';
 
 const skip = podmanSkipReason();
 const run = `conf-${process.pid}`;
@@ -9,13 +9,16 @@ if (skip) {
   console.warn(`[skipped] podman conformance: ${skip}`);
   describe.skip(`podman conformance: ${skip}`, () => {});
 } else {
-  afterAll(() => sweepTestRun(run), 120_000);
+  afterAll(() => sweepTestSuite(run), 120_000);
   runConformanceSuite(
     { describe, it, expect, beforeAll, afterAll },
     {
       name: 'podman',
       backend: () => createPodman(),
-      options: () => ({ image: TEST_IMAGE, labels: { 'dev.vms.test-run': run } }),
+      options: () => ({
+        image: TEST_IMAGE,
+        labels: { ...testRunLabels(), 'dev.vms.test-suite': run },
+      }),
       namePrefix: 'vmsconf-podman',
       removeBehindBack,
       stopGraceMs: 10_000,

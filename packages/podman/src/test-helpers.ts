@@ -15,7 +15,7 @@ export function useCiContainersConf(): void {
 }
 
 const engine = testEngine('podman', { setupHint: 'run scripts/ci/containers.sh' });
-export const { removeBehindBack, sweepTestRun } = engine;
+export const { removeBehindBack, sweepTestSuite } = engine;
 
 /** Why the real-engine tests cannot run here, or undefined when they can. */
 export function podmanSkipReason(): string | undefined {

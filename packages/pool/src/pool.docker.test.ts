@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { testRunLabels } from '@vms/core/testing';
 import { createDocker } from '@vms/docker';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createPool, type Pool } from './pool.js';
@@ -20,7 +21,7 @@ if (skip) console.warn(`[skipped] pool docker tests: ${skip}`);
 
 const backend = createDocker();
 // No network: the pool needs none, and the tests then do not depend on the engine's bridge.
-const options = () => ({ image: TEST_IMAGE, network: 'none' });
+const options = () => ({ image: TEST_IMAGE, network: 'none', labels: testRunLabels() });
 
 runPoolScenarios({
   name: 'docker',

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testRunId } from '@vms/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, type Project, runVms } from '../../cli/src/test-support/project.js';
 
@@ -91,7 +92,17 @@ describe.skipIf(reason !== undefined)('vms-all against real docker', () => {
   it('create --start, exec, delete', async () => {
     const create = await runVms(
       project,
-      ['create', id, '--image', 'vms-test/busybox:latest', '--opt', 'network=none', '--start'],
+      [
+        'create',
+        id,
+        '--image',
+        'vms-test/busybox:latest',
+        '--opt',
+        'network=none',
+        '--label',
+        `dev.vms.test-run=${testRunId()}`,
+        '--start',
+      ],
       {
         timeoutMs: 120_000,
       },

@@ -3,8 +3,9 @@
  * transport (API and CLI), so both paths pass the same tests. vitest stays external: the suite
  * takes the test functions it uses (like core's conformance suite).
  *
- * Every container is named `<prefix>-<run>-<n>` and labelled `dev.vms.test-run=<run>`; afterAll
- * sweeps containers and images with that label, also when tests fail.
+ * Every container is named `<prefix>-<suite>-<n>`, labelled `dev.vms.test-suite=<suite>` (afterAll
+ * sweeps containers and images with that label, also when tests fail) and with the test run's
+ * label `dev.vms.test-run=<run id>` (swept at the run's end however it ends).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInstance, type Instance, VmsError } from '@vms/core';
+import { testRunLabels } from '@vms/core/testing';
 import type { ContainerBackend } from '../backend.js';
 import type { Transport } from '../engine.js';
 import { LABEL_CREATED, LABEL_MANAGED, LABEL_OWNER } from '../labels.js';
@@ -43,7 +45,8 @@ export interface ContainerSuiteOptions {
   prefix?: string;
 }
 
-export const TEST_RUN_LABEL = 'dev.vms.test-run';
+/** Labels one suite's (one test file's) containers, for its own afterAll sweep. */
+export const TEST_SUITE_LABEL = 'dev.vms.test-suite';
 
 export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): void {
   const { describe, it, expect, beforeAll, afterAll } = t;
@@ -58,7 +61,7 @@ export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): vo
     const instance = createInstance(backend, name ?? `${o.prefix ?? 'vmst'}-${run}-${n}`, {
       image: o.image,
       ...options,
-      labels: { [TEST_RUN_LABEL]: run, ...options.labels },
+      labels: { ...testRunLabels(), [TEST_SUITE_LABEL]: run, ...options.labels },
     });
     instances.push(instance);
     return instance;
@@ -106,9 +109,9 @@ export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): vo
     afterAll(async () => {
       const sweep = { signal: AbortSignal.timeout(120_000), deadline: Date.now() + 120_000 };
       const engine = await backend.engine();
-      const left = await engine.list({ [TEST_RUN_LABEL]: run }, sweep);
+      const left = await engine.list({ [TEST_SUITE_LABEL]: run }, sweep);
       await Promise.all(left.map((c) => engine.remove(c.name, sweep)));
-      const images = await engine.images({ [TEST_RUN_LABEL]: run }, sweep);
+      const images = await engine.images({ [TEST_SUITE_LABEL]: run }, sweep);
       for (const image of images) await engine.removeImage(image.id, sweep).catch(() => false);
       await backend.close();
       rmSync(tmp, { recursive: true, force: true });
@@ -163,7 +166,7 @@ export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): vo
           image: o.image,
           command: ['true'],
           env: {},
-          labels: { [TEST_RUN_LABEL]: run },
+          labels: { ...testRunLabels(), [TEST_SUITE_LABEL]: run },
           ports: [],
           mounts: [],
           init: false,

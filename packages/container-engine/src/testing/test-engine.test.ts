@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TEST_RUN_LABEL } from './suite.js';
+import { TEST_SUITE_LABEL } from './suite.js';
 import { TEST_IMAGE, testEngine } from './test-engine.js';
 
 const docker = testEngine('docker', { setupHint: 'run scripts/ci/containers.sh' });
@@ -9,17 +9,25 @@ if (skip) console.warn(`[skipped] testEngine against docker: ${skip}`);
 const run = `te${randomBytes(4).toString('hex')}`;
 
 describe.skipIf(skip !== undefined)('testEngine (real docker)', () => {
-  afterAll(() => docker.sweepTestRun(run), 120_000);
+  afterAll(() => docker.sweepTestSuite(run), 120_000);
 
   it('sweeps the containers of one test run and removes one behind the back', async () => {
     const create = (name: string, label: string) =>
       docker
-        .cli('create', '--name', name, '--label', `${TEST_RUN_LABEL}=${label}`, TEST_IMAGE, 'true')
+        .cli(
+          'create',
+          '--name',
+          name,
+          '--label',
+          `${TEST_SUITE_LABEL}=${label}`,
+          TEST_IMAGE,
+          'true',
+        )
         .trim();
     const mine = [create(`${run}-a`, run), create(`${run}-b`, run)];
     const other = create(`${run}-other`, `${run}x`);
     try {
-      await docker.sweepTestRun(run);
+      await docker.sweepTestSuite(run);
       const left = docker.cli('ps', '-aq', '--no-trunc', '--filter', `name=${run}`).split('\n');
       expect(left.filter(Boolean)).toEqual([other]);
       expect(mine.every((id) => !left.includes(id))).toBe(true);

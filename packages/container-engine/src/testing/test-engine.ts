@@ -4,7 +4,7 @@
  * run's containers, and removing a container behind the library's back.
  */
 import { execFileSync } from 'node:child_process';
-import { TEST_RUN_LABEL } from './suite.js';
+import { TEST_SUITE_LABEL } from './suite.js';
 
 /** The image real-engine tests use (VMS_TEST_IMAGE, default the locally built CI busybox). */
 export const TEST_IMAGE = process.env.VMS_TEST_IMAGE ?? 'vms-test/busybox:latest';
@@ -20,8 +20,8 @@ export interface TestEngine {
   cli(...args: string[]): string;
   /** `rm -f NAME`: removes a container behind the library's back. */
   removeBehindBack(name: string): Promise<void>;
-  /** Removes every container labelled `dev.vms.test-run=RUN` (the afterAll sweep, also after failures). */
-  sweepTestRun(run: string): Promise<void>;
+  /** Removes every container labelled `dev.vms.test-suite=SUITE` (a file's afterAll sweep, also after failures). */
+  sweepTestSuite(suite: string): Promise<void>;
 }
 
 export interface TestEngineOptions {
@@ -55,8 +55,8 @@ export function testEngine(
       cli('rm', '-f', name);
       return Promise.resolve();
     },
-    sweepTestRun(run) {
-      const ids = cli('ps', '-aq', '--filter', `label=${TEST_RUN_LABEL}=${run}`)
+    sweepTestSuite(suite) {
+      const ids = cli('ps', '-aq', '--filter', `label=${TEST_SUITE_LABEL}=${suite}`)
         .split('\n')
         .filter(Boolean);
       if (ids.length)

@@ -7,4 +7,5 @@ export * from './fake-cli.js';
 export * from './mock-backend.js';
 export * from './processes.js';
 export * from './replay-runner.js';
+export * from './test-run.js';
 export * from './which.js';

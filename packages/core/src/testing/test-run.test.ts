@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { processesMentioning } from './processes.js';
+import {
+  beginTestRun,
+  isTestRunLive,
+  sweepDeadTestRuns,
+  sweepTestRun,
+  testRunId,
+  testRunLabels,
+} from './test-run.js';
+
+// Runs of this file live in their own runs dir, so the sweeps below see only them.
+const runsDir = mkdtempSync(join(tmpdir(), 'runs-'));
+const env = { VMS_TEST_RUNS_DIR: runsDir } as NodeJS.ProcessEnv;
+const children: number[] = [];
+afterAll(() => {
+  for (const pid of children) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+});
+
+/** A detached process that mentions `dir` in its environment (as a test's QEMU would). */
+function startsUnder(dir: string): number {
+  const child = spawn('sleep', ['600'], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, TMPDIR: dir },
+  });
+  child.unref();
+  children.push(child.pid as number);
+  return child.pid as number;
+}
+
+/** A process that exits at once: its pid names a dead owner. */
+async function deadPid(): Promise<number> {
+  const child = spawn('true');
+  await new Promise((resolve) => child.on('exit', resolve));
+  return child.pid as number;
+}
+
+describe('test runs', () => {
+  it('labels containers with the run id from VMS_TEST_RUN', () => {
+    expect(testRunId({ VMS_TEST_RUN: 'vmst-0123abcd' })).toBe('vmst-0123abcd');
+    expect(testRunLabels({ VMS_TEST_RUN: 'vmst-0123abcd' })).toEqual({
+      'dev.vms.test-run': 'vmst-0123abcd',
+    });
+    const fresh: NodeJS.ProcessEnv = {};
+    expect(testRunId(fresh)).toMatch(/^vmst-[0-9a-f]{8}$/);
+    expect(testRunId(fresh)).toBe(fresh.VMS_TEST_RUN);
+  });
+
+  it('records the owner: a run lives exactly as long as its owner', async () => {
+    const live = beginTestRun(process.pid, env);
+    expect(live.root).toBe(join(runsDir, live.id));
+    expect(JSON.parse(readFileSync(join(live.root, '.owner'), 'utf8')).pid).toBe(process.pid);
+    expect(isTestRunLive(live.id, env)).toBe(true);
+    const dead = beginTestRun(await deadPid(), env);
+    expect(isTestRunLive(dead.id, env)).toBe(false);
+    // A reused pid with another start time is not the owner.
+    writeFileSync(join(live.root, '.owner'), JSON.stringify({ pid: process.pid, startTime: '1' }));
+    expect(isTestRunLive(live.id, env)).toBe(false);
+    sweepTestRun(live.id, env);
+    sweepTestRun(dead.id, env);
+  });
+
+  it('sweeps a dead run: its processes are killed and its root is gone; a live run is left alone', async () => {
+    const dead = beginTestRun(await deadPid(), env);
+    const live = beginTestRun(process.pid, env);
+    mkdirSync(join(dead.root, 'home', 'instances'), { recursive: true });
+    const orphan = startsUnder(dead.root);
+    const sibling = startsUnder(live.root);
+    expect(processesMentioning(dead.root)).toContain(orphan);
+
+    const reports = sweepDeadTestRuns(env);
+
+    expect(reports.map((r) => r.id)).toEqual([dead.id]);
+    expect(reports[0]?.processes).toBe(1);
+    expect(processesMentioning(dead.root)).toEqual([]);
+    expect(existsSync(dead.root)).toBe(false);
+    expect(processesMentioning(live.root)).toEqual([sibling]);
+    expect(existsSync(live.root)).toBe(true);
+
+    // Its owner sweeps a live run at its end.
+    expect(sweepTestRun(live.id, env).processes).toBe(1);
+    expect(processesMentioning(live.root)).toEqual([]);
+    expect(existsSync(live.root)).toBe(false);
+  });
+
+  it('refuses to sweep what is not a run id', () => {
+    expect(() => sweepTestRun('../etc', env)).toThrow(/not a test run id/);
+  });
+});

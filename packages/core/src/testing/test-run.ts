@@ -1,0 +1,236 @@
+/**
+ * Test runs: one id and one temporary root per run, so that everything a run creates can be
+ * found and swept however the run ends (a failing package, Ctrl-C, a killed worker).
+ *
+ * - The id (`vmst-` + 8 hex) is `$VMS_TEST_RUN`; `scripts/test.sh` begins one run for a whole
+ *   `pnpm test`, and `testRunGlobalSetup` (every package's vitest `globalSetup`) begins one
+ *   when vitest runs on its own.
+ * - The root is `<runs dir>/<id>` (`$VMS_TEST_RUNS_DIR`, default `/tmp`). The run exports it as
+ *   `TMPDIR`, so every `mkdtemp(tmpdir())` of every test lands inside it and every process a
+ *   test starts carries it in its environment.
+ * - A file `.owner` in the root names the process the run belongs to (pid + start time). A run
+ *   whose owner is gone is dead; the next run sweeps it.
+ * - Containers are labelled `dev.vms.test-run=<id>` (`testRunLabels()`).
+ *
+ * Sweeping a run: SIGKILL every process whose command line or environment mentions its root
+ * (never the sweeper or its ancestors), remove its docker/podman containers and images, delete
+ * network namespaces named after it, unmount whatever is mounted under its root, remove the root.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { processesMentioning, readProcFile } from './processes.js';
+
+/** The label every container a test creates carries, with the run's id as its value. */
+export const TEST_RUN_LABEL = 'dev.vms.test-run';
+const ID_PATTERN = /^vmst-[0-9a-f]{8}$/;
+
+export interface TestRun {
+  id: string;
+  /** The run's temporary root (its TMPDIR). */
+  root: string;
+}
+
+/** Where run roots live: `$VMS_TEST_RUNS_DIR`, default `/tmp`. */
+export function testRunsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.VMS_TEST_RUNS_DIR || '/tmp';
+}
+
+/**
+ * The current run's id: `$VMS_TEST_RUN`. Outside a run (a test file run by hand without the
+ * global setup) a process-wide id is made up, so labels still group this process's resources.
+ */
+export function testRunId(env: NodeJS.ProcessEnv = process.env): string {
+  const id = env.VMS_TEST_RUN;
+  if (id) return id;
+  env.VMS_TEST_RUN = `vmst-${randomBytes(4).toString('hex')}`;
+  return env.VMS_TEST_RUN;
+}
+
+/** Labels for everything a test creates on a container engine: `{ 'dev.vms.test-run': id }`. */
+export function testRunLabels(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return { [TEST_RUN_LABEL]: testRunId(env) };
+}
+
+/** `pid`'s start time in clock ticks since boot (`/proc/PID/stat` field 22), or undefined. */
+function startTime(pid: number): string | undefined {
+  const stat = readProcFile(pid, 'stat');
+  if (!stat) return undefined;
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+}
+
+/**
+ * Begins a run owned by `ownerPid` (default this process): makes its root (0700) and records the
+ * owner. Returns the run; does not touch `process.env`.
+ */
+export function beginTestRun(ownerPid = process.pid, env = process.env): TestRun {
+  const id = `vmst-${randomBytes(4).toString('hex')}`;
+  const root = join(testRunsDir(env), id);
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  writeFileSync(
+    join(root, '.owner'),
+    `${JSON.stringify({ pid: ownerPid, startTime: startTime(ownerPid) ?? null })}\n`,
+  );
+  return { id, root };
+}
+
+/** Whether the run's owner still lives (same pid and start time, not a zombie). */
+export function isTestRunLive(id: string, env = process.env): boolean {
+  let owner: { pid?: number; startTime?: string | null };
+  try {
+    owner = JSON.parse(readFileSync(join(testRunsDir(env), id, '.owner'), 'utf8'));
+  } catch {
+    return false;
+  }
+  if (typeof owner.pid !== 'number') return false;
+  const stat = readProcFile(owner.pid, 'stat');
+  if (!stat || stat[stat.lastIndexOf(')') + 2] === 'Z') return false;
+  return owner.startTime == null || startTime(owner.pid) === owner.startTime;
+}
+
+/** This process and its ancestors: a sweep never signals them. */
+function selfAndAncestors(): Set<number> {
+  const out = new Set<number>([process.pid]);
+  let pid = process.ppid;
+  while (pid > 1 && !out.has(pid)) {
+    out.add(pid);
+    const stat = readProcFile(pid, 'stat');
+    if (!stat) break;
+    pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  }
+  return out;
+}
+
+function run(cmd: string, args: string[], timeout = 60_000): string | undefined {
+  try {
+    return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'], timeout }).toString(
+      'utf8',
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** Mount points at or under `root`, deepest first (`/proc/self/mountinfo`, octal escapes decoded). */
+function mountsUnder(root: string): string[] {
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return [];
+  }
+  const points = text
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((p): p is string => !!p)
+    .map((p) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .filter((p) => p === root || p.startsWith(`${root}/`));
+  return [...new Set(points)].sort((a, b) => b.length - a.length);
+}
+
+export interface SweepReport {
+  id: string;
+  processes: number;
+  containers: number;
+  images: number;
+  netns: number;
+  mounts: number;
+  removedRoot: boolean;
+}
+
+/** Container engines' CLIs present here (docker, podman). */
+function engines(): string[] {
+  return ['docker', 'podman'].filter((bin) => run(bin, ['--version'], 10_000) !== undefined);
+}
+
+/** Removes every trace of run `id`. Safe to call on a live run only by its owner (at its end). */
+export function sweepTestRun(id: string, env = process.env): SweepReport {
+  if (!ID_PATTERN.test(id)) throw new Error(`not a test run id: ${JSON.stringify(id)}`);
+  const root = join(testRunsDir(env), id);
+  const report: SweepReport = {
+    id,
+    processes: 0,
+    containers: 0,
+    images: 0,
+    netns: 0,
+    mounts: 0,
+    removedRoot: false,
+  };
+  // Processes first, twice: a killed supervisor may have been about to start another.
+  const spare = selfAndAncestors();
+  for (let round = 0; round < 2; round++) {
+    for (const pid of processesMentioning(root)) {
+      if (spare.has(pid)) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+        report.processes += 1;
+      } catch {
+        // gone already
+      }
+    }
+  }
+  for (const bin of engines()) {
+    const ids = (run(bin, ['ps', '-aq', '--filter', `label=${TEST_RUN_LABEL}=${id}`]) ?? '')
+      .split('\n')
+      .filter(Boolean);
+    if (ids.length && run(bin, ['rm', '-f', '-v', ...ids], 120_000) !== undefined)
+      report.containers += ids.length;
+    const images = (run(bin, ['images', '--format', '{{.Repository}}:{{.Tag}}']) ?? '')
+      .split('\n')
+      .filter((ref) => ref.includes(id));
+    if (images.length && run(bin, ['rmi', '-f', ...images], 120_000) !== undefined)
+      report.images += images.length;
+  }
+  for (const line of (run('ip', ['netns', 'list'], 10_000) ?? '').split('\n')) {
+    const name = line.split(' ')[0];
+    if (name?.includes(id) && run('ip', ['netns', 'delete', name], 10_000) !== undefined)
+      report.netns += 1;
+  }
+  for (const point of mountsUnder(root)) {
+    if (run('umount', ['-l', point], 10_000) !== undefined) report.mounts += 1;
+  }
+  if (existsSync(root)) {
+    rmSync(root, { recursive: true, force: true, maxRetries: 3 });
+    report.removedRoot = !existsSync(root);
+  }
+  return report;
+}
+
+/**
+ * Sweeps every run whose owner is gone: run roots under the runs dir, and containers labelled
+ * with a run id (of our id format) that has no live owner.
+ */
+export function sweepDeadTestRuns(env = process.env): SweepReport[] {
+  const ids = new Set<string>();
+  try {
+    for (const entry of readdirSync(testRunsDir(env))) if (ID_PATTERN.test(entry)) ids.add(entry);
+  } catch {
+    // no runs dir yet
+  }
+  for (const bin of engines()) {
+    const values = run(bin, [
+      'ps',
+      '-a',
+      '--filter',
+      `label=${TEST_RUN_LABEL}`,
+      '--format',
+      `{{.Label "${TEST_RUN_LABEL}"}}`,
+    ]);
+    for (const value of (values ?? '').split('\n')) if (ID_PATTERN.test(value)) ids.add(value);
+  }
+  return [...ids].filter((id) => !isTestRunLive(id, env)).map((id) => sweepTestRun(id, env));
+}
+
+/** One line for a sweep, or undefined when it found nothing. */
+export function describeSweep(r: SweepReport): string | undefined {
+  const parts = [
+    r.processes && `${r.processes} processes`,
+    r.containers && `${r.containers} containers`,
+    r.images && `${r.images} images`,
+    r.netns && `${r.netns} network namespaces`,
+    r.mounts && `${r.mounts} mounts`,
+  ].filter(Boolean);
+  if (!parts.length) return undefined;
+  return `swept test run ${r.id}: ${parts.join(', ')}`;
+}
