@@ -1,7 +1,7 @@
 /**
  * The built `vms mcp` against real docker, driven by the MCP SDK's own client over stdio and
- * Streamable HTTP. Every container carries this run's `dev.vms.test-run` label (through the
- * policy's `labels`) and is swept after the file, however it ends.
+ * Streamable HTTP. Every container carries the test run's and this file's labels (through the
+ * policy's `labels`) and is swept after the file, and at the run's end however it ends.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -14,8 +14,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TEST_RUN_LABEL, testEngine } from '@vms/container-engine/testing';
+import { TEST_SUITE_LABEL, testEngine } from '@vms/container-engine/testing';
 import { pidExists } from '@vms/core';
+import { testRunLabels } from '@vms/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   call,
@@ -41,7 +42,7 @@ const run = randomBytes(4).toString('hex');
 
 /** Names of this run's containers (running or not), optionally of one MCP session. */
 function containers(session?: string): string[] {
-  const filters = ['--filter', `label=${TEST_RUN_LABEL}=${run}`];
+  const filters = ['--filter', `label=${TEST_SUITE_LABEL}=${run}`];
   if (session) filters.push('--filter', `label=dev.vms.mcp-session=${session}`);
   return engine
     .cli('ps', '-a', '--format', '{{.Names}}', ...filters)
@@ -76,12 +77,12 @@ describe.skipIf(reason !== undefined)('vms mcp against real docker', () => {
       images: ['vms-test/*'],
       templates: { box: { backend: 'docker', description: 'busybox', options: { image: IMAGE } } },
       hostPaths: [share],
-      labels: { [TEST_RUN_LABEL]: run },
+      labels: { ...testRunLabels(), [TEST_SUITE_LABEL]: run },
       maxInstances: 2,
     });
   });
   afterAll(async () => {
-    await engine.sweepTestRun(run);
+    await engine.sweepTestSuite(run);
     project?.cleanup();
   });
 
@@ -237,7 +238,7 @@ describe.skipIf(reason !== undefined)('vms mcp against real docker', () => {
       backends: ['docker'],
       images: ['vms-test/*'],
       hostPaths: [share],
-      labels: { [TEST_RUN_LABEL]: run },
+      labels: { ...testRunLabels(), [TEST_SUITE_LABEL]: run },
       maxInstances: 1,
       maxCpus: 1,
       maxMemoryMiB: 256,
@@ -529,7 +530,7 @@ describe.skipIf(reason !== undefined)('vms mcp against real docker', () => {
   it('deletes an instance when its lifetime is over', async () => {
     const short = writePolicy(project, 'short', {
       images: ['vms-test/*'],
-      labels: { [TEST_RUN_LABEL]: run },
+      labels: { ...testRunLabels(), [TEST_SUITE_LABEL]: run },
       instanceLifetimeMs: 3_000,
     });
     const server = await connectStdio(project, ['--config', short]);
@@ -558,7 +559,7 @@ describe.skipIf(reason !== undefined)('vms mcp against real docker', () => {
     const warm = writePolicy(project, 'warm', {
       templates: { box: { backend: 'docker', options: { image: IMAGE } } },
       warm: [{ template: 'box', min: 1, max: 2 }],
-      labels: { [TEST_RUN_LABEL]: run },
+      labels: { ...testRunLabels(), [TEST_SUITE_LABEL]: run },
     });
     const server = await connectStdio(project, ['--config', warm]);
     try {
