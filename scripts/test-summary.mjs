@@ -60,7 +60,7 @@ function collect(label, only) {
       entry.problems.push(
         failed.length
           ? `${rel}: ${failed.map((a) => a.fullName ?? a.title).join('; ')}`
-          : `${rel}: did not run: ${String(result.message ?? '').split('\n')[0]}`,
+          : `${rel}: ${String(result.message ?? '').split('\n')[0] || 'a hook (beforeAll/afterAll) or the file itself failed'}: see its output`,
       );
     }
     if (!report.success && entry.ok) {

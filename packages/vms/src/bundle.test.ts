@@ -15,7 +15,10 @@ const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const BUNDLED = Object.keys(
   JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')).devDependencies,
 )
-  .filter((name) => name.startsWith('@vms/') && name !== '@vms/cli' && name !== '@vms/mcp')
+  // Backends only: the CLI and the MCP server are bundled too, core is the tests' own kit.
+  .filter(
+    (name) => name.startsWith('@vms/') && !['@vms/cli', '@vms/mcp', '@vms/core'].includes(name),
+  )
   .sort();
 
 let project: Project;
