@@ -198,7 +198,16 @@ export class Actions {
     const backend = instance.backend.name;
     instance.on('state', (e) => {
       if (e.to.name === 'initial') return;
-      hub.applyState(e.instance, backend, instance.name, e.to.name, e.to.reason, e.action);
+      const caused = e.action !== undefined && e.action !== 'refresh';
+      hub.applyState(
+        e.instance,
+        backend,
+        instance.name,
+        e.to.name,
+        caused ? 'ui' : 'observed',
+        e.to.reason,
+        caused ? e.action : undefined,
+      );
     });
     instance.on('op', (e) => {
       if (e.phase === 'begin') hub.opBegin(e.instance, e.action);

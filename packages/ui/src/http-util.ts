@@ -2,10 +2,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidOptionsError, toVmsError, VmsError } from '@vms/core';
 
-/** Sent with every response. No Access-Control-* header is ever sent (no CORS). */
+/**
+ * Sent with every response. No Access-Control-* header is ever sent (no CORS). Scripts come
+ * from this server only; inline styles are allowed because xterm.js sizes and colours its
+ * terminal with them.
+ */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',

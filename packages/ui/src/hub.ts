@@ -101,16 +101,20 @@ export class Hub {
     this.#expire();
   }
 
-  /** A state the runtime of one of this dashboard's instances went through. */
+  /**
+   * A state the runtime of one of this dashboard's instances went through: `ui` when one of its
+   * actions caused it, `observed` when the runtime only learnt it (a refresh, its watcher).
+   */
   applyState(
     id: string,
     backend: string,
     name: string,
     state: string,
+    source: TransitionEntry['source'],
     reason?: string,
     action?: string,
   ): void {
-    this.#transition(id, backend, name, state, reason, 'ui', action, {});
+    this.#transition(id, backend, name, state, reason, source, action, {});
   }
 
   #observe(

@@ -175,6 +175,11 @@ export async function startUi(options: UiOptions): Promise<UiServer> {
         res.end(asset.body);
         return;
       }
+      if (path === '/favicon.ico') {
+        writeHead(res, 204);
+        res.end();
+        return;
+      }
       if (path === '/api/state') return sendJson(res, 200, hub.snapshot());
       if (path === '/api/events') {
         const sse = openSse(req, res);

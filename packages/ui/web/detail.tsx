@@ -35,7 +35,7 @@ export function Detail({ instance, history, lastOp, now, capabilities }: Props) 
         <span class={`badge ${stateClass(instance.state)}`} data-testid="detail-state">
           {instance.state}
         </span>
-        <span class="muted">for {duration(now - Date.parse(instance.since))}</span>
+        <span class="muted">for {duration(Math.max(0, now - Date.parse(instance.since)))}</span>
       </div>
       {instance.reason ? <p class="reason">{instance.reason}</p> : null}
       <ActionBar instance={instance} lastOp={lastOp} />

@@ -48,7 +48,7 @@ export function InstanceTable({ instances, selected, onSelect, now }: Props) {
             <td class="mono">{addresses(i.properties)}</td>
             <td class="mono">{ports(i.properties)}</td>
             <td>{resources(i.properties)}</td>
-            <td class="num">{duration(now - Date.parse(i.since))}</td>
+            <td class="num">{duration(Math.max(0, now - Date.parse(i.since)))}</td>
           </tr>
         ))}
       </tbody>
