@@ -22,11 +22,16 @@ export interface Asset {
   body: Buffer;
 }
 
-/** Where the built page is: next to this module (dist/web), or the package's dist/web when run from src. */
+/**
+ * Where the built page is: `web/` next to this module (the package's dist/web), `../web/` (a
+ * bundle that ships the page beside its code, as vms-all does), or the package's dist/web when
+ * run from src.
+ */
 export function defaultAssetsDir(): string {
-  const here = fileURLToPath(new URL('./web/', import.meta.url));
-  if (existsSync(join(here, 'index.html'))) return here;
-  return fileURLToPath(new URL('../dist/web/', import.meta.url));
+  const candidates = ['./web/', '../web/', '../dist/web/'].map((rel) =>
+    fileURLToPath(new URL(rel, import.meta.url)),
+  );
+  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? (candidates[0] as string);
 }
 
 /** Every file of `dir` (one level), by URL path (`/index.html`, `/app.js`, …). */
