@@ -70,11 +70,19 @@ export class Actions {
   readonly #backends: ReadonlyMap<string, BackendV1>;
   readonly #settings: InstanceSettings;
   readonly #handles = new Map<string, Promise<Instance>>();
+  /** Aborted when the server closes: the lifetime of the shared handles (never one request's). */
+  readonly #closing: AbortSignal;
 
-  constructor(hub: Hub, backends: ReadonlyMap<string, BackendV1>, settings: InstanceSettings = {}) {
+  constructor(
+    hub: Hub,
+    backends: ReadonlyMap<string, BackendV1>,
+    settings: InstanceSettings,
+    closing: AbortSignal,
+  ) {
     this.#hub = hub;
     this.#backends = backends;
     this.#settings = settings;
+    this.#closing = closing;
   }
 
   /** Creates (and optionally starts) an instance from the form's input. */
@@ -123,7 +131,7 @@ export class Actions {
       );
     }
     const body = parsed.data;
-    const instance = await this.handle(id, signal);
+    const instance = await this.handle(id);
     const op = signal ? { signal } : {};
     switch (action) {
       case 'start':
@@ -156,17 +164,20 @@ export class Actions {
   }
 
   async snapshots(id: string, signal?: AbortSignal): Promise<SnapshotInfo[]> {
-    const instance = await this.handle(id, signal);
+    const instance = await this.handle(id);
     return instance.snapshots.list(signal ? { signal } : {});
   }
 
-  /** The handle of `id` (attached once, then reused: one queue per instance in this process). */
-  handle(id: string, signal?: AbortSignal): Promise<Instance> {
+  /**
+   * The handle of `id` (attached once, then reused: one queue per instance in this process).
+   * Shared by every request, so it is attached under the server's lifetime, not a request's.
+   */
+  handle(id: string): Promise<Instance> {
     const { backend, name } = splitId(id, this.#backends);
     let pending = this.#handles.get(id);
     if (!pending) {
-      pending = attach(backend, name, { ...this.#settings, ...(signal ? { signal } : {}) }).then(
-        (i) => this.#wire(i),
+      pending = attach(backend, name, { ...this.#settings, signal: this.#closing }).then((i) =>
+        this.#wire(i),
       );
       this.#handles.set(id, pending);
       pending.catch(() => this.#handles.delete(id));

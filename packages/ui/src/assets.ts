@@ -31,7 +31,9 @@ export function defaultAssetsDir(): string {
   const candidates = ['./web/', '../web/', '../dist/web/'].map((rel) =>
     fileURLToPath(new URL(rel, import.meta.url)),
   );
-  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? (candidates[0] as string);
+  const built = (dir: string) =>
+    existsSync(join(dir, 'index.html')) && existsSync(join(dir, 'app.js'));
+  return candidates.find(built) ?? (candidates[0] as string);
 }
 
 /** Every file of `dir` (one level), by URL path (`/index.html`, `/app.js`, …). */

@@ -21,7 +21,7 @@ export async function streamLogs(
   const tail = tailParam && /^\d{1,6}$/.test(tailParam) ? Number(tailParam) : DEFAULT_TAIL;
   let instance: Awaited<ReturnType<Actions['handle']>>;
   try {
-    instance = await actions.handle(id, closing);
+    instance = await actions.handle(id);
   } catch (error) {
     sendError(res, error);
     return;

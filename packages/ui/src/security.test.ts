@@ -187,7 +187,7 @@ describe('the dashboard gate', () => {
       { Cookie: cookie, Origin: origin, 'Content-Type': 'application/json' },
       '{"force":true}',
     );
-    expect(r.status).toBe(200);
+    expect(r.status, r.body).toBe(200);
     expect(JSON.parse(r.body)).toMatchObject({ ok: true, result: { how: 'forced' } });
     expect(backend.world.get('web')?.state).toBe('stopped');
   });

@@ -147,8 +147,8 @@ export async function startUi(options: UiOptions): Promise<UiServer> {
         live: 'none',
       });
   }
-  const actions = new Actions(hub, backends, options.settings ?? {});
   const closing = new AbortController();
+  const actions = new Actions(hub, backends, options.settings ?? {}, closing.signal);
   let gate: Gate | undefined;
 
   const handle = async (req: IncomingMessage, res: ServerResponse, g: Gate): Promise<void> => {

@@ -56,7 +56,7 @@ export async function runTerminal(
     if (ws.readyState === ws.OPEN) ws.send(chunk, { binary: true });
   };
   try {
-    const instance = await actions.handle(request.id, signal);
+    const instance = await actions.handle(request.id);
     const result = await instance.exec([request.shell], {
       tty: true,
       stdin,

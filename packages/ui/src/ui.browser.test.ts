@@ -87,13 +87,13 @@ describe.skipIf(Boolean(skip))('vms ui in a real browser', () => {
     await expect
       .poll(() => row(page, `qemu:${names.vm}`).getAttribute('data-state'))
       .toBe('stopped');
-    await expect(page.locator('.chip[data-backend="docker"]').innerText()).resolves.toContain(
+    await expect(page.locator('.chip[data-backend="docker"]').textContent()).resolves.toContain(
       'live: events',
     );
-    await expect(page.locator('.chip[data-backend="qemu"]').innerText()).resolves.toContain(
+    await expect(page.locator('.chip[data-backend="qemu"]').textContent()).resolves.toContain(
       'live: poll',
     );
-    await expect(row(page, `docker:${names.web}`).innerText()).resolves.toContain(IMAGE);
+    await expect(row(page, `docker:${names.web}`).textContent()).resolves.toContain(IMAGE);
     await row(page, `docker:${names.web}`).click();
     await page.locator('[data-testid="timeline"]').waitFor();
     await screenshot(page, '01-list');
@@ -125,10 +125,10 @@ describe.skipIf(Boolean(skip))('vms ui in a real browser', () => {
     await row(page, `docker:${names.web}`).click();
     await page.locator('button[data-tab="logs"]').click();
     const log = page.locator('[data-testid="log"]');
-    await expect.poll(() => log.innerText(), { timeout: 15_000 }).toContain('first-line');
+    await expect.poll(() => log.textContent(), { timeout: 15_000 }).toContain('first-line');
     const marker = `later-line-${randomBytes(3).toString('hex')}`;
     await dockerCli('docker', ['exec', names.web, 'sh', '-c', `echo ${marker} > /tmp/say`]);
-    await expect.poll(() => log.innerText(), { timeout: 15_000 }).toContain(marker);
+    await expect.poll(() => log.textContent(), { timeout: 15_000 }).toContain(marker);
     await screenshot(page, '03-logs');
   });
 
@@ -136,7 +136,9 @@ describe.skipIf(Boolean(skip))('vms ui in a real browser', () => {
     await row(page, `docker:${names.web}`).click();
     await page.locator('button[data-tab="terminal"]').click();
     await expect
-      .poll(() => page.locator('[data-testid="terminal-status"]').innerText(), { timeout: 15_000 })
+      .poll(() => page.locator('[data-testid="terminal-status"]').textContent(), {
+        timeout: 15_000,
+      })
       .toContain('connected');
     await page.locator('[data-testid="terminal"]').click();
     await page.keyboard.type('echo $((6*7))-from-$(hostname); [ -t 0 ] && echo has-a-tty\n');
@@ -145,13 +147,15 @@ describe.skipIf(Boolean(skip))('vms ui in a real browser', () => {
     ).stdout.trim();
     const screen = page.locator('[data-testid="terminal"] .xterm-rows');
     await expect
-      .poll(() => screen.innerText(), { timeout: 15_000 })
+      .poll(() => screen.textContent(), { timeout: 15_000 })
       .toContain(`42-from-${hostname}`);
-    await expect(screen.innerText()).resolves.toContain('has-a-tty');
+    await expect(screen.textContent()).resolves.toContain('has-a-tty');
     await screenshot(page, '04-terminal');
     await page.keyboard.type('exit\n');
     await expect
-      .poll(() => page.locator('[data-testid="terminal-status"]').innerText(), { timeout: 15_000 })
+      .poll(() => page.locator('[data-testid="terminal-status"]').textContent(), {
+        timeout: 15_000,
+      })
       .toContain('exited with code 0');
   });
 
@@ -192,7 +196,7 @@ describe.skipIf(Boolean(skip))('vms ui in a real browser', () => {
     await press('resume', 'running');
     await detail.locator('button[data-action="snapshot"]').click();
     await expect
-      .poll(() => detail.locator('[data-testid="last-op"]').innerText(), { timeout: 60_000 })
+      .poll(() => detail.locator('[data-testid="last-op"]').textContent(), { timeout: 60_000 })
       .toMatch(/snapshot done/);
     const images = (
       await dockerCli('docker', [
@@ -204,7 +208,7 @@ describe.skipIf(Boolean(skip))('vms ui in a real browser', () => {
     ).stdout.trim();
     expect(images).not.toBe('');
     // Transitions drawn with durations, latency percentiles from core's op events.
-    const transitions = await detail.locator('[data-testid="transitions"] li').allInnerTexts();
+    const transitions = await detail.locator('[data-testid="transitions"] li').allTextContents();
     expect(transitions.join('\n')).toMatch(
       /resuming[\s\S]*suspended[\s\S]*suspending[\s\S]*running[\s\S]*starting[\s\S]*stopped/,
     );
@@ -230,7 +234,7 @@ describe.skipIf(Boolean(skip))('vms ui in a real browser', () => {
     const other = await browser.newPage();
     const response = await other.goto(`${ui.origin}/?token=${'x'.repeat(32)}`);
     expect(response?.status()).toBe(401);
-    await expect(other.locator('body').innerText()).resolves.toContain('wrong token');
+    await expect(other.locator('body').textContent()).resolves.toContain('wrong token');
     await expect(other.locator('[data-testid="instances"]').count()).resolves.toBe(0);
     await screenshot(other, '08-wrong-token');
     await other.close();
@@ -238,7 +242,7 @@ describe.skipIf(Boolean(skip))('vms ui in a real browser', () => {
 
   it('refuses a foreign Origin: another site’s page cannot act or open a terminal, even with the cookie', async () => {
     // Another origin on the same host: the SameSite cookie *is* sent, so the Origin check is what refuses.
-    const foreign: Server = createServer((req, res) => {
+    const foreign: Server = createServer((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/html' });
       res.end('<!doctype html><title>foreign</title><p>foreign page</p>');
     });
