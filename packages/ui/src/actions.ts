@@ -11,6 +11,7 @@ import {
   type InstanceSettings,
   InvalidOptionsError,
   NotFoundError,
+  parseOptions,
   type SnapshotInfo,
   toVmsError,
   validateInstanceName,
@@ -87,16 +88,7 @@ export class Actions {
 
   /** Creates (and optionally starts) an instance from the form's input. */
   async create(input: unknown, signal?: AbortSignal): Promise<{ id: string }> {
-    const parsed = createBodySchema.safeParse(input);
-    if (!parsed.success) {
-      throw new InvalidOptionsError(
-        parsed.error.issues.map((i) => ({
-          path: i.path.map(String).join('.') || 'body',
-          message: i.message,
-        })),
-      );
-    }
-    const body = parsed.data;
+    const body = parseOptions(createBodySchema, input);
     const { backend, name } = splitId(`${body.backend}:${body.name}`, this.#backends);
     const options = body.options ?? {};
     if (!isPlainObject(options)) {
@@ -121,16 +113,7 @@ export class Actions {
     input: unknown,
     signal?: AbortSignal,
   ): Promise<unknown> {
-    const parsed = actionBodySchema.safeParse(input ?? {});
-    if (!parsed.success) {
-      throw new InvalidOptionsError(
-        parsed.error.issues.map((i) => ({
-          path: i.path.map(String).join('.') || 'body',
-          message: i.message,
-        })),
-      );
-    }
-    const body = parsed.data;
+    const body = parseOptions(actionBodySchema, input);
     const instance = await this.handle(id);
     const op = signal ? { signal } : {};
     switch (action) {

@@ -191,4 +191,31 @@ describe('the dashboard gate', () => {
     expect(JSON.parse(r.body)).toMatchObject({ ok: true, result: { how: 'forced' } });
     expect(backend.world.get('web')?.state).toBe('stopped');
   });
+
+  it('validates what the page sends: a typed error naming the field, and nothing is created', async () => {
+    const post = (body: unknown) =>
+      send(
+        ui,
+        'POST',
+        '/api/instances',
+        { Cookie: cookie, Origin: origin, 'Content-Type': 'application/json' },
+        JSON.stringify(body),
+      );
+    const badName = await post({ backend: 'mock', name: 'no spaces allowed' });
+    expect(badName.status).toBe(400);
+    expect(JSON.parse(badName.body).error).toMatchObject({
+      code: 'INVALID_OPTIONS',
+      issues: [{ path: 'name' }],
+    });
+    const extra = await post({ backend: 'mock', name: 'ok', surprise: true });
+    expect(extra.status).toBe(400);
+    const options = await post({ backend: 'mock', name: 'ok', options: ['not', 'an', 'object'] });
+    expect(JSON.parse(options.body).error).toMatchObject({
+      code: 'INVALID_OPTIONS',
+      issues: [{ path: 'options' }],
+    });
+    const unknown = await post({ backend: 'nope', name: 'ok' });
+    expect(unknown.status).toBe(404);
+    expect(backend.world.has('ok')).toBe(false);
+  });
 });

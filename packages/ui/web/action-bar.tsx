@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import type { HubMessage, InstanceAction, InstanceView } from '../src/protocol.js';
 import { type ApiError, instancePath, postJson, RequestFailed } from './api.js';
+import { ErrorBox } from './error-box.js';
 import { duration } from './format.js';
 
 const LABELS: Record<InstanceAction, string> = {
@@ -80,12 +81,7 @@ export function ActionBar({ instance, lastOp }: Props) {
           {lastOp.durationMs !== undefined ? ` in ${duration(lastOp.durationMs)}` : ''}
         </span>
       ) : null}
-      {failure ? (
-        <div class="error" role="alert" data-testid="action-error">
-          <strong>{failure.code}</strong> {failure.message}
-          {failure.hint ? <div class="hint">hint: {failure.hint}</div> : null}
-        </div>
-      ) : null}
+      <ErrorBox error={failure} testId="action-error" />
       {confirming && (
         <div class="confirm" role="dialog" data-testid="confirm-delete">
           <p>

@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { BackendView } from '../src/protocol.js';
 import { type ApiError, getJson, postJson, RequestFailed } from './api.js';
+import { ErrorBox } from './error-box.js';
 import { type Field, type FormValues, fieldsOf, optionsFrom } from './schema-form.js';
 
 interface Props {
@@ -202,12 +203,7 @@ export function CreateForm({ backends, onClose, onCreated }: Props) {
           />{' '}
           start it after creating it
         </label>
-        {failure ? (
-          <div class="error" role="alert" data-testid="create-error">
-            <strong>{failure.code}</strong> {failure.message}
-            {failure.hint ? <div class="hint">hint: {failure.hint}</div> : null}
-          </div>
-        ) : null}
+        <ErrorBox error={failure} testId="create-error" />
         <div class="buttons">
           <button type="submit" class="primary" disabled={sending || !name} data-action="create">
             {sending ? 'Creating…' : 'Create'}
