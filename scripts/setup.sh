@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine (root, Node >= 20.19 preinstalled) for @vms: pnpm, the
 # workspace's packages, a build, and the engines the backends drive (docker/podman engines and
-# the test image; QEMU and its test guest). Idempotent: a second run takes seconds.
-#   VMS_SETUP_SKIP="qemu containers"  skips parts.
+# the test image; QEMU and its test guest; Debian's chromium for the @vms/ui browser tests).
+# Idempotent: a second run takes seconds.
+#   VMS_SETUP_SKIP="qemu containers browser"  skips parts.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 CI="${CI:-}"
@@ -26,7 +27,7 @@ fi
 say "installing workspace packages"
 pnpm install --frozen-lockfile --reporter=silent
 
-for part in containers qemu; do
+for part in containers qemu browser; do
   case " ${VMS_SETUP_SKIP:-} " in *" $part "*) say "skipping $part"; continue ;; esac
   if [ -f "scripts/ci/$part.sh" ]; then
     say "preparing $part"

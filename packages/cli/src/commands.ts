@@ -442,6 +442,37 @@ export const COMMANDS: readonly CommandDef[] = [
     load: () => import('./cmd-demo.js'),
   },
   {
+    name: 'ui',
+    summary: 'Serve a live dashboard of every instance on every backend (needs @vms/ui)',
+    usage: 'vms ui [flags]',
+    description:
+      'Prints a local URL holding a session token; the page shows each instance live (state, timeline, logs, latency) and acts through the same runtime as vms. Binds 127.0.0.1 unless --host says otherwise. Runs until interrupted.',
+    options: {
+      host: {
+        type: 'string',
+        value: 'ADDRESS',
+        description: 'address to bind (default 127.0.0.1)',
+      },
+      port: { type: 'string', value: 'PORT', description: 'port to bind (default: a free one)' },
+      poll: {
+        type: 'string',
+        value: 'DURATION',
+        description: 'list interval of backends without an event stream (default 2s)',
+      },
+      all: { type: 'boolean', short: 'a', description: 'also instances @vms did not create' },
+      backend: {
+        type: 'string',
+        short: 'b',
+        multiple: true,
+        value: 'BACKEND',
+        description: 'only these backends',
+      },
+      ...backendTimeout,
+    },
+    examples: ['vms ui', 'vms ui --port 7380', 'vms ui --backend docker --poll 5s'],
+    load: () => import('./cmd-ui.js'),
+  },
+  {
     name: 'completion',
     summary: 'Print a shell completion script (bash, zsh, fish)',
     usage: 'vms completion bash|zsh|fish',

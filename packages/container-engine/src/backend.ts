@@ -7,6 +7,7 @@ import {
   type Capabilities,
   type DetectResult,
   INSTANCE_NAME_PATTERN,
+  type InstancesListener,
   type ListContext,
   type ListedInstance,
   parseOptions,
@@ -16,7 +17,7 @@ import {
 import { Connection } from './connection.js';
 import type { ContainerDialect } from './dialect.js';
 import { ContainerDriver, observe } from './driver.js';
-import type { Engine } from './engine.js';
+import { type Engine, STATE_EVENT } from './engine.js';
 import { mapEngineError } from './errors.js';
 import { LABEL_MANAGED } from './labels.js';
 import { type ContainerOptions, containerOptionsSchema } from './options.js';
@@ -121,6 +122,31 @@ export function createContainerBackend(
       return INSTANCE_NAME_PATTERN.test(name)
         ? undefined
         : `${JSON.stringify(name)} is not a valid container name (letters, digits, "_", "." and "-", starting with a letter or digit)`;
+    },
+
+    /** The engine's event stream of containers @vms manages: a change by any process, at once. */
+    watchInstances(listener: InstancesListener): () => void {
+      const controller = new AbortController();
+      const end = (error?: Error) => {
+        if (controller.signal.aborted) return;
+        controller.abort();
+        listener.onEnd?.(error);
+      };
+      conn
+        .get({ signal: controller.signal, deadline: Date.now() + 30_000 })
+        .then((engine) =>
+          engine.events(
+            { labels: { [LABEL_MANAGED]: 'true' } },
+            (event) => {
+              if (event.name && STATE_EVENT.test(event.action) && !controller.signal.aborted)
+                listener.onChange(event.name);
+            },
+            controller.signal,
+            end,
+          ),
+        )
+        .catch((error: unknown) => end(toVmsError(error)));
+      return () => controller.abort();
     },
 
     engine(ctx = {}) {

@@ -21,7 +21,13 @@ import {
 } from '@vms/core';
 import type { Connection } from './connection.js';
 import { mapState } from './dialect.js';
-import type { ContainerInfo, CreateSpec, Ctx, Engine } from './engine.js';
+import {
+  type ContainerInfo,
+  type CreateSpec,
+  type Ctx,
+  type Engine,
+  STATE_EVENT,
+} from './engine.js';
 import { engineText, INIT_MISSING, isNotRunning, mapEngineError } from './errors.js';
 import { killExecInside } from './exec-kill.js';
 import {
@@ -343,15 +349,13 @@ export class ContainerDriver implements DriverV1 {
    */
   watch(onChange: (observation: Observation) => void): () => void {
     const controller = new AbortController();
-    const interesting =
-      /^(die|stop|kill|oom|pause|unpause|destroy|remove|start|restart|cleanup|died|exited)/;
     this.conn
       .get({ signal: controller.signal, deadline: Date.now() + 30_000 })
       .then((engine) =>
         engine.events(
-          this.name,
-          (action) => {
-            if (!interesting.test(action) || controller.signal.aborted) return;
+          { container: this.name },
+          ({ action }) => {
+            if (!STATE_EVENT.test(action) || controller.signal.aborted) return;
             const ctx = { signal: AbortSignal.timeout(30_000), deadline: Date.now() + 30_000 };
             engine
               .inspect(this.name, ctx)

@@ -4,14 +4,18 @@
  */
 import { Readable } from 'node:stream';
 import { TimeoutError } from '@vms/core';
-import type {
-  ContainerInfo,
-  CreateSpec,
-  Ctx,
-  Engine,
-  EngineVersion,
-  ExecSpec,
-  ImageInfo,
+import {
+  type ContainerInfo,
+  type CreateSpec,
+  type Ctx,
+  type Engine,
+  type EngineEvent,
+  type EngineVersion,
+  type EventFilter,
+  type ExecSpec,
+  eventFilters,
+  type ImageInfo,
+  parseEventLine,
 } from './engine.js';
 import { type ApiClient, abortReason, EngineApiError, StreamDemuxer } from './http.js';
 import { parseImage, parseInspect, parseSummary } from './parse.js';
@@ -278,8 +282,13 @@ export class ApiEngine implements Engine {
     }
   }
 
-  events(name: string, onEvent: (action: string) => void, signal: AbortSignal): void {
-    const filters = JSON.stringify({ container: [name], type: ['container'] });
+  events(
+    filter: EventFilter,
+    onEvent: (event: EngineEvent) => void,
+    signal: AbortSignal,
+    onEnd?: (error?: Error) => void,
+  ): void {
+    const filters = JSON.stringify(eventFilters(filter));
     this.client
       .stream('GET', '/events', { signal, deadline: Number.MAX_SAFE_INTEGER, query: { filters } })
       .then(async (res) => {
@@ -292,18 +301,15 @@ export class ApiEngine implements Engine {
             const line = buffer.slice(0, nl).trim();
             buffer = buffer.slice(nl + 1);
             nl = buffer.indexOf('\n');
-            if (!line) continue;
-            try {
-              const e = JSON.parse(line) as { Action?: string; status?: string };
-              onEvent(e.Action ?? e.status ?? 'unknown');
-            } catch {
-              // a partial or foreign line: ignore
-            }
+            const event = line ? parseEventLine(line) : undefined;
+            if (event) onEvent(event);
           }
         }
+        if (!signal.aborted) onEnd?.();
       })
-      .catch(() => {
+      .catch((error: unknown) => {
         // Aborted by unsubscribe, or the engine went away: the next op reconciles.
+        if (!signal.aborted) onEnd?.(error instanceof Error ? error : new Error(String(error)));
       });
   }
 

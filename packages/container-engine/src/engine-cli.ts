@@ -4,14 +4,18 @@
  * hosts) or when asked for with `transport: 'cli'`.
  */
 import type { ProcessRunner, RunOptions } from '@vms/core';
-import type {
-  ContainerInfo,
-  CreateSpec,
-  Ctx,
-  Engine,
-  EngineVersion,
-  ExecSpec,
-  ImageInfo,
+import {
+  type ContainerInfo,
+  type CreateSpec,
+  type Ctx,
+  type Engine,
+  type EngineEvent,
+  type EngineVersion,
+  type EventFilter,
+  type ExecSpec,
+  eventFilters,
+  type ImageInfo,
+  parseEventLine,
 } from './engine.js';
 import { isNotFound, NO_SUCH_CONTAINER } from './errors.js';
 import { parseImage, parseInspect, parseJsonOutput } from './parse.js';
@@ -204,22 +208,20 @@ export class CliEngine implements Engine {
     return true;
   }
 
-  events(name: string, onEvent: (action: string) => void, signal: AbortSignal): void {
+  events(
+    filter: EventFilter,
+    onEvent: (event: EngineEvent) => void,
+    signal: AbortSignal,
+    onEnd?: (error?: Error) => void,
+  ): void {
     if (signal.aborted) return;
     let buffer = '';
+    const filters = Object.entries(eventFilters(filter)).flatMap(([key, values]) =>
+      values.flatMap((v) => ['--filter', `${key}=${v}`]),
+    );
     // Long-lived and unref'd: a watcher must not keep the caller's process alive.
     const child = this.o.runner.spawn(
-      [
-        this.o.binary,
-        ...this.o.globalArgs,
-        'events',
-        '--filter',
-        `container=${name}`,
-        '--filter',
-        'type=container',
-        '--format',
-        '{{json .}}',
-      ],
+      [this.o.binary, ...this.o.globalArgs, 'events', ...filters, '--format', '{{json .}}'],
       {
         unref: true,
         ...(this.o.env ? { env: this.o.env } : {}),
@@ -228,7 +230,16 @@ export class CliEngine implements Engine {
     );
     const stop = () => child.kill('SIGTERM');
     signal.addEventListener('abort', stop, { once: true });
-    void child.exited.then(() => signal.removeEventListener('abort', stop));
+    void child.exited.then(
+      () => {
+        signal.removeEventListener('abort', stop);
+        if (!signal.aborted) onEnd?.();
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', stop);
+        if (!signal.aborted) onEnd?.(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
     function onChunk(chunk: Buffer): void {
       buffer += chunk.toString('utf8');
       let nl = buffer.indexOf('\n');
@@ -236,13 +247,8 @@ export class CliEngine implements Engine {
         const line = buffer.slice(0, nl).trim();
         buffer = buffer.slice(nl + 1);
         nl = buffer.indexOf('\n');
-        if (!line) continue;
-        try {
-          const e = JSON.parse(line) as { Action?: string; Status?: string; status?: string };
-          onEvent(e.Action ?? e.Status ?? e.status ?? 'unknown');
-        } catch {
-          // not JSON: ignore
-        }
+        const event = line ? parseEventLine(line) : undefined;
+        if (event) onEvent(event);
       }
     }
   }

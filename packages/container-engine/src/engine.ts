@@ -71,6 +71,58 @@ export interface ImageInfo {
   sizeBytes?: number;
 }
 
+export interface EventFilter {
+  /** One container, by name. */
+  container?: string;
+  /** Containers carrying every one of these labels. */
+  labels?: Record<string, string>;
+}
+
+export interface EngineEvent {
+  /** What happened: create, start, die, pause, unpause, destroy, … (may carry a suffix: "exec_start: sh"). */
+  action: string;
+  /** The container's name, when the engine says. */
+  name?: string;
+}
+
+/** Event actions that may change a container's state (exec_*, attach, resize, top… do not). */
+export const STATE_EVENT =
+  /^(create|die|stop|kill|oom|pause|unpause|destroy|remove|start|restart|cleanup|died|exited|rename)/;
+
+/** Engine filters (API `filters` JSON / CLI `--filter` values) of an EventFilter. */
+export function eventFilters(filter: EventFilter): {
+  container?: string[];
+  label?: string[];
+  type: string[];
+} {
+  const labels = Object.entries(filter.labels ?? {}).map(([k, v]) => `${k}=${v}`);
+  return {
+    type: ['container'],
+    ...(filter.container ? { container: [filter.container] } : {}),
+    ...(labels.length ? { label: labels } : {}),
+  };
+}
+
+/** One line of the engine's event stream (API or `events --format '{{json .}}'`), or undefined. */
+export function parseEventLine(line: string): EngineEvent | undefined {
+  try {
+    const e = JSON.parse(line) as {
+      Action?: string;
+      Status?: string;
+      status?: string;
+      Name?: string;
+      Actor?: { Attributes?: { name?: unknown } };
+    };
+    const name = e.Actor?.Attributes?.name ?? e.Name;
+    return {
+      action: e.Action ?? e.Status ?? e.status ?? 'unknown',
+      ...(typeof name === 'string' ? { name } : {}),
+    };
+  } catch {
+    return undefined; // a partial or foreign line
+  }
+}
+
 export interface EngineVersion {
   version: string;
   apiVersion?: string;
@@ -105,10 +157,16 @@ export interface Engine {
   /** Removes an image; false when it did not exist. */
   removeImage(ref: string, ctx: Ctx): Promise<boolean>;
   /**
-   * Streams the container's lifecycle events (die, pause, destroy, …) until `signal` aborts.
-   * The stream does not keep the process alive (its socket / child are unref'd).
+   * Streams container lifecycle events (create, start, die, pause, destroy, …) matching `filter`
+   * until `signal` aborts; `onEnd` is called once if the stream ends by itself (the engine went
+   * away). The stream does not keep the process alive (its socket / child are unref'd).
    */
-  events(name: string, onEvent: (action: string) => void, signal: AbortSignal): void;
+  events(
+    filter: EventFilter,
+    onEvent: (event: EngineEvent) => void,
+    signal: AbortSignal,
+    onEnd?: (error?: Error) => void,
+  ): void;
   copyIn(name: string, hostPath: string, guestPath: string, ctx: Ctx): Promise<void>;
   copyOut(name: string, guestPath: string, hostPath: string, ctx: Ctx): Promise<void>;
   close(): void;

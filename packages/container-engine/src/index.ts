@@ -6,7 +6,15 @@ export {
 export { CONTAINER_STATES, type ContainerDialect, mapState } from './dialect.js';
 export { ContainerDriver, observe } from './driver.js';
 export { contextHost, parseHost, type ResolvedEndpoint, resolveEndpoint } from './endpoint.js';
-export type { ContainerInfo, CreateSpec, Engine, ExecSpec, Transport } from './engine.js';
+export type {
+  ContainerInfo,
+  CreateSpec,
+  Engine,
+  EngineEvent,
+  EventFilter,
+  ExecSpec,
+  Transport,
+} from './engine.js';
 export { KILL_SCRIPT, killExecInside } from './exec-kill.js';
 export * from './labels.js';
 export {

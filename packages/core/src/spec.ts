@@ -196,6 +196,20 @@ export interface BackendV1<Options = unknown> {
   driver(name: string, options: Options): DriverV1;
   /** Optional: checks an instance name for this backend; return a message when invalid. */
   validateName?(name: string): string | undefined;
+  /**
+   * Optional: tells when any instance of this backend may have changed, whichever process
+   * changed it (created, started, stopped, paused, removed), from the tool's own event stream
+   * (e.g. the docker engine's events). `onChange` gets the instance name; the caller lists or
+   * inspects to learn what changed. `onEnd` is called once if the stream ends by itself (the
+   * tool went away): the caller may re-subscribe. Returns an unsubscribe function. Backends
+   * whose tool has no event stream leave it out; callers then poll `list()`.
+   */
+  watchInstances?(listener: InstancesListener): () => void;
+}
+
+export interface InstancesListener {
+  onChange(name: string): void;
+  onEnd?(error?: Error): void;
 }
 
 export type OpName =

@@ -10,14 +10,16 @@ import { fileURLToPath } from 'node:url';
 import { testRunId } from '@vms/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, type Project, runVms } from '../../cli/src/test-support/project.js';
+import { serveAndProbe } from '../../cli/src/test-support/ui.js';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const BUNDLED = Object.keys(
   JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')).devDependencies,
 )
-  // Backends only: the CLI and the MCP server are bundled too, core is the tests' own kit.
+  // Backends only: the CLI, the MCP server and the dashboard are bundled too; core is the tests' kit.
   .filter(
-    (name) => name.startsWith('@vms/') && !['@vms/cli', '@vms/mcp', '@vms/core'].includes(name),
+    (name) =>
+      name.startsWith('@vms/') && !['@vms/cli', '@vms/mcp', '@vms/ui', '@vms/core'].includes(name),
   )
   .sort();
 
@@ -29,7 +31,7 @@ beforeAll(() => {
       name: '@vms/vms',
       bin: 'dist/bin.js',
       deps: [],
-      extraDirs: ['templates'],
+      extraDirs: ['templates', 'web'],
     },
   });
 });
@@ -47,6 +49,12 @@ describe('vms-all (bundled)', () => {
     expect(readdirSync(installed).sort()).toEqual(readdirSync(linuxkit).sort());
     expect(readdirSync(installed).length).toBeGreaterThan(0);
   });
+
+  it('bundles the dashboard: vms-all ui serves its page from the files shipped beside it', async () => {
+    const { result, probe } = await serveAndProbe(project, ['--backend-timeout', '20s']);
+    expect(probe).toMatchObject({ login: 303, page: 200, script: 200 });
+    expect(result.code).toBe(0);
+  }, 90_000);
 
   it('--version prints its package version', async () => {
     const { version } = JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8'));

@@ -205,6 +205,42 @@ export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): vo
       expect(vm.state.name).toBe('deleted');
     });
 
+    it('watchInstances names a container @vms manages when any process changes it', async () => {
+      const vm = make();
+      await vm.create();
+      await vm.start();
+      let seen = 0;
+      let wake: (() => void) | undefined;
+      const unwatch = backend.watchInstances?.({
+        onChange: (name) => {
+          if (name !== vm.name) return;
+          seen++;
+          wake?.();
+        },
+      });
+      expect(unwatch, 'container backends implement watchInstances').toBeTypeOf('function');
+      const nextEvent = () =>
+        new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      try {
+        // The stream opens asynchronously: change the container until the first event arrives.
+        for (let i = 0; i < 20 && seen === 0; i++) {
+          const event = nextEvent();
+          await vm.suspend();
+          await vm.resume();
+          await Promise.race([event, new Promise((r) => setTimeout(r, 500))]);
+        }
+        expect(seen, 'no event for pause/unpause').toBeGreaterThan(0);
+        // Now open: a removal by another process is named too.
+        const removed = nextEvent();
+        await o.removeBehindBack(vm.name);
+        await removed;
+      } finally {
+        unwatch?.();
+      }
+    });
+
     it('reports an IP from NetworkSettings.Networks on a bridge network', async () => {
       const vm = make();
       await vm.create();
