@@ -260,6 +260,30 @@ export class StateStore<T extends object> {
     return names.sort();
   }
 
+  /**
+   * Names of instance directories without a state file (sorted): what a create killed midway,
+   * or a state file removed behind our back, leaves. Empty directories do not count.
+   */
+  async leftovers(): Promise<string[]> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(this.root, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const names: string[] = [];
+    for (const entry of entries) {
+      if (!entry.isDirectory() || !INSTANCE_NAME_PATTERN.test(entry.name)) continue;
+      const dir = join(this.root, entry.name);
+      const file = await stat(join(dir, STATE_FILE)).catch(() => undefined);
+      if (file) continue;
+      const inside = await readdir(dir).catch(() => []);
+      if (inside.length > 0) names.push(entry.name);
+    }
+    return names.sort();
+  }
+
   /** Takes the instance's cross-process lock (see `acquireLock`). */
   lock(name: string, options: LockOptions = {}): Promise<LockHandle> {
     return acquireLock(this.lockPath(name), {
