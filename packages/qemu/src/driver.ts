@@ -24,7 +24,7 @@ import {
   VmsError,
   waitFor,
 } from '@vms/core';
-import { resolveAccel } from './accel.js';
+import { resolveAccel, sweepProbes } from './accel.js';
 import { type HostForward, qemuArgv } from './argv.js';
 import {
   fileSize,
@@ -258,6 +258,8 @@ export class QemuDriver implements DriverV1 {
     await this.#deps.store.remove(this.#name);
     await rm(p.qmpSocket, { force: true });
     if (state?.launch) await rm(state.launch.qmpSocket, { force: true });
+    // Probe VMs of a start that was killed (their supervisor normally ends them first).
+    await sweepProbes().catch(() => {});
     return { existed };
   }
 
@@ -268,6 +270,7 @@ export class QemuDriver implements DriverV1 {
     if (state.launch && this.#alive(state.launch)) return;
     const o = this.#options;
     const p = this.#paths;
+    ctx.progress('choosing the accelerator');
     const accel = await resolveAccel(
       o.accel ?? this.#deps.accel,
       this.#deps.runner,

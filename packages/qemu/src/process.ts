@@ -55,10 +55,10 @@ export function isOurProcess(identity: Identity): boolean {
 }
 
 /**
- * Live processes (not zombies) with `marker` as one whole argument: how a QEMU is found when
- * no readable record names its PID (a corrupt or missing state file).
+ * Live processes (not zombies, not this one) whose argv satisfies `match`: how a QEMU is found
+ * when no readable record names its PID (a corrupt or missing state file).
  */
-export function processesWithArgument(marker: string): number[] {
+export function findProcesses(match: (argv: string[]) => boolean): number[] {
   const found: number[] = [];
   let entries: string[];
   try {
@@ -70,9 +70,17 @@ export function processesWithArgument(marker: string): number[] {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     if (pid === process.pid) continue;
-    if (isOurProcess({ pid, marker })) found.push(pid);
+    const stat = readProcStat(pid);
+    if (!stat || stat.state === 'Z' || stat.state === 'X') continue;
+    const argv = readCmdline(pid);
+    if (argv && match(argv)) found.push(pid);
   }
   return found;
+}
+
+/** Live processes with `marker` as one whole argument (see Identity.marker). */
+export function processesWithArgument(marker: string): number[] {
+  return findProcesses((argv) => argv.includes(marker));
 }
 
 /** Sends `signal` only when the PID is proven ours; returns whether it was sent. */
