@@ -36,6 +36,7 @@ import {
 } from './console.js';
 import { knownHostsText, normalizeKey, scanHostKeys } from './host-keys.js';
 import type { QemuOptions } from './options.js';
+import { checkHostPath } from './paths.js';
 import { HOSTFWD_BUSY } from './ports.js';
 import { type Identity, isOurProcess, processesWithArgument, signalIfOurs } from './process.js';
 import { createBlank, createOverlay, imageInfo, offlineSnapshot, resize } from './qemu-img.js';
@@ -138,6 +139,8 @@ export class QemuDriver implements DriverV1 {
     const { runner, qemuImg } = this.#deps;
     const o = this.#options;
     const p = this.#paths;
+    checkHostPath(p.dir, 'VMS_HOME');
+    if (o.ssh.privateKey) checkHostPath(o.ssh.privateKey, 'ssh.privateKey');
     await rm(p.dir, { recursive: true, force: true });
     await this.#deps.store.ensureDir(this.#name);
     try {
