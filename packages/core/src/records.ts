@@ -7,7 +7,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ProtocolError } from './errors.js';
 import { BACKEND_NAME_PATTERN, INSTANCE_NAME_PATTERN, validateInstanceName } from './options.js';
-import { writeFileAtomic } from './store.js';
+import { removeLeftoverTemps, writeFileAtomic } from './store.js';
 
 export interface InstanceRecord {
   schemaVersion: 1;
@@ -46,6 +46,7 @@ export async function readInstanceRecord(
   } catch (error) {
     throw new ProtocolError(`unreadable instance record ${path}: ${(error as Error).message}`, {
       cause: error,
+      hint: `pass the instance's options to attach, or delete it: the record is rewritten at the next create`,
     });
   }
 }
@@ -64,7 +65,10 @@ export async function removeInstanceRecord(
   backend: string,
   name: string,
 ): Promise<void> {
-  await rm(instanceRecordPath(home, backend, name), { force: true });
+  const path = instanceRecordPath(home, backend, name);
+  await rm(path, { force: true });
+  // Temp files of a writer killed mid-write would outlive the record they were for.
+  await removeLeftoverTemps(path);
 }
 
 /**

@@ -34,7 +34,7 @@ const inFlight = new Set<string>();
  * Removes temp files a killed writer left behind for `path`: those whose writer PID is gone, and
  * this process's own that are no longer in flight. Another live process's temp file is kept.
  */
-async function removeLeftoverTemps(path: string): Promise<void> {
+export async function removeLeftoverTemps(path: string): Promise<void> {
   const dir = dirname(path);
   const prefix = tempPrefix(basename(path));
   let names: string[];
