@@ -54,7 +54,7 @@ describe('fuzz: --opt keys and values', () => {
           }
           expect(error).toMatchObject({ code: 'INVALID_OPTIONS' });
           expect((error as { field: string }).field).toMatch(
-            new RegExp(`^${escape(path[0] ?? '')}`),
+            new RegExp(`^${reEscape(path[0] ?? '')}`),
           );
         }
       }),
@@ -63,7 +63,7 @@ describe('fuzz: --opt keys and values', () => {
   });
 });
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('fuzz: through the built vms', () => {
   let project: Project;

@@ -244,20 +244,12 @@ export class StateStore<T extends object> {
 
   /** Names of the instances that have a state file, sorted. */
   async list(): Promise<string[]> {
-    let entries: Dirent[];
-    try {
-      entries = await readdir(this.root, { withFileTypes: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
     const names: string[] = [];
-    for (const entry of entries) {
-      if (!entry.isDirectory() || !INSTANCE_NAME_PATTERN.test(entry.name)) continue;
-      const file = await stat(join(this.root, entry.name, STATE_FILE)).catch(() => undefined);
-      if (file?.isFile()) names.push(entry.name);
+    for (const name of await this.#instanceDirs()) {
+      const file = await stat(join(this.root, name, STATE_FILE)).catch(() => undefined);
+      if (file?.isFile()) names.push(name);
     }
-    return names.sort();
+    return names;
   }
 
   /**
@@ -265,6 +257,17 @@ export class StateStore<T extends object> {
    * or a state file removed behind our back, leaves. Empty directories do not count.
    */
   async leftovers(): Promise<string[]> {
+    const names: string[] = [];
+    for (const name of await this.#instanceDirs()) {
+      const dir = join(this.root, name);
+      if (await stat(join(dir, STATE_FILE)).catch(() => undefined)) continue;
+      if ((await readdir(dir).catch(() => [])).length > 0) names.push(name);
+    }
+    return names;
+  }
+
+  /** Directories under the root named like instances, sorted; none when there is no root. */
+  async #instanceDirs(): Promise<string[]> {
     let entries: Dirent[];
     try {
       entries = await readdir(this.root, { withFileTypes: true });
@@ -272,16 +275,10 @@ export class StateStore<T extends object> {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
-    const names: string[] = [];
-    for (const entry of entries) {
-      if (!entry.isDirectory() || !INSTANCE_NAME_PATTERN.test(entry.name)) continue;
-      const dir = join(this.root, entry.name);
-      const file = await stat(join(dir, STATE_FILE)).catch(() => undefined);
-      if (file) continue;
-      const inside = await readdir(dir).catch(() => []);
-      if (inside.length > 0) names.push(entry.name);
-    }
-    return names.sort();
+    return entries
+      .filter((e) => e.isDirectory() && INSTANCE_NAME_PATTERN.test(e.name))
+      .map((e) => e.name)
+      .sort();
   }
 
   /** Takes the instance's cross-process lock (see `acquireLock`). */
