@@ -254,14 +254,13 @@ export class StateStore<T extends object> {
 
   /**
    * Names of instance directories without a state file (sorted): what a create killed midway,
-   * or a state file removed behind our back, leaves. Empty directories do not count.
+   * or a state file removed behind our back, leaves (an empty directory too).
    */
   async leftovers(): Promise<string[]> {
     const names: string[] = [];
     for (const name of await this.#instanceDirs()) {
-      const dir = join(this.root, name);
-      if (await stat(join(dir, STATE_FILE)).catch(() => undefined)) continue;
-      if ((await readdir(dir).catch(() => [])).length > 0) names.push(name);
+      if (await stat(join(this.root, name, STATE_FILE)).catch(() => undefined)) continue;
+      names.push(name);
     }
     return names;
   }

@@ -1,6 +1,6 @@
 /** The per-instance driver: one supervised, daemonised QEMU process, driven through QMP. */
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import {
   AlreadyExistsError,
   type DriverExecResult,
@@ -665,8 +665,7 @@ export class QemuDriver implements DriverV1 {
     }
     if (state) return this.#observe(state, ctx, true);
     // Files without a state file (a create killed midway, state.json removed): not absent.
-    const left = await readdir(this.#paths.dir).catch(() => []);
-    if (left.length > 0 || processesWithArgument(this.#paths.pidFile).length > 0) {
+    if (existsSync(this.#paths.dir) || processesWithArgument(this.#paths.pidFile).length > 0) {
       return {
         state: 'broken',
         reason: 'no state file (its create was interrupted, or the file was removed)',

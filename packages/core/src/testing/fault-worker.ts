@@ -24,7 +24,7 @@ for (const op of plan.ops) {
     const vm =
       op === 'create'
         ? createInstance(backend, plan.name, plan.options ?? {}, settings)
-        : await openInstance(backend, plan.name, undefined, settings);
+        : await openInstance(backend, plan.name, plan.options, settings);
     if (op === 'snapshot') await vm.snapshots.create(`s${Date.now().toString(36)}`);
     else if (op === 'exec') await vm.exec(['true']);
     else if (op === 'stop') await vm.stop({ graceMs: 5_000 });
