@@ -56,3 +56,44 @@ describe('parseCommandArgs', () => {
     }
   });
 });
+
+describe('parse errors are one line and a hint (issue 14, item 6)', () => {
+  const create = {
+    options: {
+      memory: { type: 'string' as const, short: 'm', description: '' },
+      image: { type: 'string' as const, description: '' },
+      privileged: { type: 'boolean' as const, description: '' },
+    },
+  };
+  const usage = (args: string[]) => {
+    try {
+      parseCommandArgs('create', args, create);
+    } catch (error) {
+      expect(error).toBeInstanceOf(UsageError);
+      return error as UsageError;
+    }
+    throw new Error(`no usage error for ${args.join(' ')}`);
+  };
+
+  it('a value that looks like a flag', () => {
+    const e = usage(['--memory', '-1']);
+    expect(e.message).toBe('--memory needs a value, but the next argument "-1" is a flag');
+    expect(e.hint).toBe('to pass a value that starts with "-", write --memory=-1');
+    expect(usage(['-m', '-1'])).toMatchObject({
+      message: '-m needs a value, but the next argument "-1" is a flag',
+      hint: 'to pass a value that starts with "-", write --memory=-1',
+    });
+    expect(usage(['--image', '--privileged']).hint).toMatch(/write --image=--privileged$/);
+  });
+
+  it('a missing value, a value for a boolean, an unknown flag', () => {
+    expect(usage(['--memory']).message).toBe('--memory needs a value');
+    expect(usage(['--privileged=yes']).message).toBe('--privileged takes no value');
+    expect(usage(['--nope']).message).toBe("Unknown option '--nope'");
+    for (const args of [['--memory', '-1'], ['--memory'], ['--privileged=1'], ['--x\ny']]) {
+      const e = usage(args);
+      expect(e.message.split('\n')).toHaveLength(1);
+      expect(e.hint).toBeTruthy();
+    }
+  });
+});

@@ -3,6 +3,7 @@
  * validation of flag values is in flags.ts, loaded only by commands (help stays light).
  */
 import { parseArgs } from 'node:util';
+import { oneLine } from './output.js';
 import { UsageError } from './usage-error.js';
 
 export interface OptionDef {
@@ -90,12 +91,39 @@ export function parseCommandArgs(command: string, args: string[], spec: ParseSpe
       rest,
     };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(
-      message.replace(/\. To specify a positional argument.*$/s, '').replace(/\s+$/, ''),
-      `see: vms help ${command}`,
+    throw usageFromParseError(error, command, head);
+  }
+}
+
+/**
+ * node:util parseArgs speaks in several lines of its own ("…argument is ambiguous. Did you
+ * forget…"): one line naming the flag, and a hint, as every other usage error.
+ */
+export function usageFromParseError(error: unknown, command: string, args: string[]): UsageError {
+  const message = error instanceof Error ? error.message : String(error);
+  const help = `see: vms help ${command}`;
+  const flag = /^Option '(?:(-\w), )?(--?[^' <]+)/.exec(message);
+  const name = flag?.[2] ?? '';
+  if (/argument is ambiguous/.test(message) && name) {
+    const at = args.findIndex((a) => a === name || (flag?.[1] !== undefined && a === flag[1]));
+    const next = at >= 0 ? args[at + 1] : undefined;
+    const long = /use '(--[^=']+)=/.exec(message)?.[1] ?? name;
+    return new UsageError(
+      `${name} needs a value, but the next argument ${JSON.stringify(next ?? '')} is a flag`,
+      `to pass a value that starts with "-", write ${long}=${next ?? '-VALUE'}`,
     );
   }
+  const unknown = /^Unknown option '([\s\S]*?)'(?:\. To specify|$)/.exec(message);
+  if (unknown) return new UsageError(`Unknown option '${oneLine(unknown[1] ?? '')}'`, help);
+  if (/argument missing/.test(message) && name)
+    return new UsageError(`${name} needs a value`, help);
+  if (/does not take an argument/.test(message) && name)
+    return new UsageError(`${name} takes no value`, help);
+  const first = message.split('\n')[0] ?? message;
+  return new UsageError(
+    first.replace(/\. To specify a positional argument.*$/s, '').replace(/[.\s]+$/, ''),
+    help,
+  );
 }
 
 /** Exactly `count` positionals (or between min and max), else a usage error. */

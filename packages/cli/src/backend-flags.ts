@@ -14,6 +14,7 @@ export const backendSelection = z.object({
 export async function selectBackends(
   ctx: CliContext,
   selection: z.output<typeof backendSelection>,
+  { allowNone = false }: { allowNone?: boolean } = {},
 ): Promise<{ backends: BackendV1[]; timeoutMs: number }> {
   const timeoutMs = selection['backend-timeout'] ?? DEFAULT_BACKEND_TIMEOUT_MS;
   const wanted = selection.backend === undefined ? [] : [selection.backend].flat();
@@ -22,6 +23,6 @@ export async function selectBackends(
     return { backends, timeoutMs };
   }
   const backends = await ctx.registry.available(timeoutMs, ctx.signal);
-  if (backends.length === 0) throw await noBackendsError(ctx);
+  if (backends.length === 0 && !allowNone) throw await noBackendsError(ctx);
   return { backends, timeoutMs };
 }

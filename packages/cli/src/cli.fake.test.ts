@@ -3,7 +3,7 @@
  * with its state in a file) installed into a temporary project: lifecycle, JSON shapes, exit
  * codes, name resolution, interrupts, events, prune and the demo.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireLock } from '@vms/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -196,6 +196,49 @@ describe('exit codes and errors', () => {
     expect(readFileSync(`${project.stateFile}.fake`, 'utf8')).not.toContain('"x"');
   });
 
+  it('2 with one line and a hint for parser mistakes, hostile keys and bad backend names (issue 14)', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ['create', 'fake:x', '--memory', '-1'],
+        /^error: --memory needs a value, but the next argument "-1" is a flag\nhint: .*--memory=-1\n$/,
+      ],
+      [
+        ['create', 'fake:x', '--image', '--privileged'],
+        /^error: --image needs a value.*\nhint: .*--image=--privileged\n$/,
+      ],
+      [
+        ['create', '../x:a'],
+        /^error: invalid backend name "\.\.\/x" in "\.\.\/x:a"\nhint: a backend name is letters/,
+      ],
+      [['list', '--backend', 'a/b'], /^error: invalid backend name "a\/b"\nhint: /],
+      [
+        ['create', 'fake:x', '--opt', '__proto__.polluted=1'],
+        /^error: invalid option __proto__\.polluted: "__proto__" is not allowed/,
+      ],
+      [
+        ['create', 'fake:x', '--opt', 'constructor.prototype.x=1'],
+        /^error: invalid option constructor\.prototype\.x: "constructor"/,
+      ],
+      [
+        ['create', 'fake:x', '--opt', 'toString=1'],
+        /^error: invalid option toString: backend fake has no option toString/,
+      ],
+      [['create', 'fake:x', '-e', '__proto__=yes'], /^error: invalid option env\.__proto__: /],
+    ];
+    for (const [args, stderr] of cases) {
+      const r = await vms(args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(stderr);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(2);
+      expect(r.stderr).not.toMatch(/npm install/);
+    }
+    expect(
+      existsSync(`${project.stateFile}.fake`)
+        ? readFileSync(`${project.stateFile}.fake`, 'utf8')
+        : '',
+    ).not.toContain('"x"');
+  });
+
   it('5 when an operation passes its deadline; the failed start is rolled back', async () => {
     const name = fresh();
     await vms(['create', `fake:${name}`]);
@@ -304,7 +347,7 @@ describe('exit codes and errors', () => {
         FAKE_FAULTS_FOR: 'slow',
       };
       const r = await runVms(other, ['list', '--json', '--backend-timeout', '1s'], { env: hang });
-      expect(r.code).toBe(0);
+      expect(r.code).toBe(4);
       const result = JSON.parse(r.stdout);
       expect(result.ok).toBe(false);
       expect(result.instances.map((i: { id: string }) => i.id)).toEqual(['fake:quick']);
@@ -312,8 +355,44 @@ describe('exit codes and errors', () => {
         { backend: 'slow', code: 'TIMEOUT', message: 'slow list did not answer within 1000 ms' },
       ]);
       const human = await runVms(other, ['list', '--backend-timeout', '1s'], { env: hang });
-      expect(human.stderr).toBe('warning: slow: slow list did not answer within 1000 ms\n');
+      expect(human.code).toBe(4);
+      expect(human.stderr).toBe('error: slow: slow list did not answer within 1000 ms\n');
       expect(human.stdout).toMatch(/^fake:quick\s+stopped/m);
+    } finally {
+      other.cleanup();
+    }
+  });
+
+  it('list: a backend that is down but holds our instances is an error (exit 4), an empty one is not', async () => {
+    const other = makeProject({ fixtures: ['vms-backend-fake'] });
+    try {
+      const empty = await runVms(other, ['list', '--json']);
+      expect(empty.code).toBe(0);
+      expect(JSON.parse(empty.stdout)).toMatchObject({ ok: true, instances: [], errors: [] });
+      expect((await runVms(other, ['create', 'fake:kept'])).code).toBe(0);
+      const down = { FAKE_AVAILABLE: '0' };
+      const r = await runVms(other, ['list', '--json'], { env: down });
+      expect(r.code).toBe(4);
+      const result = JSON.parse(r.stdout);
+      expect(result).toMatchObject({ ok: false, instances: [] });
+      expect(result.errors).toEqual([
+        expect.objectContaining({
+          backend: 'fake',
+          code: 'BACKEND_UNAVAILABLE',
+          recorded: ['kept'],
+          message: expect.stringMatching(/^cannot list: .*our records hold 1 instance there: kept/),
+        }),
+      ]);
+      const human = await runVms(other, ['list'], { env: down });
+      expect(human.code).toBe(4);
+      expect(human.stderr).toMatch(/^error: fake: cannot list: .*kept\)$/m);
+      expect(human.stderr).toMatch(/no instances \(backends: ; not answering: fake\)/);
+      // Back up: listed again, exit 0.
+      const up = await runVms(other, ['list', '--json']);
+      expect(up.code).toBe(0);
+      expect(JSON.parse(up.stdout).instances.map((i: { id: string }) => i.id)).toEqual([
+        'fake:kept',
+      ]);
     } finally {
       other.cleanup();
     }

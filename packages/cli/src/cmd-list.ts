@@ -5,7 +5,7 @@ import { backendSelection, selectBackends } from './backend-flags.js';
 import type { CommandModule } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { validateFlags } from './flags.js';
-import { listBackend } from './instances.js';
+import { type ListError, listBackend, noBackendsError, unreachableBackends } from './instances.js';
 import { stateStyle } from './output.js';
 
 const flagsSchema = backendSelection.extend({ all: z.boolean().optional() });
@@ -13,7 +13,12 @@ const flagsSchema = backendSelection.extend({ all: z.boolean().optional() });
 export const run: CommandModule['run'] = async (ctx, args) => {
   expectPositionals('list', args.positionals, 0, 0, '');
   const flags = validateFlags('list', flagsSchema, args.values);
-  const { backends, timeoutMs } = await selectBackends(ctx, flags);
+  const named = flags.backend !== undefined;
+  const { backends, timeoutMs } = await selectBackends(ctx, flags, { allowNone: true });
+  // Backends that should have answered but are down count as errors: an empty list must mean
+  // "no instances", never "the engine did not answer".
+  const unreachable = named ? [] : await unreachableBackends(ctx, backends, timeoutMs);
+  if (backends.length === 0 && unreachable.length === 0) throw await noBackendsError(ctx);
   const listed = await Promise.all(
     backends.map((b) => listBackend(ctx, b, timeoutMs, flags.all === true)),
   );
@@ -30,16 +35,31 @@ export const run: CommandModule['run'] = async (ctx, args) => {
       }))
       .sort((a, b) => a.name.localeCompare(b.name)),
   );
-  const errors = listed
-    .filter((l) => l.error)
-    .map((l) => ({ backend: l.backend.name, code: l.error?.code, message: l.error?.message }));
+  const errors: ListError[] = [
+    ...listed.flatMap((l) =>
+      l.error
+        ? [
+            {
+              backend: l.backend.name,
+              code: l.error.code,
+              message: l.error.message,
+              ...(l.error.hint ? { hint: l.error.hint } : {}),
+            },
+          ]
+        : [],
+    ),
+    ...unreachable,
+  ];
   if (ctx.json) {
     ctx.out.result('list', { ok: errors.length === 0, instances, errors });
   } else {
-    for (const e of errors) ctx.out.warn(`${e.backend}: ${e.message}`);
-    if (instances.length === 0)
-      ctx.out.note(`no instances (backends: ${backends.map((b) => b.name).join(', ')})`);
-    else {
+    for (const e of errors) ctx.out.error(`${e.backend}: ${e.message}`, e.hint);
+    if (instances.length === 0) {
+      const down = errors.length
+        ? `; not answering: ${errors.map((e) => e.backend).join(', ')}`
+        : '';
+      ctx.out.note(`no instances (backends: ${backends.map((b) => b.name).join(', ')}${down})`);
+    } else {
       ctx.out.table(
         ['INSTANCE', 'STATE', 'IP', 'IMAGE', 'MANAGED'],
         instances.map((i) => [
@@ -53,6 +73,6 @@ export const run: CommandModule['run'] = async (ctx, args) => {
       );
     }
   }
-  // Partial results are still results; a backend that failed is reported, not fatal.
-  return EXIT.ok;
+  // Partial results are still printed, but the exit code says the list is incomplete.
+  return errors.length ? EXIT.unavailable : EXIT.ok;
 };

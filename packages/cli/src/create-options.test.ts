@@ -74,3 +74,41 @@ describe('buildCreateOptions', () => {
     expect(() => buildCreateOptions(backend, { port: ['80:99999'] }, '/')).toThrow(/ports/);
   });
 });
+
+describe('buildCreateOptions: hostile keys (issue 14, item 5)', () => {
+  it('refuses __proto__, constructor and prototype segments in --opt keys, naming the key', () => {
+    for (const key of [
+      '__proto__.polluted',
+      'constructor.prototype.x',
+      'userData.__proto__.x',
+      'env.constructor',
+      'a..b',
+    ]) {
+      expect(() => buildCreateOptions(backend, { opt: [`${key}=1`] }, '/')).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTIONS', field: key }),
+      );
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('knows only own option names: toString, hasOwnProperty are not options', () => {
+    for (const key of ['toString', 'hasOwnProperty', 'valueOf']) {
+      expect(() => buildCreateOptions(backend, { opt: [`${key}=1`] }, '/')).toThrow(
+        `backend fake has no option ${key}`,
+      );
+    }
+  });
+
+  it('an own "__proto__" key from --options-json stays an own key and is refused, never a prototype', () => {
+    expect(() =>
+      buildCreateOptions(backend, { 'options-json': '{"__proto__":{"user":"nobody"}}' }, '/'),
+    ).toThrow('backend fake has no option __proto__');
+  });
+
+  it('builds null-prototype objects: nothing is inherited', () => {
+    const options = buildCreateOptions(backend, { opt: ['userData.hostname=box'] }, '/');
+    expect(Object.getPrototypeOf(options)).toBeNull();
+    expect(Object.getPrototypeOf(options.userData)).toBeNull();
+    expect('toString' in options).toBe(false);
+  });
+});

@@ -90,14 +90,54 @@ function parseMount(
   return { source: resolve(cwd, parts[0]), target: parts[1], readOnly: mode === 'ro' };
 }
 
+/** Path segments that would reach an object's prototype instead of an own property. */
+const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Splits an `--opt` key into path segments, refusing empty segments and the ones that name a
+ * prototype (`__proto__`, `constructor`, `prototype`): user keys never walk off own properties.
+ */
+export function optionKeyPath(key: string): string[] {
+  const path = key.split('.');
+  const bad = path.find((segment) => segment === '' || FORBIDDEN_SEGMENTS.has(segment));
+  if (bad !== undefined) {
+    throw new InvalidOptionsError(
+      [
+        {
+          path: key,
+          message:
+            bad === ''
+              ? 'a dotted key cannot have an empty segment'
+              : `${JSON.stringify(bad)} is not allowed in an option key`,
+        },
+      ],
+      { hint: 'write the option path with dots between field names, e.g. --opt ssh.user=root' },
+    );
+  }
+  return path;
+}
+
+/** Sets `value` at `path`, creating null-prototype objects and only ever following own properties. */
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
   let node = target;
   for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    if (!next || typeof next !== 'object' || Array.isArray(next)) node[key] = {};
+    const next = Object.hasOwn(node, key) ? node[key] : undefined;
+    if (!next || typeof next !== 'object' || Array.isArray(next)) {
+      Object.defineProperty(node, key, {
+        value: Object.create(null),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
     node = node[key] as Record<string, unknown>;
   }
-  node[path[path.length - 1] as string] = value;
+  Object.defineProperty(node, path[path.length - 1] as string, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 /** Builds the options object for `backend` from the create flags. */
@@ -106,7 +146,7 @@ export function buildCreateOptions(
   flags: CreateFlags,
   cwd: string,
 ): Record<string, unknown> {
-  let options: Record<string, unknown> = {};
+  let options: Record<string, unknown> = Object.create(null);
   if (flags['options-json'] !== undefined) {
     let parsed: unknown;
     try {
@@ -119,13 +159,14 @@ export function buildCreateOptions(
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new UsageError('invalid --options-json: expected a JSON object');
     }
-    options = parsed as Record<string, unknown>;
+    options = Object.assign(Object.create(null), parsed) as Record<string, unknown>;
   }
   const shape = shapeOf(backend.optionsSchema);
   for (const text of flags.opt ?? []) {
     const [key, raw] = keyValue('--opt', text);
-    const path = key.split('.');
-    const field = shape?.[path[0] as string];
+    const path = optionKeyPath(key);
+    const field =
+      shape && Object.hasOwn(shape, path[0] as string) ? shape[path[0] as string] : undefined;
     let value: unknown = raw;
     const type = path.length === 1 && field ? baseType(field) : undefined;
     if (type !== 'string' && type !== 'enum' && type !== 'literal') {
@@ -183,7 +224,7 @@ export function buildCreateOptions(
     };
   }
   if (shape) {
-    const unknown = Object.keys(options).filter((k) => !(k in shape));
+    const unknown = Object.keys(options).filter((k) => !Object.hasOwn(shape, k));
     if (unknown.length) {
       const key = unknown[0] as string;
       throw new InvalidOptionsError(

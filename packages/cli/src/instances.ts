@@ -10,6 +10,7 @@ import {
   VmsError,
   validateInstanceName,
 } from '@vms/core';
+import { checkBackendName } from './backend-name.js';
 import type { CliContext } from './context.js';
 import { recallOptions } from './options-memory.js';
 import { createProgress, type Progress } from './progress.js';
@@ -35,6 +36,7 @@ export function parseRef(text: string): InstanceRef {
       'write BACKEND:NAME (docker:web) or NAME',
     );
   }
+  checkBackendName(backend, text);
   return { backend, name };
 }
 
@@ -58,6 +60,50 @@ export async function listBackend(
     const { toVmsError } = await import('@vms/core');
     return { backend, instances: [], error: toVmsError(error) };
   }
+}
+
+/** A backend that could not be listed, as `vms list` reports it (human and JSON). */
+export interface ListError {
+  backend: string;
+  code: string;
+  message: string;
+  hint?: string;
+  /** Instances this machine's records hold on that backend (their state is unknown now). */
+  recorded?: string[];
+}
+
+/**
+ * The installed backends that are not available now but should have answered: they hold
+ * instances in our records, or their tool is installed and does not answer (an engine that is
+ * down). An empty engine and a backend that is simply not installed are not errors.
+ */
+export async function unreachableBackends(
+  ctx: CliContext,
+  available: readonly BackendV1[],
+  timeoutMs: number,
+): Promise<ListError[]> {
+  const { listInstanceRecords, vmsHome } = await import('@vms/core');
+  const loaded = (await ctx.registry.loadAll()).flatMap((l) => l.backends);
+  const others = loaded.filter((b) => !available.includes(b));
+  const found = await Promise.all(
+    others.map(async (backend): Promise<ListError | undefined> => {
+      const detected = await ctx.registry.detect(backend, timeoutMs, ctx.signal);
+      if (detected.available) return undefined;
+      const recorded = await listInstanceRecords(vmsHome(), backend.name).catch(() => []);
+      if (recorded.length === 0 && !detected.toolPath) return undefined;
+      const why = detected.reason ?? 'it does not answer';
+      return {
+        backend: backend.name,
+        code: 'BACKEND_UNAVAILABLE',
+        message: recorded.length
+          ? `cannot list: ${why} (our records hold ${recorded.length} instance${recorded.length === 1 ? '' : 's'} there: ${recorded.join(', ')})`
+          : `cannot list: ${why}`,
+        ...(detected.hint ? { hint: detected.hint } : {}),
+        ...(recorded.length ? { recorded } : {}),
+      };
+    }),
+  );
+  return found.filter((e): e is ListError => e !== undefined);
 }
 
 /** Finds the backend of `text`, searching every available backend when no backend is named. */

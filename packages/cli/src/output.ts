@@ -103,11 +103,17 @@ export class Output {
     for (const r of cells) this.line(render(r));
   }
 
-  /** `error: …` and `hint: …` on stderr. */
+  /** `error: …` and `hint: …` on stderr, one line each (control characters shown escaped). */
   error(message: string, hint?: string): void {
-    this.stderr.write(`${this.style('error:', 'red', true)} ${message}\n`);
-    if (hint) this.stderr.write(`${this.style('hint:', 'cyan', true)} ${hint}\n`);
+    this.stderr.write(`${this.style('error:', 'red', true)} ${oneLine(message)}\n`);
+    if (hint) this.stderr.write(`${this.style('hint:', 'cyan', true)} ${oneLine(hint)}\n`);
   }
+}
+
+/** Text for one line of a terminal: control characters (newlines, escapes) as JSON escapes. */
+export function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are what is escaped
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 /** Colours a state name for tables. */

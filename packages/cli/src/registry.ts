@@ -10,6 +10,7 @@ import {
   toVmsError,
   type VmsError,
 } from '@vms/core';
+import { checkBackendName } from './backend-name.js';
 import { type BackendSource, FIRST_PARTY, installHint } from './discovery.js';
 import { loadSource } from './loader.js';
 
@@ -85,6 +86,7 @@ export class Registry {
 
   /** The backend called `name`, loading only the sources that may provide it. */
   async get(name: string): Promise<BackendV1> {
+    checkBackendName(name);
     const expected = this.present.filter((s) => s.expectedNames.includes(name));
     const unknown = this.present.filter(
       (s) => s.expectedNames.length === 0 || s.kind !== 'first-party',

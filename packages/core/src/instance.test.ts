@@ -172,6 +172,28 @@ describe('Instance runtime', () => {
     expect(await vm.delete()).toEqual({ existed: false });
   });
 
+  it('delete works from any state: when inspect fails (a corrupt record) the driver still deletes', async () => {
+    const mock = createMockBackend();
+    const name = fresh();
+    const vm = createInstance(mock, name);
+    await vm.create();
+    await vm.start();
+    mock.inject({ verb: 'inspect', kind: 'fail', message: 'state file is not valid JSON' });
+    expect(await vm.delete()).toEqual({ existed: true });
+    expect(vm.state.name).toBe('deleted');
+    expect(mock.world.has(name)).toBe(false);
+    expect(mock.calls.filter((c) => c.verb === 'delete')).toHaveLength(1);
+  });
+
+  it('delete of an instance the backend does not know still lets the driver sweep leftovers', async () => {
+    const mock = createMockBackend();
+    const vm = createInstance(mock, fresh());
+    expect(await vm.delete()).toEqual({ existed: false });
+    // The driver was asked (it is how files of a killed create are removed), once.
+    expect(mock.calls.map((c) => c.verb)).toEqual(['inspect', 'delete']);
+    expect(vm.state.name).toBe('initial');
+  });
+
   it('attaches to an existing instance with openInstance', async () => {
     const mock = createMockBackend();
     const name = fresh();

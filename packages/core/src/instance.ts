@@ -348,8 +348,11 @@ export class Instance extends TypedEmitter<InstanceEvents> {
         return { existed: out.existed };
       },
       async () => {
+        // The backend does not know it, but what a killed create or a torn record left behind
+        // (files, a process) may still be there: the driver's delete sweeps it.
+        const out = await this.#run('delete', options, (ctx) => this.#driver.doDelete(ctx));
         await removeInstanceRecord(this.#home, this.backend.name, this.name);
-        return { existed: false };
+        return { existed: out.existed };
       },
     );
   }
@@ -669,7 +672,24 @@ export class Instance extends TypedEmitter<InstanceEvents> {
       let lock: LockHandle | undefined;
       try {
         lock = await this.#lock(options);
-        if (this.#settings.reconcile !== false) await this.#refreshNow(options);
+        if (this.#settings.reconcile !== false) {
+          try {
+            await this.#refreshNow(options);
+          } catch (error) {
+            // Delete works from any state: when reality cannot be observed (a corrupt record),
+            // the instance is broken and the driver's delete removes whatever is there.
+            if (
+              action !== 'delete' ||
+              options.signal?.aborted ||
+              VmsError.hasCode(error, 'ABORTED')
+            )
+              throw error;
+            this.#setState(
+              { name: 'broken', reason: `cannot observe: ${toVmsError(error).message}` },
+              'refresh',
+            );
+          }
+        }
         const from = this.#state;
         const cell = transition(from.name, action);
         if (!cell.legal) {

@@ -16,6 +16,7 @@ import {
   processState,
   withLock,
 } from './lock.js';
+import { fillDisk, mountSmallDisk, smallDiskUnavailableReason } from './testing/faults.js';
 
 const run = promisify(execFile);
 let dir: string;
@@ -213,4 +214,29 @@ describe('pidExists', () => {
       parent.kill('SIGKILL');
     }
   });
+});
+
+describe('acquireLock on a file system that fails', () => {
+  const noDisk = smallDiskUnavailableReason();
+  it.skipIf(noDisk !== undefined)(
+    'a full disk fails at once with ENOSPC (not as LOCKED at the deadline) and leaves no lock file',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'vms-lock-full-'));
+      const disk = mountSmallDisk(dir, 64);
+      try {
+        fillDisk(dir);
+        const started = Date.now();
+        await expect(acquireLock(join(dir, 'x.lock'), { timeoutMs: 20_000 })).rejects.toMatchObject(
+          {
+            code: 'ENOSPC',
+          },
+        );
+        expect(Date.now() - started).toBeLessThan(10_000);
+        expect(existsSync(join(dir, 'x.lock'))).toBe(false);
+      } finally {
+        disk.unmount();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

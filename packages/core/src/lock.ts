@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { InvalidOptionsError, LockedError, VmsError } from './errors.js';
 import { parseOptions } from './options.js';
-import { waitFor } from './wait.js';
+import { fatal, waitFor } from './wait.js';
 
 /** A steal guard older than this is itself left over from a crashed stealer. */
 const STEAL_GUARD_STALE_MS = 10_000;
@@ -208,7 +208,12 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     await waitFor(
       async ({ signal }) => {
         for (;;) {
-          if (await createExclusive(path, content)) {
+          // A file system error (a full disk, no permission) is not "held by another process":
+          // it ends the wait at once with that error.
+          const created = await createExclusive(path, content).catch((error: unknown) => {
+            throw fatal(error);
+          });
+          if (created) {
             // The wait may have given up (deadline, abort) while we were creating: undo.
             if (!signal.aborted) return true;
             await unlinkIfExists(path);

@@ -55,6 +55,9 @@ export const commonInstanceOptions = z.object({
 });
 export type CommonInstanceOptions = z.infer<typeof commonInstanceOptions>;
 
+/** Backend names (`docker`, `podman-machine`): the part before the colon of `backend:name`. */
+export const BACKEND_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/i;
+
 /** Instance names: what every backend accepts (docker, podman, qemu dirs, lima, tart). */
 export const INSTANCE_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 
@@ -70,12 +73,33 @@ export function validateInstanceName(name: unknown): string {
   return name;
 }
 
+/**
+ * Where `input` holds an own `__proto__` key (as JSON.parse makes them), e.g. `env.__proto__`.
+ * zod strips such keys silently, so a user's key would neither arrive nor be refused.
+ */
+function protoKeyPath(input: unknown, prefix: string[], seen: Set<object>): string[] | undefined {
+  if (input === null || typeof input !== 'object' || seen.has(input)) return undefined;
+  seen.add(input);
+  if (!Array.isArray(input) && Object.hasOwn(input, '__proto__')) return [...prefix, '__proto__'];
+  for (const [key, value] of Object.entries(input)) {
+    const found = protoKeyPath(value, [...prefix, key], seen);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** Validates `input` with `schema`, throwing InvalidOptionsError naming every bad field. */
 export function parseOptions<S extends z.ZodType>(
   schema: S,
   input: unknown,
   prefix = '',
 ): z.output<S> {
+  const proto = protoKeyPath(input, prefix ? [prefix] : [], new Set());
+  if (proto) {
+    throw new InvalidOptionsError([
+      { path: proto.join('.'), message: '"__proto__" is not allowed as a key' },
+    ]);
+  }
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
   throw new InvalidOptionsError(zodIssues(result.error, prefix));

@@ -3,11 +3,11 @@
  * process (a CLI call, a pool after a crash) can attach with `openInstance(backend, name)` and
  * start, stop or exec with the same options. One small JSON file per instance, written atomically.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ProtocolError } from './errors.js';
-import { validateInstanceName } from './options.js';
-import { writeFileAtomic } from './store.js';
+import { BACKEND_NAME_PATTERN, INSTANCE_NAME_PATTERN, validateInstanceName } from './options.js';
+import { removeLeftoverTemps, writeFileAtomic } from './store.js';
 
 export interface InstanceRecord {
   schemaVersion: 1;
@@ -20,7 +20,7 @@ export interface InstanceRecord {
 
 export function instanceRecordPath(home: string, backend: string, name: string): string {
   validateInstanceName(name);
-  if (!/^[a-z0-9][a-z0-9_-]*$/i.test(backend))
+  if (!BACKEND_NAME_PATTERN.test(backend))
     throw new ProtocolError(`invalid backend name ${JSON.stringify(backend)}`);
   return join(home, 'instances', backend, `${name}.json`);
 }
@@ -46,6 +46,7 @@ export async function readInstanceRecord(
   } catch (error) {
     throw new ProtocolError(`unreadable instance record ${path}: ${(error as Error).message}`, {
       cause: error,
+      hint: `pass the instance's options to attach, or delete it: the record is rewritten at the next create`,
     });
   }
 }
@@ -64,5 +65,28 @@ export async function removeInstanceRecord(
   backend: string,
   name: string,
 ): Promise<void> {
-  await rm(instanceRecordPath(home, backend, name), { force: true });
+  const path = instanceRecordPath(home, backend, name);
+  await rm(path, { force: true });
+  // Temp files of a writer killed mid-write would outlive the record they were for.
+  await removeLeftoverTemps(path);
+}
+
+/**
+ * Names of the instances of `backend` that have a record under `home` (sorted): what this
+ * machine created there, whether or not the backend answers right now.
+ */
+export async function listInstanceRecords(home: string, backend: string): Promise<string[]> {
+  const dir = dirname(instanceRecordPath(home, backend, 'x'));
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return names
+    .filter((n) => n.endsWith('.json'))
+    .map((n) => n.slice(0, -'.json'.length))
+    .filter((n) => INSTANCE_NAME_PATTERN.test(n))
+    .sort();
 }

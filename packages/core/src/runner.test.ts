@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, spawn as spawnChild } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,9 @@ import { waitFor } from './wait.js';
 
 const runner = createRunner();
 const execFileP = promisify(execFile);
+const dieWithParentFixture = fileURLToPath(
+  new URL('./__fixtures__/spawn-die-with-parent.mjs', import.meta.url),
+);
 const unrefFixture = fileURLToPath(new URL('./__fixtures__/spawn-unref.mjs', import.meta.url));
 const detachedFixture = fileURLToPath(
   new URL('./__fixtures__/spawn-detached.mjs', import.meta.url),
@@ -341,6 +344,43 @@ describe('createRunner().spawn', () => {
       expect(alive(pid)).toBe(false);
     },
   );
+
+  it.skipIf(!hasBuild)(
+    'dieWithParent: the process dies when its caller is SIGKILLed (no handler runs there)',
+    async () => {
+      const caller = spawnChild(process.execPath, [dieWithParentFixture], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      started.push(caller.pid!);
+      const pid = await new Promise<number>((resolve, reject) => {
+        caller.stdout?.once('data', (c: Buffer) => resolve(Number.parseInt(c.toString(), 10)));
+        caller.once('exit', () => reject(new Error('the caller exited early')));
+      });
+      started.push(pid);
+      await waitFor(async () => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep'), {
+        description: 'the sleep to exec',
+        timeoutMs: 10_000,
+      });
+      expect(alive(pid)).toBe(true);
+      caller.kill('SIGKILL');
+      await waitGone(pid);
+      expect(alive(pid)).toBe(false);
+    },
+  );
+
+  it('dieWithParent: exit code and output pass through the supervisor; kill() ends the command', async () => {
+    const out: string[] = [];
+    const proc = runner.spawn(['sh', '-c', 'echo hi; exit 3'], {
+      dieWithParent: true,
+      onStdout: (c) => out.push(c.toString()),
+    });
+    expect((await proc.exited).exitCode).toBe(3);
+    expect(out.join('')).toBe('hi\n');
+    const long = runner.spawn(['sleep', '1000'], { dieWithParent: true });
+    spawned.push(long);
+    long.kill('SIGKILL');
+    expect((await long.exited).signal).toBe('SIGKILL');
+  });
 
   it('a piped process streams output and reports its exit with the stderr tail', async () => {
     const chunks: string[] = [];

@@ -67,6 +67,12 @@ export interface SpawnOptions {
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
   redact?: string[];
+  /**
+   * End the process (SIGKILL to its group) when this process dies, even by SIGKILL: it runs
+   * under a tiny Node supervisor that watches a pipe from us and kills the group at its EOF.
+   * For short-lived helpers that must never outlive their caller (a probe VM).
+   */
+  dieWithParent?: boolean;
 }
 
 export interface SpawnExit {
@@ -140,7 +146,28 @@ const spawnOptionsSchema = z.object({
   onStdout: outputListener.optional(),
   onStderr: outputListener.optional(),
   redact: z.array(z.string()).optional(),
+  dieWithParent: z.boolean().optional(),
 });
+
+/**
+ * The supervisor of `dieWithParent` (run as `node -e`): runs argv in its own process group
+ * (the supervisor leads it) and SIGKILLs the group when its stdin — a pipe whose other end only
+ * the caller holds — reaches EOF, i.e. when the caller is gone. Exits as the command did.
+ */
+const PARENT_WATCH = `
+const { spawn } = require('node:child_process');
+const [cmd, ...args] = process.argv.slice(1);
+const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+const die = () => { try { process.kill(-process.pid, 'SIGKILL'); } catch { child.kill('SIGKILL'); process.exit(137); } };
+process.stdin.on('end', die);
+process.stdin.on('error', die);
+process.stdin.resume();
+child.on('error', (e) => { process.stderr.write(e.message + '\\n'); process.exit(127); });
+child.on('exit', (code, signal) => {
+  if (signal) process.kill(process.pid, signal);
+  else process.exit(code === null ? 1 : code);
+});
+`;
 
 const DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 const DEFAULT_KILL_GRACE_MS = 2000;
@@ -465,14 +492,20 @@ export function createRunner(settings: RunnerSettings = {}): ProcessRunner {
     const logFd = options.logFile === undefined ? undefined : openSync(options.logFile, 'a', 0o600);
     const output = logFd ?? (options.detached ? 'ignore' : 'pipe');
     let child: ChildProcess;
+    const watched = options.dieWithParent === true && !options.detached;
     try {
-      child = spawnChild(argv[0]!, argv.slice(1), {
+      const [command, args] = watched
+        ? [process.execPath, ['-e', PARENT_WATCH, '--', ...argv]]
+        : [argv[0]!, argv.slice(1)];
+      child = spawnChild(command, args, {
         shell: false,
         detached: true,
         env: mergeEnv(settings.env, options.env) as NodeJS.ProcessEnv,
         ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-        stdio: ['ignore', output, output],
+        stdio: [watched ? 'pipe' : 'ignore', output, output],
       });
+      // Never written or ended by us: its EOF tells the supervisor that we are gone.
+      (child.stdin as { unref?: () => void } | null)?.unref?.();
     } finally {
       if (logFd !== undefined) closeSync(logFd);
     }

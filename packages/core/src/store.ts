@@ -34,7 +34,7 @@ const inFlight = new Set<string>();
  * Removes temp files a killed writer left behind for `path`: those whose writer PID is gone, and
  * this process's own that are no longer in flight. Another live process's temp file is kept.
  */
-async function removeLeftoverTemps(path: string): Promise<void> {
+export async function removeLeftoverTemps(path: string): Promise<void> {
   const dir = dirname(path);
   const prefix = tempPrefix(basename(path));
   let names: string[];
@@ -244,6 +244,29 @@ export class StateStore<T extends object> {
 
   /** Names of the instances that have a state file, sorted. */
   async list(): Promise<string[]> {
+    const names: string[] = [];
+    for (const name of await this.#instanceDirs()) {
+      const file = await stat(join(this.root, name, STATE_FILE)).catch(() => undefined);
+      if (file?.isFile()) names.push(name);
+    }
+    return names;
+  }
+
+  /**
+   * Names of instance directories without a state file (sorted): what a create killed midway,
+   * or a state file removed behind our back, leaves (an empty directory too).
+   */
+  async leftovers(): Promise<string[]> {
+    const names: string[] = [];
+    for (const name of await this.#instanceDirs()) {
+      if (await stat(join(this.root, name, STATE_FILE)).catch(() => undefined)) continue;
+      names.push(name);
+    }
+    return names;
+  }
+
+  /** Directories under the root named like instances, sorted; none when there is no root. */
+  async #instanceDirs(): Promise<string[]> {
     let entries: Dirent[];
     try {
       entries = await readdir(this.root, { withFileTypes: true });
@@ -251,13 +274,10 @@ export class StateStore<T extends object> {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
-    const names: string[] = [];
-    for (const entry of entries) {
-      if (!entry.isDirectory() || !INSTANCE_NAME_PATTERN.test(entry.name)) continue;
-      const file = await stat(join(this.root, entry.name, STATE_FILE)).catch(() => undefined);
-      if (file?.isFile()) names.push(entry.name);
-    }
-    return names.sort();
+    return entries
+      .filter((e) => e.isDirectory() && INSTANCE_NAME_PATTERN.test(e.name))
+      .map((e) => e.name)
+      .sort();
   }
 
   /** Takes the instance's cross-process lock (see `acquireLock`). */

@@ -3,86 +3,30 @@
  * exec-root and pidfile; no bridge, no iptables; in its own network namespace), reached through the `host` setting, DOCKER_HOST,
  * a docker context and DOCKER_CONTEXT — over both transports. Stopped and removed in afterAll.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInstance, type Instance } from '@vms/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocker } from './docker.js';
-import { dockerSkipReason, TEST_IMAGE } from './test-helpers.js';
+import { privateDockerd, privateDockerdSkipReason, TEST_IMAGE } from './test-helpers.js';
 
-function dockerdSkipReason(): string | undefined {
-  const base = dockerSkipReason();
-  if (base) return base;
-  try {
-    execFileSync('dockerd', ['--version'], { stdio: 'pipe' });
-    execFileSync('unshare', ['--net', 'true'], { stdio: 'pipe' });
-    return process.getuid?.() === 0 ? undefined : 'starting a second dockerd needs root';
-  } catch {
-    return 'dockerd or unshare --net is not available';
-  }
-}
-
-const skip = dockerdSkipReason();
+const skip = privateDockerdSkipReason();
 if (skip) console.warn(`[skipped] remote engine tests: ${skip}`);
 
 describe.skipIf(skip !== undefined)('docker: a remote engine on its own socket', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vms-d2-'));
-  const host = `unix://${dir}/docker.sock`;
+  const engine = privateDockerd(dir);
+  const host = engine.host;
   const config = path.join(dir, 'config');
-  let dockerd: ChildProcess | undefined;
   const instances: Instance[] = [];
   const run = Math.random().toString(36).slice(2, 8);
 
-  const remote = (args: string[]) =>
-    execFileSync('docker', ['--host', host, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const remote = (args: string[]) => engine.cli(...args);
 
   beforeAll(async () => {
-    // Its own network namespace: with --bridge=none dockerd deletes `docker0`, which must only
-    // happen to the namespace's (absent) one, never to the main engine's bridge.
-    dockerd = spawn(
-      'unshare',
-      [
-        '--net',
-        '--',
-        'dockerd',
-        '--host',
-        host,
-        '--data-root',
-        path.join(dir, 'root'),
-        '--exec-root',
-        path.join(dir, 'exec'),
-        '--pidfile',
-        path.join(dir, 'dockerd.pid'),
-        '--bridge=none',
-        '--iptables=false',
-        '--ip-masq=false',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let log = '';
-    dockerd.stderr?.on('data', (d: Buffer) => {
-      log = (log + d.toString()).slice(-4000);
-    });
-    const deadline = Date.now() + 90_000;
-    // Wait on the real condition: the new engine answers.
-    for (;;) {
-      try {
-        remote(['version', '--format', '{{.Server.Version}}']);
-        break;
-      } catch {
-        if (dockerd.exitCode !== null || Date.now() > deadline)
-          throw new Error(`second dockerd did not start: ${log}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-    // No registry: copy the test image over from the main engine.
-    const image = execFileSync('docker', ['save', TEST_IMAGE], { maxBuffer: 256 * 1024 * 1024 });
-    execFileSync('docker', ['--host', host, 'load'], {
-      input: image,
-      stdio: ['pipe', 'ignore', 'pipe'],
-    });
+    await engine.start();
     execFileSync(
       'docker',
       ['--config', config, 'context', 'create', `vms-remote-${run}`, '--docker', `host=${host}`],
@@ -94,11 +38,7 @@ describe.skipIf(skip !== undefined)('docker: a remote engine on its own socket',
 
   afterAll(async () => {
     for (const vm of instances) await vm.delete().catch(() => undefined);
-    if (dockerd && dockerd.exitCode === null) {
-      const exited = new Promise((r) => dockerd?.once('exit', r));
-      dockerd.kill('SIGTERM');
-      await exited;
-    }
+    await engine.stop();
     rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 

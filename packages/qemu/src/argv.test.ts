@@ -37,7 +37,9 @@ describe('the QEMU command line', () => {
     expect(joined).toContain(
       '-chardev file,id=serial0,path=/s/vm/console.log,append=on -serial chardev:serial0',
     );
-    expect(joined).toContain('-qmp unix:/s/vm/qmp.sock,server=on,wait=off');
+    expect(joined).toContain(
+      '-chardev socket,id=qmp,path=/s/vm/qmp.sock,server=on,wait=off -mon chardev=qmp,mode=control',
+    );
     expect(joined).toContain('-kernel /k -initrd /i -append console=ttyS0');
     expect(joined).toContain('-drive file=/s/vm/disk.qcow2,if=virtio,format=qcow2,id=disk0');
     expect(joined).toContain('-netdev user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:40022-:22');
@@ -65,5 +67,24 @@ describe('the QEMU command line', () => {
     expect(qemuArgv({ ...base, accel: 'kvm', kernel: '/k' }).join(' ')).toContain(
       '-accel kvm -cpu host',
     );
+  });
+
+  it('passes paths with "," "=" ":" spaces and non-ASCII as single option values', () => {
+    const dir = '/h/a,b=c:d é ü/vm';
+    const argv = qemuArgv({
+      ...base,
+      pidFile: `${dir}/qemu.pid`,
+      qmpSocket: `${dir}/qmp.sock`,
+      consoleLog: `${dir}/console.log`,
+      disk: `${dir}/disk.qcow2`,
+      kernel: `${dir}/k`,
+    });
+    const esc = '/h/a,,b=c:d é ü/vm';
+    expect(argv).toContain(`${dir}/qemu.pid`);
+    expect(argv).toContain(`${dir}/k`);
+    expect(argv).toContain(`socket,id=qmp,path=${esc}/qmp.sock,server=on,wait=off`);
+    expect(argv).toContain(`file,id=serial0,path=${esc}/console.log,append=on`);
+    expect(argv).toContain(`file=${esc}/disk.qcow2,if=virtio,format=qcow2,id=disk0`);
+    expect(argv.some((a) => a.startsWith('unix:'))).toBe(false);
   });
 });

@@ -60,8 +60,12 @@ export function qemuArgv(plan: LaunchPlan): string[] {
     `file,id=serial0,path=${optValue(plan.consoleLog)},append=on`,
     '-serial',
     'chardev:serial0',
-    '-qmp',
-    `unix:${optValue(plan.qmpSocket)},server=on,wait=off`,
+    // The chardev form: `-qmp unix:PATH,…` is parsed by a legacy parser that mistakes a path
+    // holding "=" for options; here the path is one value (commas doubled).
+    '-chardev',
+    `socket,id=qmp,path=${optValue(plan.qmpSocket)},server=on,wait=off`,
+    '-mon',
+    'chardev=qmp,mode=control',
   ];
   if (plan.kernel) {
     argv.push('-kernel', plan.kernel);

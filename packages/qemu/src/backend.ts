@@ -15,7 +15,7 @@ import { accelSchema, type QemuOptions, qemuOptionsSchema } from './options.js';
 import { pickFreePort } from './ports.js';
 import { isOurProcess } from './process.js';
 import { QmpClient } from './qmp.js';
-import { createStore } from './state.js';
+import { createStore, instancePaths } from './state.js';
 import { findTool } from './tools.js';
 
 export const qemuSettingsSchema = z
@@ -104,7 +104,7 @@ export function createQemu(settings: QemuSettings = {}): QemuBackend {
     async list(ctx): Promise<ListedInstance[]> {
       const st = getStore();
       const names = await st.list();
-      return Promise.all(
+      const listed = await Promise.all(
         names.map(async (name): Promise<ListedInstance> => {
           const state = await st.read(name).catch(() => undefined);
           if (!state)
@@ -120,7 +120,7 @@ export function createQemu(settings: QemuSettings = {}): QemuBackend {
           }
           const identity = {
             pid: launch.pid,
-            marker: launch.qmpSocket,
+            marker: instancePaths(st.instanceDir(name)).pidFile,
             ...(launch.startTime ? { startTime: launch.startTime } : {}),
           };
           if (!isOurProcess(identity)) {
@@ -148,6 +148,17 @@ export function createQemu(settings: QemuSettings = {}): QemuBackend {
           }
         }),
       );
+      // A directory without a state file (a create killed midway, a file removed behind our
+      // back) still holds files and maybe a QEMU: listed as broken, so it can be deleted.
+      const leftovers = (await st.leftovers()).map(
+        (name): ListedInstance => ({
+          name,
+          state: 'broken',
+          reason: 'no state file (its create was interrupted, or the file was removed)',
+          managed: true,
+        }),
+      );
+      return [...listed, ...leftovers].sort((a, b) => a.name.localeCompare(b.name));
     },
 
     driver(name: string, options: QemuOptions): QemuDriver {

@@ -24,7 +24,7 @@ import {
   VmsError,
   waitFor,
 } from '@vms/core';
-import { resolveAccel } from './accel.js';
+import { resolveAccel, sweepProbes } from './accel.js';
 import { type HostForward, qemuArgv } from './argv.js';
 import {
   fileSize,
@@ -36,8 +36,9 @@ import {
 } from './console.js';
 import { knownHostsText, normalizeKey, scanHostKeys } from './host-keys.js';
 import type { QemuOptions } from './options.js';
+import { checkHostPath } from './paths.js';
 import { HOSTFWD_BUSY } from './ports.js';
-import { isOurProcess, signalIfOurs } from './process.js';
+import { type Identity, isOurProcess, processesWithArgument, signalIfOurs } from './process.js';
 import { createBlank, createOverlay, imageInfo, offlineSnapshot, resize } from './qemu-img.js';
 import { QmpClient } from './qmp.js';
 import { writeSeedIso } from './seed.js';
@@ -97,10 +98,10 @@ export class QemuDriver implements DriverV1 {
     return s;
   }
 
-  #identity(launch: Launch) {
+  #identity(launch: Pick<Launch, 'pid' | 'startTime'>): Identity {
     return {
       pid: launch.pid,
-      marker: launch.qmpSocket,
+      marker: this.#paths.pidFile,
       ...(launch.startTime === undefined ? {} : { startTime: launch.startTime }),
     };
   }
@@ -138,6 +139,8 @@ export class QemuDriver implements DriverV1 {
     const { runner, qemuImg } = this.#deps;
     const o = this.#options;
     const p = this.#paths;
+    checkHostPath(p.dir, 'VMS_HOME');
+    if (o.ssh.privateKey) checkHostPath(o.ssh.privateKey, 'ssh.privateKey');
     await rm(p.dir, { recursive: true, force: true });
     await this.#deps.store.ensureDir(this.#name);
     try {
@@ -225,19 +228,41 @@ export class QemuDriver implements DriverV1 {
     }
   }
 
+  /**
+   * Deletes from any state, also with a corrupt or missing state file: the QEMU is found by what
+   * is still there (the recorded launch, else any live process whose `-pidfile` argument is this
+   * instance's pid file), stopped (QMP quit, then SIGKILL), and every file is removed.
+   */
   async doDelete(ctx: OpContext): Promise<{ existed: boolean }> {
-    const state = await this.#state();
-    const existed = state !== undefined || existsSync(this.#paths.dir);
-    if (state?.launch && this.#alive(state.launch)) {
-      this.#ending++;
-      try {
-        await this.#forceStop(state.launch, ctx);
-      } finally {
-        this.#ending--;
+    const p = this.#paths;
+    let state: QemuState | undefined;
+    try {
+      state = await this.#state();
+    } catch (error) {
+      ctx.debug('unreadable state; deleting from what is on disk', { error: String(error) });
+    }
+    const existed = state !== undefined || existsSync(p.dir) || existsSync(p.qmpSocket);
+    this.#ending++;
+    try {
+      if (state?.launch && this.#alive(state.launch))
+        await this.#forceStop(this.#identity(state.launch), state.launch.qmpSocket, ctx);
+      for (const pid of processesWithArgument(p.pidFile)) {
+        ctx.debug(`stopping QEMU pid ${pid} that no readable record names`);
+        const startTime = processStartTime(pid);
+        await this.#forceStop(
+          this.#identity({ pid, ...(startTime === null ? {} : { startTime }) }),
+          p.qmpSocket,
+          ctx,
+        );
       }
+    } finally {
+      this.#ending--;
     }
     await this.#deps.store.remove(this.#name);
+    await rm(p.qmpSocket, { force: true });
     if (state?.launch) await rm(state.launch.qmpSocket, { force: true });
+    // Probe VMs of a start that was killed (their supervisor normally ends them first).
+    await sweepProbes().catch(() => {});
     return { existed };
   }
 
@@ -248,6 +273,7 @@ export class QemuDriver implements DriverV1 {
     if (state.launch && this.#alive(state.launch)) return;
     const o = this.#options;
     const p = this.#paths;
+    ctx.progress('choosing the accelerator');
     const accel = await resolveAccel(
       o.accel ?? this.#deps.accel,
       this.#deps.runner,
@@ -312,7 +338,7 @@ export class QemuDriver implements DriverV1 {
         .catch(async (error: unknown) => {
           // Aborted mid-launch: a daemon that got as far as its pidfile must not be left behind.
           const pid = Number.parseInt(await readFile(p.pidFile, 'utf8').catch(() => ''), 10);
-          if (pid > 0) signalIfOurs({ pid, marker: p.qmpSocket }, 'SIGKILL');
+          if (pid > 0) signalIfOurs({ pid, marker: p.pidFile }, 'SIGKILL');
           throw error;
         });
       if (r.exitCode === 0) {
@@ -344,13 +370,15 @@ export class QemuDriver implements DriverV1 {
       startedAt: new Date().toISOString(),
     };
     const { lastExit: _drop, ...rest } = state;
-    await this.#deps.store.write(this.#name, { ...rest, launch });
     try {
+      // A QEMU whose launch cannot be recorded (disk full) must not outlive this start.
+      await this.#deps.store.write(this.#name, { ...rest, launch });
       await this.#waitReady(launch, ctx);
     } catch (error) {
-      await this.#forceStop(launch, { ...ctx, signal: AbortSignal.timeout(30_000) }).catch(
-        () => {},
-      );
+      await this.#forceStop(this.#identity(launch), launch.qmpSocket, {
+        ...ctx,
+        signal: AbortSignal.timeout(30_000),
+      }).catch(() => {});
       throw error;
     }
   }
@@ -542,7 +570,7 @@ export class QemuDriver implements DriverV1 {
           shutdown.catch(() => {});
           await q.execute('system_powerdown');
           const event = await shutdown;
-          await this.#waitGone(launch, req, 10_000);
+          await this.#waitGone(this.#identity(launch), req, 10_000);
           return event;
         });
         const reason = `guest powered off (${String(graceful.data?.reason ?? 'shutdown')})`;
@@ -553,40 +581,42 @@ export class QemuDriver implements DriverV1 {
         req.debug('graceful stop did not finish; forcing', { error: String(error) });
       }
     }
-    const how = await this.#forceStop(launch, req);
+    const how = await this.#forceStop(this.#identity(launch), launch.qmpSocket, req);
     const reason = `QEMU ${how}`;
     await this.#recordExit(state, reason);
     return { how: 'forced', guestExit: { message: reason } };
   }
 
   /** QMP quit, then SIGKILL — only ever to a process proven to be our QEMU. */
-  async #forceStop(launch: Launch, ctx: Pick<OpContext, 'signal' | 'debug'>): Promise<string> {
-    const id = this.#identity(launch);
+  async #forceStop(
+    id: Identity,
+    qmpSocket: string,
+    ctx: Pick<OpContext, 'signal' | 'debug'>,
+  ): Promise<string> {
     if (!isOurProcess(id)) return 'was already gone';
     try {
-      await this.#withQmp(launch, { signal: ctx.signal }, (q) =>
-        q.execute('quit', undefined, { timeoutMs: 5_000 }),
-      );
+      const q = await QmpClient.connect(qmpSocket, { signal: ctx.signal, timeoutMs: 5_000 });
+      try {
+        await q.execute('quit', undefined, { timeoutMs: 5_000 });
+      } finally {
+        q.close();
+      }
     } catch (error) {
       ctx.debug('QMP quit failed', { error: String(error) });
     }
     try {
-      await this.#waitGone(launch, ctx, 5_000);
+      await this.#waitGone(id, ctx, 5_000);
       return 'quit through QMP';
     } catch {
       signalIfOurs(id, 'SIGKILL');
-      await this.#waitGone(launch, ctx, 10_000);
+      await this.#waitGone(id, ctx, 10_000);
       return 'killed with SIGKILL';
     }
   }
 
-  async #waitGone(
-    launch: Launch,
-    ctx: Pick<OpContext, 'signal'>,
-    timeoutMs: number,
-  ): Promise<void> {
-    await waitFor(async () => !this.#alive(launch), {
-      description: `QEMU (pid ${launch.pid}) to exit`,
+  async #waitGone(id: Identity, ctx: Pick<OpContext, 'signal'>, timeoutMs: number): Promise<void> {
+    await waitFor(async () => !isOurProcess(id), {
+      description: `QEMU (pid ${id.pid}) to exit`,
       timeoutMs,
       signal: ctx.signal,
       backoff: { initialMs: 20, maxMs: 200 },
@@ -626,9 +656,22 @@ export class QemuDriver implements DriverV1 {
   // ---------------------------------------------------------------- inspect
 
   async doInspect(ctx: OpContext): Promise<Observation> {
-    const state = await this.#state();
-    if (!state) return { state: 'absent' };
-    return this.#observe(state, ctx, true);
+    let state: QemuState | undefined;
+    try {
+      state = await this.#state();
+    } catch (error) {
+      if (!VmsError.hasCode(error, 'PROTOCOL_ERROR')) throw error;
+      return { state: 'broken', reason: `unreadable state file: ${error.message}` };
+    }
+    if (state) return this.#observe(state, ctx, true);
+    // Files without a state file (a create killed midway, state.json removed): not absent.
+    if (existsSync(this.#paths.dir) || processesWithArgument(this.#paths.pidFile).length > 0) {
+      return {
+        state: 'broken',
+        reason: 'no state file (its create was interrupted, or the file was removed)',
+      };
+    }
+    return { state: 'absent' };
   }
 
   async #observe(state: QemuState, ctx: OpContext, retry: boolean): Promise<Observation> {
@@ -686,6 +729,7 @@ export class QemuDriver implements DriverV1 {
         : {}),
       extra: {
         instanceDir: this.#paths.dir,
+        pidFile: this.#paths.pidFile,
         consoleLog: this.#paths.console,
         privateKey: state.privateKey,
         knownHosts: this.#paths.knownHosts,

@@ -1,7 +1,13 @@
 import { spawn } from 'node:child_process';
 import { processStartTime, waitFor } from '@vms/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isOurProcess, readCmdline, readProcStat, signalIfOurs } from './process.js';
+import {
+  isOurProcess,
+  processesWithArgument,
+  readCmdline,
+  readProcStat,
+  signalIfOurs,
+} from './process.js';
 
 const children: number[] = [];
 afterAll(() => {
@@ -22,16 +28,13 @@ function start(args: string[]) {
 
 describe('process identity', () => {
   it('recognises our process by its command line and start time', async () => {
-    const child = start(['sh', '-c', 'sleep 600; : /marker/of/this/instance']);
+    const child = start(['sh', '-c', 'sleep 600; :', '/marker/of/this/instance']);
     const pid = child.pid!;
     // Until exec completes, /proc shows the forked node: wait for the real command line.
-    await waitFor(
-      async () => readCmdline(pid)?.some((a) => a.includes('/marker/of/this/instance')),
-      {
-        description: 'the child to exec',
-        timeoutMs: 10_000,
-      },
-    );
+    await waitFor(async () => readCmdline(pid)?.includes('/marker/of/this/instance'), {
+      description: 'the child to exec',
+      timeoutMs: 10_000,
+    });
     const startTime = processStartTime(pid) ?? undefined;
     expect(
       isOurProcess({
@@ -40,6 +43,10 @@ describe('process identity', () => {
         ...(startTime ? { startTime } : {}),
       }),
     ).toBe(true);
+    expect(processesWithArgument('/marker/of/this/instance')).toEqual([pid]);
+    // A whole argument, not a substring: another instance's longer path is not this one.
+    expect(isOurProcess({ pid, marker: '/marker/of/this' })).toBe(false);
+    expect(isOurProcess({ pid, marker: 'marker/of/this/instance' })).toBe(false);
   });
 
   it('never signals a PID whose process is someone else (reuse: other argv or other start time)', async () => {

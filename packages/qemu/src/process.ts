@@ -1,9 +1,9 @@
 /**
  * Process identity for daemonised QEMU: a PID is only ever signalled after /proc proves it is
- * our QEMU (its command line holds the instance's unique QMP socket path and its start time
- * matches the one recorded at launch), so a reused PID never hits another process.
+ * our QEMU (one argument of its command line is exactly the instance's own pid file path, and
+ * its start time matches the one recorded at launch), so a reused PID never hits another process.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcStat {
   /** One-letter state: R, S, D, Z (zombie), T, ... */
@@ -37,7 +37,10 @@ export function readCmdline(pid: number): string[] | undefined {
 
 export interface Identity {
   pid: number;
-  /** A string only our process has in its argv (the QMP socket path). */
+  /**
+   * An argument only our process has, compared with whole argv elements (QEMU's `-pidfile`
+   * path: a plain argument, never escaped, unique per instance directory).
+   */
   marker: string;
   /** Recorded at launch; when set it must match. */
   startTime?: number;
@@ -48,8 +51,36 @@ export function isOurProcess(identity: Identity): boolean {
   const stat = readProcStat(identity.pid);
   if (!stat || stat.state === 'Z' || stat.state === 'X') return false;
   if (identity.startTime !== undefined && stat.startTime !== identity.startTime) return false;
-  const argv = readCmdline(identity.pid);
-  return argv?.some((arg) => arg.includes(identity.marker)) ?? false;
+  return readCmdline(identity.pid)?.includes(identity.marker) ?? false;
+}
+
+/**
+ * Live processes (not zombies, not this one) whose argv satisfies `match`: how a QEMU is found
+ * when no readable record names its PID (a corrupt or missing state file).
+ */
+export function findProcesses(match: (argv: string[]) => boolean): number[] {
+  const found: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    const stat = readProcStat(pid);
+    if (!stat || stat.state === 'Z' || stat.state === 'X') continue;
+    const argv = readCmdline(pid);
+    if (argv && match(argv)) found.push(pid);
+  }
+  return found;
+}
+
+/** Live processes with `marker` as one whole argument (see Identity.marker). */
+export function processesWithArgument(marker: string): number[] {
+  return findProcesses((argv) => argv.includes(marker));
 }
 
 /** Sends `signal` only when the PID is proven ours; returns whether it was sent. */

@@ -13,6 +13,7 @@ import {
   type ProcessRunner,
   VmsError,
 } from '@vms/core';
+import { sshPath } from './paths.js';
 import { shellJoin, shellQuote } from './quote.js';
 
 export interface SshTarget {
@@ -33,12 +34,12 @@ export function sshOptions(t: SshTarget, connectTimeoutS = 5): string[] {
     'BatchMode=yes',
     '-o',
     'IdentitiesOnly=yes',
-    '-i',
-    t.privateKey,
+    '-o',
+    `IdentityFile="${sshPath(t.privateKey)}"`,
     '-o',
     'StrictHostKeyChecking=yes',
     '-o',
-    `UserKnownHostsFile="${t.knownHosts}"`,
+    `UserKnownHostsFile="${sshPath(t.knownHosts)}"`,
     '-o',
     `HostKeyAlias=${t.alias}`,
     '-o',

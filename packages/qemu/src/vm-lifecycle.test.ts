@@ -163,10 +163,10 @@ describe.skipIf(skipReason !== undefined)('qemu: one VM through its lifecycle (T
   it('stops gracefully through ACPI power-down, and QEMU is gone', async () => {
     const info = await vm.inspect();
     const pid = Number(info.properties.extra?.pid);
-    const qmp = String(info.properties.extra?.qmpSocket);
+    const pidFile = String(info.properties.extra?.pidFile);
     const r = await vm.stop({ graceMs: 60_000 });
     expect(r.how).toBe('graceful');
-    expect(isOurProcess({ pid, marker: qmp })).toBe(false);
+    expect(isOurProcess({ pid, marker: pidFile })).toBe(false);
     expect((await vm.refresh()).state.name).toBe('stopped');
     // The overlay kept the file across the power cycle; the base still did not change.
     expect(sha256(guest!.baseQcow2)).toBe(baseHash);

@@ -49,7 +49,7 @@ describe.skipIf(skipReason !== undefined)('qemu: stopping VMs (TCG)', () => {
     await vm.start();
     const info = await vm.inspect();
     const pid = Number(info.properties.extra?.pid);
-    expect(isOurProcess({ pid, marker: String(info.properties.extra?.qmpSocket) })).toBe(true);
+    expect(isOurProcess({ pid, marker: String(info.properties.extra?.pidFile) })).toBe(true);
     // watch(): the runtime learns of the death by itself, without a refresh.
     const drift = new Promise<{ observed: { name: string; reason?: string } }>((resolve) =>
       vm.once('drift', resolve),

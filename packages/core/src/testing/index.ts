@@ -4,6 +4,7 @@
  */
 export * from './conformance.js';
 export * from './fake-cli.js';
+export * from './faults.js';
 export * from './mock-backend.js';
 export * from './processes.js';
 export * from './replay-runner.js';

@@ -81,8 +81,11 @@ describe('test runs', () => {
 
     const reports = sweepDeadTestRuns(env);
 
-    expect(reports.map((r) => r.id)).toEqual([dead.id]);
-    expect(reports[0]?.processes).toBe(1);
+    // (Containers of other dead runs on this machine's engines may be swept too.)
+    const ids = reports.map((r) => r.id);
+    expect(ids).toContain(dead.id);
+    expect(ids).not.toContain(live.id);
+    expect(reports.find((r) => r.id === dead.id)?.processes).toBe(1);
     expect(processesMentioning(dead.root)).toEqual([]);
     expect(existsSync(dead.root)).toBe(false);
     expect(processesMentioning(live.root)).toEqual([sibling]);

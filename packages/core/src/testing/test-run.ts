@@ -157,19 +157,8 @@ export function sweepTestRun(id: string, env = process.env): SweepReport {
     mounts: 0,
     removedRoot: false,
   };
-  // Processes first, twice: a killed supervisor may have been about to start another.
-  const spare = selfAndAncestors();
-  for (let round = 0; round < 2; round++) {
-    for (const pid of processesMentioning(root)) {
-      if (spare.has(pid)) continue;
-      try {
-        process.kill(pid, 'SIGKILL');
-        report.processes += 1;
-      } catch {
-        // gone already
-      }
-    }
-  }
+  // Processes first (they may hold mounts and containers of an engine they run).
+  report.processes = killUnder(root);
   for (const bin of engines()) {
     const ids = (run(bin, ['ps', '-aq', '--filter', `label=${TEST_RUN_LABEL}=${id}`]) ?? '')
       .split('\n')
@@ -187,14 +176,46 @@ export function sweepTestRun(id: string, env = process.env): SweepReport {
     if (name?.includes(id) && run('ip', ['netns', 'delete', name], 10_000) !== undefined)
       report.netns += 1;
   }
-  for (const point of mountsUnder(root)) {
-    if (run('umount', ['-l', point], 10_000) !== undefined) report.mounts += 1;
-  }
-  if (existsSync(root)) {
-    rmSync(root, { recursive: true, force: true, maxRetries: 3 });
-    report.removedRoot = !existsSync(root);
-  }
+  report.mounts = removeTree(root).mounts;
+  report.removedRoot = !existsSync(root);
   return report;
+}
+
+/**
+ * SIGKILLs every process whose command line or environment mentions `dir` (twice: a killed
+ * supervisor may have been about to start another), never this process or its ancestors.
+ * Returns how many were signalled.
+ */
+function killUnder(dir: string): number {
+  const spare = selfAndAncestors();
+  let killed = 0;
+  for (let round = 0; round < 2; round++) {
+    for (const pid of processesMentioning(dir)) {
+      if (spare.has(pid)) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+        killed += 1;
+      } catch {
+        // gone already
+      }
+    }
+  }
+  return killed;
+}
+
+/**
+ * Removes a directory tree a test made, with whatever runs or is mounted in it: kills the
+ * processes that mention it, unmounts what is mounted under it (a private engine's overlays, a
+ * small disk; deepest first, lazily), then removes it.
+ */
+export function removeTree(dir: string): { processes: number; mounts: number } {
+  const processes = killUnder(dir);
+  let mounts = 0;
+  for (const point of mountsUnder(dir)) {
+    if (run('umount', ['-l', point], 10_000) !== undefined) mounts += 1;
+  }
+  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  return { processes, mounts };
 }
 
 /**
