@@ -22,7 +22,7 @@ import {
 import type { Connection } from './connection.js';
 import { mapState } from './dialect.js';
 import type { ContainerInfo, CreateSpec, Ctx, Engine } from './engine.js';
-import { engineText, INIT_MISSING, isNotRunning, mapEngineError } from './errors.js';
+import { engineText, INIT_MISSING, isNotRunning, mapEngineError, mapPullError } from './errors.js';
 import { killExecInside } from './exec-kill.js';
 import {
   LABEL_CREATE_ID,
@@ -34,6 +34,8 @@ import {
   ownerLabel,
 } from './labels.js';
 import { type ContainerOptions, DEFAULT_COMMAND } from './options.js';
+import { PullTracker } from './pull.js';
+import { checkReference, type ImageReference } from './reference.js';
 
 const SNAPSHOT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
@@ -92,7 +94,31 @@ export class ContainerDriver implements DriverV1 {
 
   async doCreate(ctx: OpContext): Promise<void> {
     validateInstanceName(this.name);
+    const ref = checkReference(this.options.image);
+    await this.call('create', ctx, (engine) => this.ensureImage(engine, ref, ctx));
     await this.createFrom(this.createSpec(), ctx);
+  }
+
+  /** Applies the pull policy: pulls when asked to (`always`) or when the engine lacks the image. */
+  private async ensureImage(engine: Engine, ref: ImageReference, ctx: OpContext): Promise<void> {
+    const policy = this.options.pull;
+    if (policy === 'never') return;
+    if (policy === 'missing' && (await engine.imageExists(ref.raw, ctx))) {
+      ctx.debug('image present: not pulling', { image: ref.raw });
+      return;
+    }
+    const tracker = new PullTracker(ref.raw, ctx.progress);
+    tracker.begin();
+    try {
+      await engine.pull(ref, { onLayer: (e) => tracker.push(e), debug: ctx.debug }, ctx);
+    } catch (error) {
+      throw mapPullError(error, {
+        dialect: this.conn.dialect,
+        ref,
+        instance: `${this.conn.dialect.name}:${this.name}`,
+      });
+    }
+    tracker.end();
   }
 
   /** Creates from `spec`; on failure removes what this call made (matched by its create id). */

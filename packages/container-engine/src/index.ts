@@ -1,4 +1,10 @@
 export {
+  compareApiVersions,
+  MAX_API_VERSION,
+  MIN_API_VERSION,
+  negotiateApiVersion,
+} from './api-version.js';
+export {
   CONTAINER_CAPABILITIES,
   type ContainerBackend,
   createContainerBackend,
@@ -6,7 +12,16 @@ export {
 export { CONTAINER_STATES, type ContainerDialect, mapState } from './dialect.js';
 export { ContainerDriver, observe } from './driver.js';
 export { contextHost, parseHost, type ResolvedEndpoint, resolveEndpoint } from './endpoint.js';
-export type { ContainerInfo, CreateSpec, Engine, ExecSpec, Transport } from './engine.js';
+export type {
+  ContainerInfo,
+  CreateSpec,
+  Engine,
+  EngineVersion,
+  ExecSpec,
+  PullSpec,
+  Transport,
+} from './engine.js';
+export { ImageNotFoundError, RegistryRefusedError } from './errors.js';
 export { KILL_SCRIPT, killExecInside } from './exec-kill.js';
 export * from './labels.js';
 export {
@@ -15,7 +30,28 @@ export {
   containerOptionsSchema,
   DEFAULT_COMMAND,
 } from './options.js';
-export { parseImage, parseInspect, parseJsonOutput, parseSummary } from './parse.js';
+export {
+  parseImage,
+  parseInspect,
+  parseJsonOutput,
+  parseSummary,
+  parseVersion,
+} from './parse.js';
+export { type LayerEvent, PullTracker } from './pull.js';
+export {
+  checkReference,
+  DEFAULT_REGISTRY,
+  type ImageReference,
+  parseReference,
+  registryOf,
+} from './reference.js';
+export {
+  authFiles,
+  encodeRegistryAuth,
+  type FoundAuth,
+  findRegistryAuth,
+  type RegistryAuth,
+} from './registry-auth.js';
 export {
   type ContainerSettings,
   type ContainerSettingsInput,
