@@ -388,8 +388,8 @@ export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): vo
         expect(error.message).toMatch(/name/);
       });
 
-      it('an unknown image is NOT_FOUND with a hint, and no container is left', async () => {
-        const vm = make({ image: `vms-test/does-not-exist:${run}` });
+      it("an image not in the engine with pull: 'never' is NOT_FOUND with a hint, and no container is left", async () => {
+        const vm = make({ image: `vms-test/does-not-exist:${run}`, pull: 'never' });
         const error = await expectCode(vm.create(), 'NOT_FOUND');
         expect(error.hint).toMatch(/pull/);
         const engine = await backend.engine();
