@@ -123,7 +123,8 @@ export class PullTracker {
       layer.done = true;
       if (layer.total !== undefined) layer.current = layer.total;
     }
-    this.report(`pulled ${this.image}`, this.detail());
+    // Nothing measured (the engine had every layer and only tagged the image): no detail.
+    this.report(`pulled ${this.image}`, ...(this.layers.size ? [this.detail()] : []));
   }
 
   detail(item?: string): ProgressDetail {

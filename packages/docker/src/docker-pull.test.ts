@@ -15,6 +15,7 @@ if (skip) {
   runPullSuite(t, {
     name: `docker (api, ${dockerEngineLabel()})`,
     transport: 'api',
+    bytes: true,
     fixture,
     backend: (env) => createDocker({ transport: 'api', env }),
     prefix: 'vmspullapi',
@@ -23,6 +24,7 @@ if (skip) {
     runPullSuite(t, {
       name: `docker (cli ${cli.version} at ${cli.path})`,
       transport: 'cli',
+      bytes: false,
       fixture,
       backend: (env) => createDocker({ transport: 'cli', binary: cli.path, env }),
       prefix: `vmspullcli${i}`,
