@@ -1,28 +1,38 @@
 /**
  * Remote engines: a second dockerd, started by this file on its own unix socket (own data-root,
- * exec-root and pidfile; no bridge, no iptables; in its own network namespace), reached through the `host` setting, DOCKER_HOST,
- * a docker context and DOCKER_CONTEXT — over both transports. Stopped and removed in afterAll.
+ * exec-root and pidfile; no bridge, no iptables; in its own network and mount namespaces),
+ * reached through the `host` setting, DOCKER_HOST, a docker context and DOCKER_CONTEXT — over
+ * both transports. Stopped and removed in afterAll.
+ *
+ * Its own mount namespace keeps its overlay and netns mounts out of the host's: they go when it
+ * does, so removing its data-root cannot fail with EBUSY (seen on a fresh machine). It also dies
+ * with the test worker (`setpriv --pdeathsig KILL`), and the teardown unmounts anything still
+ * mounted under its dir before removing it.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInstance, type Instance } from '@vms/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocker } from './docker.js';
-import { dockerSkipReason, TEST_IMAGE } from './test-helpers.js';
+import { dockerSkipReason, mountsUnder, removeEngineDir, TEST_IMAGE } from './test-helpers.js';
 
 function dockerdSkipReason(): string | undefined {
   const base = dockerSkipReason();
   if (base) return base;
   try {
     execFileSync('dockerd', ['--version'], { stdio: 'pipe' });
-    execFileSync('unshare', ['--net', 'true'], { stdio: 'pipe' });
+    execFileSync('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', ...NAMESPACES, 'true'], {
+      stdio: 'pipe',
+    });
     return process.getuid?.() === 0 ? undefined : 'starting a second dockerd needs root';
   } catch {
-    return 'dockerd or unshare --net is not available';
+    return 'dockerd, setpriv or unshare --net --mount is not available';
   }
 }
+
+const NAMESPACES = ['--net', '--mount', '--propagation', 'private'];
 
 const skip = dockerdSkipReason();
 if (skip) console.warn(`[skipped] remote engine tests: ${skip}`);
@@ -42,9 +52,13 @@ describe.skipIf(skip !== undefined)('docker: a remote engine on its own socket',
     // Its own network namespace: with --bridge=none dockerd deletes `docker0`, which must only
     // happen to the namespace's (absent) one, never to the main engine's bridge.
     dockerd = spawn(
-      'unshare',
+      'setpriv',
       [
-        '--net',
+        '--pdeathsig',
+        'KILL',
+        '--',
+        'unshare',
+        ...NAMESPACES,
         '--',
         'dockerd',
         '--host',
@@ -94,12 +108,18 @@ describe.skipIf(skip !== undefined)('docker: a remote engine on its own socket',
 
   afterAll(async () => {
     for (const vm of instances) await vm.delete().catch(() => undefined);
-    if (dockerd && dockerd.exitCode === null) {
+    if (dockerd && dockerd.exitCode === null && dockerd.signalCode === null) {
       const exited = new Promise((r) => dockerd?.once('exit', r));
       dockerd.kill('SIGTERM');
+      // A dockerd that does not end on SIGTERM within its shutdown timeout is killed.
+      const timer = setTimeout(() => dockerd?.kill('SIGKILL'), 60_000);
       await exited;
+      clearTimeout(timer);
     }
-    rmSync(dir, { recursive: true, force: true });
+    removeEngineDir(dir);
+    // Observed, not trusted: nothing of it is left mounted or on disk.
+    expect(mountsUnder(dir)).toEqual([]);
+    expect(existsSync(dir)).toBe(false);
   }, 120_000);
 
   const cases = [
@@ -146,3 +166,22 @@ describe.skipIf(skip !== undefined)('docker: a remote engine on its own socket',
     });
   });
 });
+
+describe.skipIf(process.getuid?.() !== 0)(
+  'docker: removing an engine dir that still has mounts',
+  () => {
+    it('unmounts what is mounted under it (deepest first), then removes it', () => {
+      // What a dockerd killed mid-way leaves in the host's namespace: its root bind-mounted onto
+      // itself with a mount inside. A plain recursive rm fails with EBUSY on it.
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'vms-d2-teardown-'));
+      const root = path.join(dir, 'root');
+      mkdirSync(path.join(root, 'overlay2'), { recursive: true });
+      execFileSync('mount', ['--bind', root, root]);
+      execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', path.join(root, 'overlay2')]);
+      expect(mountsUnder(dir)).toEqual([path.join(root, 'overlay2'), root]);
+      removeEngineDir(dir);
+      expect(mountsUnder(dir)).toEqual([]);
+      expect(existsSync(dir)).toBe(false);
+    });
+  },
+);

@@ -1,5 +1,6 @@
 /** Shared by the docker test files (not shipped: excluded from the build's public API). */
 import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { cliVersions, TEST_IMAGE, testEngine } from '@vms/container-engine/testing';
 
 export { TEST_IMAGE };
@@ -28,4 +29,27 @@ export function dockerEngineLabel(): string {
   } catch {
     return 'engine unknown';
   }
+}
+
+/** Mount points at or under `dir` in this mount namespace, deepest first. */
+export function mountsUnder(dir: string): string[] {
+  const octal = (p: string) =>
+    p.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => octal(line.split(' ')[4] ?? ''))
+    .filter((mp) => mp === dir || mp.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+}
+
+/** Unmounts whatever a dead dockerd left under `dir` (lazily when busy), then removes `dir`. */
+export function removeEngineDir(dir: string): void {
+  for (const mp of mountsUnder(dir)) {
+    try {
+      execFileSync('umount', [mp], { stdio: 'pipe' });
+    } catch {
+      execFileSync('umount', ['--lazy', mp], { stdio: 'pipe' });
+    }
+  }
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }
