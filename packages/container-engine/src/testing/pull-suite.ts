@@ -12,15 +12,14 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createInstance, type Instance, type ProgressDetail, VmsError } from '@vms/core';
+import { createInstance, type Instance, type ProgressDetail } from '@vms/core';
 import { testRunLabels } from '@vms/core/testing';
 import type { ContainerBackend } from '../backend.js';
 import type { Transport } from '../engine.js';
-import { startTestRegistry, type TestRegistry } from './registry.js';
-import { type SuiteTestApi, TEST_SUITE_LABEL } from './suite.js';
+import { freePort, startTestRegistry, type TestRegistry } from './registry.js';
+import { expectVmsError, type SuiteTestApi, TEST_SUITE_LABEL } from './suite.js';
 
 type Env = Record<string, string>;
 
@@ -271,15 +270,6 @@ export interface PullSuiteOptions {
   bytes: boolean;
 }
 
-/** A port on 127.0.0.1 nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 export function runPullSuite(t: SuiteTestApi, o: PullSuiteOptions): void {
   const { describe, it, expect, afterAll } = t;
   const f = o.fixture;
@@ -297,15 +287,7 @@ export function runPullSuite(t: SuiteTestApi, o: PullSuiteOptions): void {
     instances.push(vm);
     return vm;
   };
-  const failure = async (p: Promise<unknown>, code: string): Promise<VmsError> => {
-    const error = await p.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(VmsError.isInstance(error), `expected ${code}, got ${String(error)}`).toBe(true);
-    expect((error as VmsError).code, (error as VmsError).message).toBe(code);
-    return error as VmsError;
-  };
+  const failure = (p: Promise<unknown>, code: string) => expectVmsError(expect, p, code);
   const exists = (name: string) => f.cli('ps', '-aq', '--filter', `name=^${name}$`).trim() !== '';
 
   describe(`${o.name}: pulling images from a local registry`, () => {
@@ -344,7 +326,7 @@ export function runPullSuite(t: SuiteTestApi, o: PullSuiteOptions): void {
 
     it("uses a local image without contacting any registry (pull: 'missing')", async () => {
       // Tagged for a registry where nothing listens: a pull attempt would fail.
-      const ref = `127.0.0.1:${await closedPort()}/vms-local-${f.run}/busybox:1`;
+      const ref = `127.0.0.1:${await freePort()}/vms-local-${f.run}/busybox:1`;
       f.cli('tag', f.image, ref);
       try {
         const vm = make(f.env.none, { image: ref });
@@ -412,7 +394,7 @@ export function runPullSuite(t: SuiteTestApi, o: PullSuiteOptions): void {
     });
 
     it('a registry nobody answers at is OPERATION_FAILED (not the engine being down)', async () => {
-      const vm = make(f.env.none, { image: `127.0.0.1:${await closedPort()}/vms/none:1` });
+      const vm = make(f.env.none, { image: `127.0.0.1:${await freePort()}/vms/none:1` });
       const error = await failure(vm.create(), 'OPERATION_FAILED');
       expect(error.message).toMatch(/cannot reach registry 127\.0\.0\.1:\d+/);
     });

@@ -48,7 +48,8 @@ export function registrySkipReason(): string | undefined {
   return undefined;
 }
 
-function freePort(): Promise<number> {
+/** A free port on 127.0.0.1 (bound, then closed): nothing listens there until someone binds it. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
