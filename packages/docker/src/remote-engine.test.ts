@@ -38,9 +38,10 @@ const skip = dockerdSkipReason();
 if (skip) console.warn(`[skipped] remote engine tests: ${skip}`);
 
 describe.skipIf(skip !== undefined)('docker: a remote engine on its own socket', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'vms-d2-'));
-  const host = `unix://${dir}/docker.sock`;
-  const config = path.join(dir, 'config');
+  // Made in beforeAll, so a skipped or filtered-out run leaves no dir behind.
+  let dir = '';
+  let host = '';
+  let config = '';
   let dockerd: ChildProcess | undefined;
   const instances: Instance[] = [];
   const run = Math.random().toString(36).slice(2, 8);
@@ -49,6 +50,9 @@ describe.skipIf(skip !== undefined)('docker: a remote engine on its own socket',
     execFileSync('docker', ['--host', host, ...args], { encoding: 'utf8', timeout: 60_000 });
 
   beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'vms-d2-'));
+    host = `unix://${dir}/docker.sock`;
+    config = path.join(dir, 'config');
     // Its own network namespace: with --bridge=none dockerd deletes `docker0`, which must only
     // happen to the namespace's (absent) one, never to the main engine's bridge.
     dockerd = spawn(
@@ -116,6 +120,7 @@ describe.skipIf(skip !== undefined)('docker: a remote engine on its own socket',
       await exited;
       clearTimeout(timer);
     }
+    if (!dir) return;
     removeEngineDir(dir);
     // Observed, not trusted: nothing of it is left mounted or on disk.
     expect(mountsUnder(dir)).toEqual([]);
