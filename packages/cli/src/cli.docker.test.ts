@@ -127,7 +127,9 @@ describe.skipIf(pullSkip !== undefined)(
       '--image',
       fixture.refs.big,
       '--label',
-      `dev.vms.test-run=${fixture.run}`,
+      `dev.vms.test-run=${testRunId()}`,
+      '--label',
+      `dev.vms.test-suite=${fixture.run}`,
     ];
     const fresh = () => {
       const id = fixture.ids[fixture.refs.big];

@@ -1,9 +1,10 @@
 /** Shared by the docker test files (not shipped: excluded from the build's public API). */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { cliVersions, TEST_IMAGE, testEngine } from '@vms/container-engine/testing';
+import { mountsUnder } from '@vms/core/testing';
 
-export { TEST_IMAGE };
+export { mountsUnder, TEST_IMAGE };
 
 const engine = testEngine('docker', { setupHint: 'run scripts/ci/containers.sh' });
 /** `dockerSkipReason()`: why the real-engine tests cannot run here, or undefined when they can. */
@@ -29,17 +30,6 @@ export function dockerEngineLabel(): string {
   } catch {
     return 'engine unknown';
   }
-}
-
-/** Mount points at or under `dir` in this mount namespace, deepest first. */
-export function mountsUnder(dir: string): string[] {
-  const octal = (p: string) =>
-    p.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => octal(line.split(' ')[4] ?? ''))
-    .filter((mp) => mp === dir || mp.startsWith(`${dir}/`))
-    .sort((a, b) => b.length - a.length);
 }
 
 /** Unmounts whatever a dead dockerd left under `dir` (lazily when busy), then removes `dir`. */

@@ -15,7 +15,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { createInstance, type Instance, type ProgressDetail } from '@vms/core';
-import { testRunLabels } from '@vms/core/testing';
+import { testRunId, testRunLabels } from '@vms/core/testing';
 import type { ContainerBackend } from '../backend.js';
 import type { Transport } from '../engine.js';
 import { freePort, startTestRegistry, type TestRegistry } from './registry.js';
@@ -181,7 +181,8 @@ export function pullFixture(
     };
 
     // Seed: the test image as is, and one with a 3 MB layer of its own (so bytes are pulled).
-    const repo = `vms-pull-${run}`;
+    // The run's id in every name: the run's sweep removes images by name, however it ends.
+    const repo = `${testRunId()}/pull-${run}`;
     state.refs = {
       small: `${plain}/${repo}/busybox:1`,
       big: `${plain}/${repo}/big:1`,
@@ -326,7 +327,7 @@ export function runPullSuite(t: SuiteTestApi, o: PullSuiteOptions): void {
 
     it("uses a local image without contacting any registry (pull: 'missing')", async () => {
       // Tagged for a registry where nothing listens: a pull attempt would fail.
-      const ref = `127.0.0.1:${await freePort()}/vms-local-${f.run}/busybox:1`;
+      const ref = `127.0.0.1:${await freePort()}/${testRunId()}/local-${f.run}/busybox:1`;
       f.cli('tag', f.image, ref);
       try {
         const vm = make(f.env.none, { image: ref });
@@ -364,7 +365,7 @@ export function runPullSuite(t: SuiteTestApi, o: PullSuiteOptions): void {
     });
 
     it('an image the registry does not have is NOT_FOUND naming the reference', async () => {
-      const ref = `${f.plain.host}/vms-pull-${f.run}/nope:1`;
+      const ref = `${f.plain.host}/${testRunId()}/pull-${f.run}/nope:1`;
       const vm = make(f.env.none, { image: ref });
       const error = await failure(vm.create(), 'NOT_FOUND');
       expect(error.message).toContain(ref);
