@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes a Debian 12 machine (root) ready for the @vms/docker and @vms/podman tests:
-#   - installs docker.io, podman, busybox-static and catatonit (podman --init) when missing,
+#   - installs docker.io, podman, busybox-static and catatonit (podman --init) when missing, and
+#     docker-registry + apache2-utils (htpasswd) for the pull tests' local registries,
 #   - starts dockerd in the background when no engine answers,
 #   - writes a containers.conf that makes `podman run` work here (runc, lowered ulimits),
 #   - builds and imports the local test image vms-test/busybox (no registry is reachable).
@@ -33,7 +34,7 @@ need_root
 # 1. Packages ------------------------------------------------------------------------------------
 step "checking packages"
 missing=()
-for pkg in docker.io podman busybox-static catatonit; do
+for pkg in docker.io podman busybox-static catatonit docker-registry apache2-utils; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$pkg")
   fi
@@ -41,11 +42,19 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null
-  # Don't let the package's postinst start docker through an init system that isn't here.
+  # Don't let the packages' postinst start services (dockerd, a registry on :5000) through an
+  # init system that isn't here: a policy-rc.d that denies, only for this install.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get install -y -q --no-install-recommends "${missing[@]}" runc iptables uidmap >/dev/null
+  if [ -n "$own_policy" ]; then rm -f "$policy"; trap - EXIT; fi
   done_step "installed ${missing[*]}"
 else
-  done_step "docker.io, podman, busybox-static already installed"
+  done_step "docker.io, podman, busybox-static, docker-registry, apache2-utils already installed"
 fi
 
 # 2. dockerd -------------------------------------------------------------------------------------

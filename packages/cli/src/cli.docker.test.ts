@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { pullFixture, registrySkipReason } from '@vms/container-engine/testing';
 import { testRunId } from '@vms/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -106,3 +107,54 @@ describe.skipIf(reason !== undefined)('vms against real docker', () => {
     expect((await vms(['start', id])).code).toBe(3);
   });
 });
+
+// `vms create` of an image the engine lacks pulls it from a local registry (this file starts and
+// seeds it): two plain lines when stderr is piped, a progress bar on a terminal.
+const pullSkip = reason ?? registrySkipReason();
+describe.skipIf(pullSkip !== undefined)(
+  'vms create pulls with progress (real docker, local registry)',
+  () => {
+    const fixture = pullFixture({ beforeAll, afterAll }, { engine: 'docker', image: IMAGE });
+    let project: Project;
+    const base = `docker:vmscli-pull-${process.pid}`;
+    beforeAll(() => {
+      project = makeProject({ workspace: ['docker'] });
+    });
+    afterAll(() => project?.cleanup());
+    const create = (name: string) => [
+      'create',
+      name,
+      '--image',
+      fixture.refs.big,
+      '--label',
+      `dev.vms.test-run=${testRunId()}`,
+      '--label',
+      `dev.vms.test-suite=${fixture.run}`,
+    ];
+    const fresh = () => {
+      const id = fixture.ids[fixture.refs.big];
+      if (id) fixture.removeLocal(id);
+      expect(fixture.localId(fixture.refs.big)).toBeUndefined();
+    };
+
+    it('piped: one line when the pull starts, one with its totals, no control codes', async () => {
+      fresh();
+      const r = await runVms(project, create(`${base}-piped`), { timeoutMs: 120_000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(
+        /^pulling \S+\/big:1 …\npulled \S+\/big:1: 3\.0 MB\/3\.0 MB 2\/2 parts \(.+\)\n$/,
+      );
+      expect(r.stderr).not.toContain('\x1b');
+      expect(fixture.localId(fixture.refs.big)).toBe(fixture.ids[fixture.refs.big]);
+      expect((await runVms(project, ['delete', `${base}-piped`])).code).toBe(0);
+    });
+
+    it.skipIf(ptyUnavailableReason() !== undefined)('on a terminal: a progress bar', async () => {
+      fresh();
+      const r = await runVmsInPty(project, create(`${base}-tty`), '', 120_000);
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.stdout).toMatch(/pulled \S+\/big:1 \[█{20}\] 3\.0 MB\/3\.0 MB 2\/2 parts/);
+      expect((await runVms(project, ['delete', `${base}-tty`])).code).toBe(0);
+    });
+  },
+);

@@ -217,11 +217,11 @@ export async function withProgress<T>(
 ): Promise<T> {
   const progress: Progress = createProgress(
     ctx.out.stderr,
-    ctx.showProgress,
+    ctx.showProgress ? 'bar' : ctx.json ? 'off' : 'lines',
     `${label} ${instance.id}`,
   );
   const offs = [
-    instance.on('progress', (e) => progress.step(e.step)),
+    instance.on('progress', (e) => progress.step(e.step, e.detail)),
     instance.on('state', (e) => {
       progress.label(`${e.to.name} ${instance.id}`);
       if (ctx.debug) ctx.out.note(`debug: ${instance.id}: ${e.from.name} → ${e.to.name}`);

@@ -59,7 +59,8 @@ export function createContainerBackend(
     capabilities: CONTAINER_CAPABILITIES,
     optionsSchema: containerOptionsSchema,
     defaultTimeouts: {
-      create: 120_000,
+      // Create includes pulling the image when the engine lacks it (pull: 'missing').
+      create: 600_000,
       start: 60_000,
       stop: 60_000,
       delete: 60_000,

@@ -5,12 +5,15 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { BackendUnavailableError, createRunner, type ProcessRunner } from '@vms/core';
+import { negotiateApiVersion } from './api-version.js';
 import type { ContainerDialect } from './dialect.js';
 import { type ResolvedEndpoint, resolveEndpoint } from './endpoint.js';
 import type { Ctx, Engine } from './engine.js';
 import { ApiEngine } from './engine-api.js';
 import { CliEngine } from './engine-cli.js';
 import { ApiClient } from './http.js';
+import type { ImageReference } from './reference.js';
+import { type FoundAuth, findRegistryAuth } from './registry-auth.js';
 import type { ContainerSettings } from './settings.js';
 
 export class Connection {
@@ -36,6 +39,16 @@ export class Connection {
   runner(): ProcessRunner {
     this.runnerInstance ??= this.settings.runner ?? createRunner();
     return this.runnerInstance;
+  }
+
+  /** Registry credentials for an API pull, from the files the dialect's CLI reads. */
+  registryAuth(ref: ImageReference, ctx: Ctx): Promise<FoundAuth | undefined> {
+    return findRegistryAuth(ref, {
+      kind: this.dialect.name === 'podman' ? 'podman' : 'docker',
+      env: { ...process.env, ...this.settings.env },
+      runner: this.runner(),
+      ctx,
+    });
   }
 
   cli(): CliEngine {
@@ -75,20 +88,32 @@ export class Connection {
       return this.cli();
     }
     const client = new ApiClient(ep.api, ep.host);
-    const api = new ApiEngine(client, this.cli());
-    if (transport === 'api') return api;
+    let announced: string | undefined;
     try {
-      await client.call('GET', '/_ping', {
+      const ping = await client.call('GET', '/_ping', {
         ...ctx,
         deadline: Math.min(ctx.deadline, Date.now() + 5_000),
       });
-      return api;
-    } catch {
+      const header = ping.headers['api-version'];
+      announced = Array.isArray(header) ? header[0] : header;
+    } catch (error) {
       client.close();
+      if (transport === 'api') throw error;
       // Nothing answers on the socket: the CLI may still reach the engine (podman without its
       // service), or report the engine as down with its own words.
       return this.cli();
     }
+    try {
+      if (!announced) {
+        const v = await client.json<{ ApiVersion?: string }>('GET', '/version', ctx);
+        announced = v?.ApiVersion;
+      }
+      client.apiVersion = negotiateApiVersion(announced, this.dialect.name);
+    } catch (error) {
+      client.close();
+      throw error;
+    }
+    return new ApiEngine(client, this.cli(), (ref, c) => this.registryAuth(ref, c));
   }
 
   async close(): Promise<void> {

@@ -28,7 +28,7 @@ import {
   type Engine,
   STATE_EVENT,
 } from './engine.js';
-import { engineText, INIT_MISSING, isNotRunning, mapEngineError } from './errors.js';
+import { engineText, INIT_MISSING, isNotRunning, mapEngineError, mapPullError } from './errors.js';
 import { killExecInside } from './exec-kill.js';
 import {
   LABEL_CREATE_ID,
@@ -40,6 +40,8 @@ import {
   ownerLabel,
 } from './labels.js';
 import { type ContainerOptions, DEFAULT_COMMAND } from './options.js';
+import { PullTracker } from './pull.js';
+import { checkReference, type ImageReference } from './reference.js';
 
 const SNAPSHOT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
@@ -98,7 +100,31 @@ export class ContainerDriver implements DriverV1 {
 
   async doCreate(ctx: OpContext): Promise<void> {
     validateInstanceName(this.name);
+    const ref = checkReference(this.options.image);
+    await this.call('create', ctx, (engine) => this.ensureImage(engine, ref, ctx));
     await this.createFrom(this.createSpec(), ctx);
+  }
+
+  /** Applies the pull policy: pulls when asked to (`always`) or when the engine lacks the image. */
+  private async ensureImage(engine: Engine, ref: ImageReference, ctx: OpContext): Promise<void> {
+    const policy = this.options.pull;
+    if (policy === 'never') return;
+    if (policy === 'missing' && (await engine.imageExists(ref.raw, ctx))) {
+      ctx.debug('image present: not pulling', { image: ref.raw });
+      return;
+    }
+    const tracker = new PullTracker(ref.raw, ctx.progress);
+    tracker.begin();
+    try {
+      await engine.pull(ref, { onLayer: (e) => tracker.push(e), debug: ctx.debug }, ctx);
+    } catch (error) {
+      throw mapPullError(error, {
+        dialect: this.conn.dialect,
+        ref,
+        instance: `${this.conn.dialect.name}:${this.name}`,
+      });
+    }
+    tracker.end();
   }
 
   /** Creates from `spec`; on failure removes what this call made (matched by its create id). */

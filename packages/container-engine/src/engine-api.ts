@@ -15,10 +15,14 @@ import {
   type ExecSpec,
   eventFilters,
   type ImageInfo,
+  type PullSpec,
   parseEventLine,
 } from './engine.js';
 import { type ApiClient, abortReason, EngineApiError, StreamDemuxer } from './http.js';
 import { parseImage, parseInspect, parseSummary } from './parse.js';
+import { layerEventOf, lineSplitter, type PullMessage, pullErrorOf } from './pull.js';
+import { type ImageReference, pullParams, registryOf } from './reference.js';
+import { encodeRegistryAuth, type FoundAuth } from './registry-auth.js';
 
 const enc = encodeURIComponent;
 
@@ -33,6 +37,9 @@ export class ApiEngine implements Engine {
     private readonly client: ApiClient,
     /** For what the API path hands to the CLI (cp, extraCreateArgs). */
     private readonly cli: Engine,
+    /** Registry credentials for a pull (the CLI transport's CLI reads its own). */
+    private readonly auth: (ref: ImageReference, ctx: Ctx) => Promise<FoundAuth | undefined> = () =>
+      Promise.resolve(undefined),
   ) {}
 
   close(): void {
@@ -272,6 +279,49 @@ export class ApiEngine implements Engine {
     return (raw ?? []).map(parseImage);
   }
 
+  async imageExists(ref: string, ctx: Ctx): Promise<boolean> {
+    try {
+      await this.client.call('GET', `/images/${enc(ref)}/json`, ctx);
+      return true;
+    } catch (error) {
+      if (error instanceof EngineApiError && error.status === 404) return false;
+      throw error;
+    }
+  }
+
+  async pull(ref: ImageReference, spec: PullSpec, ctx: Ctx): Promise<void> {
+    const found = await this.auth(ref, ctx);
+    spec.debug?.('pull', {
+      image: ref.raw,
+      registry: registryOf(ref),
+      credentials: found ? found.source : 'none (anonymous)',
+    });
+    const path = '/images/create';
+    const res = await this.client.stream('POST', path, {
+      ...ctx,
+      query: pullParams(ref),
+      ...(found ? { headers: { 'X-Registry-Auth': encodeRegistryAuth(found.auth) } } : {}),
+    });
+    // Errors after the stream began arrive as a message (docker) or as the last one (podman 4).
+    let failure: string | undefined;
+    const lines = lineSplitter((line) => {
+      let message: PullMessage;
+      try {
+        message = JSON.parse(line) as PullMessage;
+      } catch {
+        return;
+      }
+      const error = pullErrorOf(message);
+      if (error) failure = error;
+      const event = layerEventOf(message);
+      if (event) spec.onLayer(event);
+    });
+    for await (const chunk of res) lines.push(chunk as Buffer);
+    lines.flush();
+    if (ctx.signal.aborted) throw abortReason(ctx.signal);
+    if (failure !== undefined) throw new EngineApiError(res.statusCode ?? 200, failure, path);
+  }
+
   async removeImage(ref: string, ctx: Ctx): Promise<boolean> {
     try {
       await this.client.call('DELETE', `/images/${enc(ref)}`, { ...ctx, query: { force: 1 } });
@@ -293,18 +343,12 @@ export class ApiEngine implements Engine {
       .stream('GET', '/events', { signal, deadline: Number.MAX_SAFE_INTEGER, query: { filters } })
       .then(async (res) => {
         res.socket?.unref();
-        let buffer = '';
-        for await (const chunk of res) {
-          buffer += (chunk as Buffer).toString('utf8');
-          let nl = buffer.indexOf('\n');
-          while (nl >= 0) {
-            const line = buffer.slice(0, nl).trim();
-            buffer = buffer.slice(nl + 1);
-            nl = buffer.indexOf('\n');
-            const event = line ? parseEventLine(line) : undefined;
-            if (event) onEvent(event);
-          }
-        }
+        const lines = lineSplitter((line) => {
+          const event = parseEventLine(line);
+          if (event) onEvent(event);
+        });
+        for await (const chunk of res) lines.push(chunk as Buffer);
+        lines.flush();
         if (!signal.aborted) onEnd?.();
       })
       .catch((error: unknown) => {

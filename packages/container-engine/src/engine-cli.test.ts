@@ -10,7 +10,7 @@ const runner: ProcessRunner = {
 };
 
 describe('CLI argv for create', () => {
-  it('never pulls, adds --init, binds ports to the given host IP, keeps argv order', () => {
+  it('creates with --pull never (the driver pulls first, per the pull option), adds --init, binds ports to the given host IP, keeps argv order', () => {
     const cli = new CliEngine({
       runner,
       binary: 'docker',

@@ -15,10 +15,13 @@ import {
   type ExecSpec,
   eventFilters,
   type ImageInfo,
+  type PullSpec,
   parseEventLine,
 } from './engine.js';
-import { isNotFound, NO_SUCH_CONTAINER } from './errors.js';
-import { parseImage, parseInspect, parseJsonOutput } from './parse.js';
+import { isNotFound, NO_SUCH_CONTAINER, NO_SUCH_IMAGE } from './errors.js';
+import { parseImage, parseInspect, parseJsonOutput, parseVersion } from './parse.js';
+import { dockerPullLine, lineSplitter, podmanPullLine } from './pull.js';
+import type { ImageReference } from './reference.js';
 
 export interface CliEngineOptions {
   runner: ProcessRunner;
@@ -46,15 +49,9 @@ export class CliEngine implements Engine {
   }
 
   async version(ctx: Ctx): Promise<EngineVersion> {
-    const r = await this.run(['version', '--format', 'json'], ctx);
-    const v = JSON.parse(r.stdout) as {
-      Server?: { Version?: string; ApiVersion?: string; APIVersion?: string };
-      Client?: { Version?: string };
-    };
-    const server = v.Server ?? {};
-    const version = server.Version ?? v.Client?.Version ?? 'unknown';
-    const apiVersion = server.ApiVersion ?? server.APIVersion;
-    return { version, ...(apiVersion ? { apiVersion } : {}) };
+    // The template, not `--format json`: docker 20.10's CLI prints the word "json" for that.
+    const r = await this.run(['version', '--format', '{{json .}}'], ctx);
+    return parseVersion(JSON.parse(r.stdout));
   }
 
   async inspect(name: string, ctx: Ctx): Promise<ContainerInfo | undefined> {
@@ -198,6 +195,35 @@ export class CliEngine implements Engine {
     return parseJsonOutput(r.stdout || '[]').map(parseImage);
   }
 
+  async imageExists(ref: string, ctx: Ctx): Promise<boolean> {
+    const args = ['image', 'inspect', '--format', '{{.Id}}', ref];
+    const r = await this.run(args, ctx, { okExitCodes: 'any' });
+    if (r.exitCode === 0) return true;
+    if (NO_SUCH_IMAGE.test(r.stderr)) return false;
+    await this.run(args, ctx); // re-run to throw the typed error (engine down, …)
+    return false;
+  }
+
+  async pull(ref: ImageReference, spec: PullSpec, ctx: Ctx): Promise<void> {
+    // Not on a terminal, docker prints `<layer>: <status>` lines on stdout and podman
+    // `Copying blob …` lines on stderr; the CLI reads its own credentials.
+    const parse = this.o.isPodman ? podmanPullLine : dockerPullLine;
+    const onLine = (line: string) => {
+      const event = parse(line);
+      if (event) spec.onLayer(event);
+    };
+    const out = lineSplitter(onLine);
+    const err = lineSplitter(onLine);
+    spec.debug?.('pull', { image: ref.raw, credentials: `read by the ${this.o.binary} CLI` });
+    await this.run(['pull', ref.raw], ctx, {
+      onStdout: out.push,
+      onStderr: err.push,
+      maxOutputBytes: 64 * 1024,
+    });
+    out.flush();
+    err.flush();
+  }
+
   async removeImage(ref: string, ctx: Ctx): Promise<boolean> {
     // `rmi -f` of a missing image exits 0 on some versions: ask first.
     const probe = await this.run(['image', 'inspect', '--format', '{{.Id}}', ref], ctx, {
@@ -215,17 +241,20 @@ export class CliEngine implements Engine {
     onEnd?: (error?: Error) => void,
   ): void {
     if (signal.aborted) return;
-    let buffer = '';
     const filters = Object.entries(eventFilters(filter)).flatMap(([key, values]) =>
       values.flatMap((v) => ['--filter', `${key}=${v}`]),
     );
+    const lines = lineSplitter((line) => {
+      const event = parseEventLine(line);
+      if (event) onEvent(event);
+    });
     // Long-lived and unref'd: a watcher must not keep the caller's process alive.
     const child = this.o.runner.spawn(
       [this.o.binary, ...this.o.globalArgs, 'events', ...filters, '--format', '{{json .}}'],
       {
         unref: true,
         ...(this.o.env ? { env: this.o.env } : {}),
-        onStdout: (chunk) => onChunk(chunk),
+        onStdout: lines.push,
       },
     );
     const stop = () => child.kill('SIGTERM');
@@ -240,17 +269,6 @@ export class CliEngine implements Engine {
         if (!signal.aborted) onEnd?.(error instanceof Error ? error : new Error(String(error)));
       },
     );
-    function onChunk(chunk: Buffer): void {
-      buffer += chunk.toString('utf8');
-      let nl = buffer.indexOf('\n');
-      while (nl >= 0) {
-        const line = buffer.slice(0, nl).trim();
-        buffer = buffer.slice(nl + 1);
-        nl = buffer.indexOf('\n');
-        const event = line ? parseEventLine(line) : undefined;
-        if (event) onEvent(event);
-      }
-    }
   }
 
   async copyIn(name: string, hostPath: string, guestPath: string, ctx: Ctx): Promise<void> {

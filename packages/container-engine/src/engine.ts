@@ -4,6 +4,8 @@
  * mapping to core's states and the tests are written once.
  */
 import type { PortMapping } from '@vms/core';
+import type { LayerEvent } from './pull.js';
+import type { ImageReference } from './reference.js';
 
 export type Transport = 'api' | 'cli';
 
@@ -124,8 +126,19 @@ export function parseEventLine(line: string): EngineEvent | undefined {
 }
 
 export interface EngineVersion {
+  /** The engine's version (the CLI's own when it runs without a server, as local podman does). */
   version: string;
+  /** The engine API version it speaks (docker `ApiVersion`, podman `APIVersion`). */
   apiVersion?: string;
+  /** The CLI's version, for the CLI transport. */
+  clientVersion?: string;
+}
+
+export interface PullSpec {
+  /** Receives each layer's progress as the engine reports it. */
+  onLayer: (event: LayerEvent) => void;
+  /** Debug log (where credentials came from; never the secret). */
+  debug?: (message: string, data?: Record<string, unknown>) => void;
 }
 
 export interface Engine {
@@ -154,6 +167,13 @@ export interface Engine {
   ): Promise<void>;
   commit(name: string, ref: string, labels: Record<string, string>, ctx: Ctx): Promise<void>;
   images(labels: Record<string, string>, ctx: Ctx): Promise<ImageInfo[]>;
+  /** Whether the engine has the image locally (by reference or id). */
+  imageExists(ref: string, ctx: Ctx): Promise<boolean>;
+  /**
+   * Pulls an image from its registry (credentials from the user's docker/podman config: the CLI
+   * reads its own, the API transport reads the same files). Throws the engine's error as is.
+   */
+  pull(ref: ImageReference, spec: PullSpec, ctx: Ctx): Promise<void>;
   /** Removes an image; false when it did not exist. */
   removeImage(ref: string, ctx: Ctx): Promise<boolean>;
   /**

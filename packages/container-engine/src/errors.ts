@@ -6,12 +6,15 @@ import {
   AlreadyExistsError,
   BackendUnavailableError,
   CommandFailedError,
+  InvalidOptionsError,
   NotFoundError,
   OperationFailedError,
   VmsError,
+  type VmsErrorOptions,
 } from '@vms/core';
 import type { ContainerDialect } from './dialect.js';
 import { EngineApiError, EngineUnreachableError } from './http.js';
+import { type ImageReference, registryOf } from './reference.js';
 
 export const NO_SUCH_CONTAINER = /no such container|no container with name or id|no such object/i;
 export const NO_SUCH_IMAGE =
@@ -19,8 +22,24 @@ export const NO_SUCH_IMAGE =
 export const NAME_IN_USE = /container name .*already in use/i;
 export const PORT_IN_USE = /port is already allocated|address already in use/i;
 export const NOT_RUNNING = /is not running|not running|container state improper|is not paused/i;
-export const DAEMON_DOWN =
-  /cannot connect to the docker daemon|is the docker daemon running|connection refused|no such file or directory.*\.sock|unable to connect to podman/i;
+/** The engine itself does not answer (as opposed to a registry it talks to). */
+export const ENGINE_DOWN =
+  /cannot connect to the docker daemon|is the docker daemon running|no such file or directory.*\.sock|unable to connect to podman/i;
+export const DAEMON_DOWN = new RegExp(`${ENGINE_DOWN.source}|connection refused`, 'i');
+/** A client too old for the engine (docker 29 refuses API < 1.44). */
+export const CLIENT_TOO_OLD = /client version [\d.]+ is too old|minimum supported api version/i;
+/** Registry answers when pulling. */
+export const PULL_BAD_REFERENCE =
+  /invalid reference format|repository name must be lowercase|must be lowercase|invalid repository name/i;
+export const PULL_SHORT_NAME =
+  /short-name .*(did not resolve|resolution enforced)|short-name resolution/i;
+export const PULL_HUB_DENIED = /pull access denied|repository does not exist or may require/i;
+export const PULL_AUTH =
+  /unauthorized|authentication required|no basic auth credentials|access to the requested resource is not authorized|denied: |incorrect username or password|status code 401|status code 403|\b401 Unauthorized|\b403 Forbidden/i;
+export const PULL_NOT_FOUND =
+  /manifest unknown|manifest for .* not found|name unknown|not found: .*manifest|repository .* not found|status code 404|no such image|image not known/i;
+export const PULL_UNREACHABLE =
+  /dial tcp|connection refused|no such host|i\/o timeout|tls handshake|network is unreachable|server gave http response to https client|pinging container registry|x509: |certificate/i;
 export const INIT_MISSING = /container-init binary not found|catatonit|docker-init.*not found/i;
 
 /** The engine's message, from an API error or a failed CLI command. */
@@ -56,6 +75,18 @@ export function mapEngineError(error: unknown, where: Where): VmsError {
   const { dialect, name, op } = where;
   const instance = name ? `${dialect.name}:${name}` : undefined;
   const opts = { cause: error, ...(instance ? { instance } : {}) };
+  // Already typed (a pull's mapped error, a timeout): keep it. A failed CLI command is classified.
+  if (VmsError.isInstance(error) && !(error instanceof CommandFailedError)) return error;
+  if (CLIENT_TOO_OLD.test(engineText(error))) {
+    return new BackendUnavailableError(
+      dialect.name,
+      `the ${dialect.binary} CLI is too old for the engine: ${lastLine(engineText(error))}`,
+      {
+        ...opts,
+        hint: `upgrade the ${dialect.binary} CLI (or set the \`binary\` setting to a newer one), or use transport 'api'`,
+      },
+    );
+  }
   if (error instanceof EngineUnreachableError || DAEMON_DOWN.test(engineText(error))) {
     return new BackendUnavailableError(
       dialect.name,
@@ -67,7 +98,6 @@ export function mapEngineError(error: unknown, where: Where): VmsError {
       },
     );
   }
-  if (VmsError.isInstance(error) && !(error instanceof CommandFailedError)) return error;
   const text = engineText(error).trim();
   const last = text.split('\n').filter(Boolean).pop() ?? text;
   if (
@@ -78,7 +108,7 @@ export function mapEngineError(error: unknown, where: Where): VmsError {
       `image ${where.image ?? ''} not found in the ${dialect.name} engine`.replace('  ', ' '),
       {
         ...opts,
-        hint: `${dialect.binary} pull ${where.image ?? 'IMAGE'} (or build / load it) first: @vms never pulls implicitly`,
+        hint: `the image is not in the engine and pull is 'never': pull it (\`${dialect.binary} pull ${where.image ?? 'IMAGE'}\`), build or load it, or set the option pull: 'missing'`,
       },
     );
   }
@@ -108,4 +138,137 @@ export function mapEngineError(error: unknown, where: Where): VmsError {
     return new OperationFailedError(`${dialect.name} ${op} failed: ${error.engineMessage}`, opts);
   }
   return new OperationFailedError(`${dialect.name} ${op} failed: ${last}`, opts);
+}
+
+function lastLine(text: string): string {
+  const lines = text
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim());
+  return (lines[lines.length - 1] ?? text)
+    .trim()
+    .replace(/^(Error response from daemon|Error): /i, '');
+}
+
+/** A pull found no such image (repository or tag) in the registry. */
+export class ImageNotFoundError extends NotFoundError {
+  constructor(
+    readonly reference: string,
+    readonly registry: string,
+    message: string,
+    options: VmsErrorOptions = {},
+  ) {
+    super(message, options);
+    this.name = 'ImageNotFoundError';
+  }
+}
+
+/** The registry refused the pull: no credentials, wrong ones, or no access. */
+export class RegistryRefusedError extends OperationFailedError {
+  constructor(
+    readonly registry: string,
+    readonly reference: string,
+    message: string,
+    options: VmsErrorOptions = {},
+  ) {
+    super(message, options);
+    this.name = 'RegistryRefusedError';
+  }
+}
+
+/**
+ * Types what a pull failed with: a bad reference (INVALID_OPTIONS naming `image`), an image the
+ * registry does not have (NOT_FOUND naming the reference), a registry that refuses
+ * (OPERATION_FAILED naming the registry), or one that cannot be reached. The engine itself being
+ * down is left to mapEngineError (BACKEND_UNAVAILABLE).
+ */
+export function mapPullError(
+  error: unknown,
+  where: { dialect: ContainerDialect; ref: ImageReference; instance?: string },
+): unknown {
+  const { dialect, ref } = where;
+  if (VmsError.isInstance(error) && !(error instanceof CommandFailedError)) return error;
+  if (error instanceof EngineUnreachableError) return error;
+  const text = engineText(error);
+  if (ENGINE_DOWN.test(text) || CLIENT_TOO_OLD.test(text)) return error;
+  const registry = registryOf(ref);
+  const why = lastLine(text);
+  const opts = { cause: error, ...(where.instance ? { instance: where.instance } : {}) };
+  const login =
+    dialect.name === 'podman'
+      ? `podman login ${registry} (read from auth.json / $REGISTRY_AUTH_FILE, then ~/.docker/config.json)`
+      : `docker login ${registry === 'docker.io' ? '' : registry}`.trim() +
+        ' (read from ~/.docker/config.json or $DOCKER_CONFIG: auths, credHelpers, credsStore)';
+  if (PULL_SHORT_NAME.test(text)) {
+    return new InvalidOptionsError(
+      [
+        {
+          path: 'image',
+          message: `${JSON.stringify(ref.raw)} is a short name ${dialect.name} cannot resolve: ${why}`,
+        },
+      ],
+      {
+        ...opts,
+        hint: `name the registry, e.g. docker.io/library/${ref.path.replace(/^library\//, '')}${ref.tag ? `:${ref.tag}` : ''}, or set unqualified-search-registries in registries.conf`,
+      },
+    );
+  }
+  if (PULL_BAD_REFERENCE.test(text)) {
+    return new InvalidOptionsError(
+      [
+        {
+          path: 'image',
+          message: `${JSON.stringify(ref.raw)} is not a valid image reference: ${why}`,
+        },
+      ],
+      { ...opts, hint: 'use a lowercase repository with an optional registry, :tag and @digest' },
+    );
+  }
+  if (PULL_HUB_DENIED.test(text)) {
+    // Docker Hub says the same for a missing repository and a private one without access.
+    return new ImageNotFoundError(
+      ref.raw,
+      registry,
+      `image ${ref.raw} not found on ${registry}, or it needs credentials: ${why}`,
+      { ...opts, hint: `check the name and tag; for a private image log in: ${login}` },
+    );
+  }
+  if (PULL_AUTH.test(text)) {
+    return new RegistryRefusedError(
+      registry,
+      ref.raw,
+      `registry ${registry} refused to pull ${ref.raw}: ${why}`,
+      { ...opts, hint: `log in with credentials that can read it: ${login}` },
+    );
+  }
+  if (PULL_NOT_FOUND.test(text)) {
+    return new ImageNotFoundError(
+      ref.raw,
+      registry,
+      `image ${ref.raw} not found on registry ${registry}: ${why}`,
+      {
+        ...opts,
+        hint: `check the repository and tag (\`${dialect.binary} search\` or the registry's UI); a local-only image needs pull: 'never'`,
+      },
+    );
+  }
+  if (PULL_UNREACHABLE.test(text)) {
+    const insecure = /http response to https client|x509|certificate/i.test(text);
+    return new OperationFailedError(
+      `cannot reach registry ${registry} to pull ${ref.raw}: ${why}`,
+      {
+        ...opts,
+        retryable: !insecure,
+        hint: insecure
+          ? dialect.name === 'podman'
+            ? `a plain-HTTP or self-signed registry must be marked insecure for podman: [[registry]] location = "${registry}", insecure = true in registries.conf ($CONTAINERS_REGISTRIES_CONF)`
+            : `a plain-HTTP or self-signed registry must be listed in the engine's "insecure-registries" (daemon.json); 127.0.0.0/8 is trusted by default`
+          : "check the network, proxy and registry address; with the image already local, pull: 'never' skips the registry",
+      },
+    );
+  }
+  return new OperationFailedError(`${dialect.name} could not pull ${ref.raw}: ${why}`, {
+    ...opts,
+    hint: `try it by hand: ${dialect.binary} pull ${ref.raw}`,
+  });
 }

@@ -20,6 +20,8 @@ export interface CallOptions {
   deadline: number;
   body?: unknown;
   query?: Record<string, string | number | boolean | string[] | undefined>;
+  /** Extra request headers (e.g. X-Registry-Auth). */
+  headers?: Record<string, string>;
 }
 
 export interface ApiResponse {
@@ -55,6 +57,11 @@ export class EngineUnreachableError extends Error {
 
 export class ApiClient {
   private readonly agent: http.Agent;
+  /**
+   * The negotiated API version (`1.41`): every path is sent as `/v1.41/…`, so the engine answers
+   * in that version's shapes and refuses nothing newer. Unset: unversioned paths (only `/_ping`).
+   */
+  apiVersion: string | undefined;
   constructor(
     readonly endpoint: ApiEndpoint,
     readonly display: string,
@@ -66,17 +73,23 @@ export class ApiClient {
     this.agent.destroy();
   }
 
-  private baseOptions(method: string, path: string, query?: CallOptions['query']) {
+  private baseOptions(
+    method: string,
+    path: string,
+    query?: CallOptions['query'],
+    extraHeaders?: Record<string, string>,
+  ) {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(query ?? {})) {
       if (Array.isArray(v)) for (const item of v) qs.append(k, item);
       else if (v !== undefined) qs.set(k, String(v));
     }
-    const fullPath = qs.size ? `${path}?${qs}` : path;
+    const versioned = this.apiVersion && path !== '/_ping' ? `/v${this.apiVersion}${path}` : path;
+    const fullPath = qs.size ? `${versioned}?${qs}` : versioned;
     return {
       method,
       path: fullPath,
-      headers: { Host: 'docker' } as Record<string, string>,
+      headers: { Host: 'docker', ...extraHeaders } as Record<string, string>,
       ...(this.endpoint.socketPath
         ? { socketPath: this.endpoint.socketPath }
         : { hostname: this.endpoint.hostname, port: this.endpoint.port }),
@@ -114,7 +127,7 @@ export class ApiClient {
   /** Opens a hijacked connection (exec start, attach): resolves with the raw duplex socket. */
   hijack(path: string, opts: CallOptions): Promise<{ socket: Duplex; head: Buffer }> {
     return new Promise((resolve, reject) => {
-      const base = this.baseOptions('POST', path, opts.query);
+      const base = this.baseOptions('POST', path, opts.query, opts.headers);
       const body = JSON.stringify(opts.body ?? {});
       const req = http.request({
         ...base,
@@ -162,7 +175,7 @@ export class ApiClient {
     agent: http.Agent | false,
   ): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const base = this.baseOptions(method, path, opts.query);
+      const base = this.baseOptions(method, path, opts.query, opts.headers);
       const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
       const headers = { ...base.headers };
       if (body !== undefined) {

@@ -1,4 +1,10 @@
 export {
+  compareApiVersions,
+  MAX_API_VERSION,
+  MIN_API_VERSION,
+  negotiateApiVersion,
+} from './api-version.js';
+export {
   CONTAINER_CAPABILITIES,
   type ContainerBackend,
   createContainerBackend,
@@ -11,10 +17,13 @@ export type {
   CreateSpec,
   Engine,
   EngineEvent,
+  EngineVersion,
   EventFilter,
   ExecSpec,
+  PullSpec,
   Transport,
 } from './engine.js';
+export { ImageNotFoundError, RegistryRefusedError } from './errors.js';
 export { KILL_SCRIPT, killExecInside } from './exec-kill.js';
 export * from './labels.js';
 export {
@@ -23,7 +32,28 @@ export {
   containerOptionsSchema,
   DEFAULT_COMMAND,
 } from './options.js';
-export { parseImage, parseInspect, parseJsonOutput, parseSummary } from './parse.js';
+export {
+  parseImage,
+  parseInspect,
+  parseJsonOutput,
+  parseSummary,
+  parseVersion,
+} from './parse.js';
+export { type LayerEvent, PullTracker } from './pull.js';
+export {
+  checkReference,
+  DEFAULT_REGISTRY,
+  type ImageReference,
+  parseReference,
+  registryOf,
+} from './reference.js';
+export {
+  authFiles,
+  encodeRegistryAuth,
+  type FoundAuth,
+  findRegistryAuth,
+  type RegistryAuth,
+} from './registry-auth.js';
 export {
   type ContainerSettings,
   type ContainerSettingsInput,

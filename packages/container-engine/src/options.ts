@@ -13,8 +13,13 @@ export const DEFAULT_COMMAND = [
 ] as const;
 
 export const containerOptionsSchema = commonInstanceOptions.extend({
-  /** Image reference, present in the engine (never pulled implicitly). */
+  /** Image reference (`nginx:alpine`, `registry:5000/team/app@sha256:…`); pulled per `pull`. */
   image: z.string().min(1, 'an image is required'),
+  /**
+   * When create pulls the image: `missing` (default) when the engine does not have it, `always`
+   * before every create, `never` (create fails NOT_FOUND unless the image is local).
+   */
+  pull: z.enum(['missing', 'always', 'never']).default('missing'),
   /** argv of the container's main process; [] runs the image's own command. */
   command: z.array(z.string()).optional(),
   /** User (name or uid[:gid]) the main process and, by default, exec run as. */

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { CONTAINER_STATES, type ContainerDialect, mapState } from './dialect.js';
 import { StreamDemuxer } from './http.js';
-import { normaliseSignal, parseInspect, parseJsonOutput, parseSummary } from './parse.js';
+import {
+  normaliseSignal,
+  parseInspect,
+  parseJsonOutput,
+  parseSummary,
+  parseVersion,
+} from './parse.js';
 
 // A real `docker inspect` document (Engine 20.10) in the shape the engines print, inline so the
 // test does not depend on files outside the package.
@@ -106,5 +112,41 @@ describe('parsing engine JSON', () => {
     const demux = new StreamDemuxer((chunk, stream) => got.push(`${stream}:${chunk}`));
     for (let i = 0; i < all.length; i += 3) demux.push(all.subarray(i, i + 3));
     expect(got).toEqual(['stdout:out1', 'stderr:err', 'stdout:out2']);
+  });
+});
+
+describe('version output of the CLIs users have', () => {
+  it('docker 20.10 and 28 (`{{json .}}`), podman 4.3 and 5 (`--format json`)', () => {
+    // docker 20.10.24 (Debian) CLI and engine, trimmed.
+    expect(
+      parseVersion({
+        Client: { Version: '20.10.24+dfsg1', ApiVersion: '1.41', DefaultAPIVersion: '1.41' },
+        Server: { Version: '20.10.24+dfsg1', ApiVersion: '1.41', MinAPIVersion: '1.12' },
+      }),
+    ).toEqual({ version: '20.10.24+dfsg1', apiVersion: '1.41', clientVersion: '20.10.24+dfsg1' });
+    // docker 28.2 CLI against the 20.10 engine (it negotiates down to 1.41).
+    expect(
+      parseVersion({
+        Client: { Version: '28.2.2', ApiVersion: '1.41', DefaultAPIVersion: '1.50' },
+        Server: { Version: '20.10.24+dfsg1', ApiVersion: '1.41' },
+      }),
+    ).toMatchObject({ version: '20.10.24+dfsg1', clientVersion: '28.2.2' });
+    // podman 4.3.1, local (no Server).
+    expect(
+      parseVersion({ Client: { APIVersion: '4.3.1', Version: '4.3.1', OsArch: 'linux/amd64' } }),
+    ).toEqual({ version: '4.3.1', apiVersion: '4.3.1', clientVersion: '4.3.1' });
+    // podman 5 remote: a Server block.
+    expect(
+      parseVersion({
+        Client: { APIVersion: '5.4.2', Version: '5.4.2' },
+        Server: { APIVersion: '5.4.0', Version: '5.4.0' },
+      }),
+    ).toEqual({ version: '5.4.0', apiVersion: '5.4.0', clientVersion: '5.4.2' });
+  });
+
+  it('reads a numeric StopSignal (podman 4 CLI inspect) and a named one (podman 5)', () => {
+    expect(parseInspect({ Config: { StopSignal: 15 } }).stopSignal).toBe('SIGTERM');
+    expect(parseInspect({ Config: { StopSignal: 'SIGQUIT' } }).stopSignal).toBe('SIGQUIT');
+    expect(parseInspect({ Config: { StopSignal: 0 } }).stopSignal).toBeUndefined();
   });
 });

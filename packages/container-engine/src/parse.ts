@@ -3,7 +3,7 @@
  * not care) into `ContainerInfo`. Unknown keys are ignored; missing ones leave fields unset.
  */
 import type { PortMapping } from '@vms/core';
-import type { ContainerInfo, ImageInfo } from './engine.js';
+import type { ContainerInfo, EngineVersion, ImageInfo } from './engine.js';
 
 type Json = Record<string, unknown>;
 
@@ -83,8 +83,9 @@ export function parseInspect(raw: unknown): ContainerInfo {
   if (created) info.createdAt = created;
   if (nanoCpus) info.cpus = nanoCpus / 1e9;
   if (memory) info.memoryMiB = Math.round(memory / 1024 / 1024);
-  const stopSignal = str(config.StopSignal);
-  if (stopSignal) info.stopSignal = normaliseSignal(stopSignal);
+  // A name (docker, podman 5: "SIGTERM") or a number (podman 4's CLI inspect: 15).
+  const stopSignal = str(config.StopSignal) ?? num(config.StopSignal)?.toString();
+  if (stopSignal && stopSignal !== '0') info.stopSignal = normaliseSignal(stopSignal);
   return info;
 }
 
@@ -165,4 +166,27 @@ export function parseJsonOutput(text: string): unknown[] {
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as unknown);
+}
+
+/**
+ * `docker version --format '{{json .}}'` (docker 20.10 and 28: `Client.Version`,
+ * `Server.Version`, `Server.ApiVersion`) or `podman version --format json` (4.x and 5.x:
+ * `Client.Version`, `Client.APIVersion`; `Server` only when talking to a remote service).
+ * docker 20.10 prints the literal word `json` for `--format json`: use the template.
+ */
+export function parseVersion(raw: unknown): EngineVersion {
+  const v = obj(raw);
+  const client = obj(v.Client);
+  const server = obj(v.Server);
+  const clientVersion = str(client.Version);
+  const version = str(server.Version) ?? clientVersion ?? 'unknown';
+  const apiVersion =
+    str(server.ApiVersion) ??
+    str(server.APIVersion) ??
+    (Object.keys(server).length ? undefined : (str(client.APIVersion) ?? str(client.ApiVersion)));
+  return {
+    version,
+    ...(apiVersion ? { apiVersion } : {}),
+    ...(clientVersion ? { clientVersion } : {}),
+  };
 }

@@ -3,6 +3,23 @@ import { EventEmitter } from 'node:events';
 import type { VmsError } from './errors.js';
 import type { Action, InstanceState } from './states.js';
 
+/**
+ * Optional structured detail of a progress step, for work that can be measured (bytes of an image
+ * pull, files of a copy). Every field is optional: a step may carry only some of them.
+ */
+export interface ProgressDetail {
+  /** What `current` and `total` count. */
+  unit?: 'bytes' | 'items';
+  /** Done so far. */
+  current?: number;
+  /** Expected in all, when known (it may grow as more of the work becomes known). */
+  total?: number;
+  /** The part of the work this update is about, e.g. one image layer's id. */
+  item?: string;
+  /** Parts finished and parts known so far, e.g. image layers pulled of the image's layers. */
+  parts?: { done: number; total: number };
+}
+
 export interface InstanceEvents {
   /** Every state change, including the transitional ones. */
   state: { instance: string; from: InstanceState; to: InstanceState; action?: Action; at: string };
@@ -10,8 +27,14 @@ export interface InstanceEvents {
   drift: { instance: string; expected: InstanceState; observed: InstanceState; at: string };
   /** Output of exec and logs, as it arrives. */
   output: { instance: string; stream: 'stdout' | 'stderr'; chunk: Buffer; source: 'exec' | 'logs' };
-  /** The current step of a long operation. */
-  progress: { instance: string; action: string; step: string; elapsedMs: number };
+  /** The current step of a long operation, with structured detail when the work is measurable. */
+  progress: {
+    instance: string;
+    action: string;
+    step: string;
+    elapsedMs: number;
+    detail?: ProgressDetail;
+  };
   /** An operation began or ended. */
   op: {
     instance: string;

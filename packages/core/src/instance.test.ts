@@ -264,6 +264,41 @@ describe('Instance runtime', () => {
     ]);
   });
 
+  it('passes structured progress detail to the progress event and onProgress', async () => {
+    const mock = createMockBackend();
+    const detail = {
+      unit: 'bytes' as const,
+      current: 5,
+      total: 10,
+      item: 'layer-1',
+      parts: { done: 0, total: 1 },
+    };
+    const backend: typeof mock = {
+      ...mock,
+      driver(name, options) {
+        const d = mock.driver(name, options);
+        return {
+          ...d,
+          async doCreate(ctx) {
+            ctx.progress('pulling', detail);
+            ctx.progress('creating');
+            return d.doCreate(ctx);
+          },
+        };
+      },
+    };
+    const vm = createInstance(backend, fresh());
+    const events: unknown[] = [];
+    vm.on('progress', (e) => events.push({ step: e.step, detail: e.detail }));
+    const seen: unknown[] = [];
+    await vm.create({ onProgress: (step, _ms, d) => seen.push({ step, detail: d }) });
+    expect(events).toEqual([
+      { step: 'pulling', detail },
+      { step: 'creating', detail: undefined },
+    ]);
+    expect(seen).toEqual(events);
+  });
+
   it('recognises errors from another copy of core by their marker', () => {
     const foreign = Object.assign(new Error('x'), {
       [Symbol.for('@vms/core.error')]: true,

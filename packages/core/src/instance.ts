@@ -12,7 +12,7 @@ import {
   toVmsError,
   VmsError,
 } from './errors.js';
-import { type InstanceEvents, TypedEmitter } from './events.js';
+import { type InstanceEvents, type ProgressDetail, TypedEmitter } from './events.js';
 import { acquireLock, type LockHandle } from './lock.js';
 import { parseOptions, validateInstanceName } from './options.js';
 import type { ReadinessStrategy, ReadinessTarget } from './readiness.js';
@@ -76,7 +76,7 @@ export interface OpOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
   /** Receives the current step of a long operation. */
-  onProgress?: (step: string, elapsedMs: number) => void;
+  onProgress?: (step: string, elapsedMs: number, detail?: ProgressDetail) => void;
 }
 
 export interface StopOptions extends OpOptions {
@@ -538,10 +538,16 @@ export class Instance extends TypedEmitter<InstanceEvents> {
     return {
       signal: deadline.signal,
       deadline: deadline.deadline,
-      progress: (step) => {
+      progress: (step, detail) => {
         const elapsedMs = Date.now() - started;
-        this.emit('progress', { instance: this.id, action, step, elapsedMs });
-        options.onProgress?.(step, elapsedMs);
+        this.emit('progress', {
+          instance: this.id,
+          action,
+          step,
+          elapsedMs,
+          ...(detail ? { detail } : {}),
+        });
+        options.onProgress?.(step, elapsedMs, detail);
       },
       debug: (message, data) => debug(`${this.id}: ${message}`, data),
     };

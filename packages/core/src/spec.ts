@@ -6,6 +6,7 @@
  * runtime, so a driver only does the work of each verb against its tool.
  */
 import type { z } from 'zod';
+import type { ProgressDetail } from './events.js';
 
 export const SPECIFICATION_VERSION = 'vms-backend-v1' as const;
 export type SpecificationVersion = typeof SPECIFICATION_VERSION;
@@ -80,7 +81,8 @@ export interface ListedInstance {
   properties?: Properties;
 }
 
-export type ProgressReporter = (step: string) => void;
+/** Reports the current step; `detail` adds measurable progress (bytes, layers) when known. */
+export type ProgressReporter = (step: string, detail?: ProgressDetail) => void;
 
 /** Passed by core to every driver verb. */
 export interface OpContext {

@@ -1,7 +1,12 @@
 import { runContainerSuite } from '@vms/container-engine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocker } from './docker.js';
-import { dockerSkipReason, removeBehindBack, TEST_IMAGE } from './test-helpers.js';
+import {
+  dockerEngineLabel,
+  dockerSkipReason,
+  removeBehindBack,
+  TEST_IMAGE,
+} from './test-helpers.js';
 
 const skip = dockerSkipReason();
 if (skip) {
@@ -11,7 +16,7 @@ if (skip) {
   runContainerSuite(
     { describe, it, expect, beforeAll, afterAll },
     {
-      name: 'docker (api)',
+      name: `docker (api, ${dockerEngineLabel()})`,
       transport: 'api',
       backend: () => createDocker({ transport: 'api' }),
       deadBackend: () =>

@@ -2,7 +2,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { TEST_IMAGE, testEngine } from '@vms/container-engine/testing';
+import { cliVersions, TEST_IMAGE, testEngine } from '@vms/container-engine/testing';
 import { waitFor } from '@vms/core';
 import { readProcFile, removeTree } from '@vms/core/testing';
 
@@ -12,24 +12,59 @@ const engine = testEngine('docker', { setupHint: 'run scripts/ci/containers.sh' 
 /** `dockerSkipReason()`: why the real-engine tests cannot run here, or undefined when they can. */
 export const { removeBehindBack, sweepTestSuite, unavailableReason: dockerSkipReason } = engine;
 
+/** Every distinct docker CLI version on this machine (Docker CE's and Debian's 20.10, say). */
+export const dockerClis = () => cliVersions('docker');
+
+/** "engine 20.10.24, API 1.41": what the API-transport suites run against, for their names. */
+export function dockerEngineLabel(): string {
+  try {
+    const v = execFileSync(
+      'docker',
+      ['version', '--format', '{{.Server.Version}} {{.Server.APIVersion}}'],
+      { encoding: 'utf8', stdio: 'pipe', timeout: 30_000 },
+    ).trim();
+    const [version, api] = v.split(' ');
+    return `engine ${version}, API ${api}`;
+  } catch {
+    return 'engine unknown';
+  }
+}
+
 /** Why a private dockerd cannot be started here (no dockerd, no unshare, not root). */
 export function privateDockerdSkipReason(): string | undefined {
   const base = dockerSkipReason();
   if (base) return base;
   try {
     execFileSync('dockerd', ['--version'], { stdio: 'pipe' });
-    execFileSync('unshare', ['--net', 'true'], { stdio: 'pipe' });
+    execFileSync('setpriv', [...PRIVATE_NAMESPACES, 'true'], { stdio: 'pipe' });
     return process.getuid?.() === 0 ? undefined : 'starting a second dockerd needs root';
   } catch {
-    return 'dockerd or unshare --net is not available';
+    return 'dockerd, setpriv or unshare --net --mount is not available';
   }
 }
 
 /**
+ * How a private dockerd runs: killed when the test worker dies (`setpriv --pdeathsig`), in its own
+ * network namespace (with --bridge=none dockerd deletes `docker0`: only the namespace's absent
+ * one) and mount namespace (its overlay mounts never reach the host's, so removing its dir cannot
+ * fail with EBUSY, as seen on a fresh machine).
+ */
+const PRIVATE_NAMESPACES = [
+  '--pdeathsig',
+  'KILL',
+  '--',
+  'unshare',
+  '--net',
+  '--mount',
+  '--propagation',
+  'private',
+  '--',
+];
+
+/**
  * A dockerd of the test's own, never the shared host one: its own unix socket, data-root,
- * exec-root and pidfile under `dir`, no bridge and no iptables, in its own network namespace
- * (with --bridge=none dockerd deletes `docker0`: that must only happen to the namespace's absent
- * one). The test image is copied in from the main engine. `kill()` SIGKILLs it (a crash),
+ * exec-root and pidfile under `dir`, no bridge and no iptables, in its own namespaces
+ * (PRIVATE_NAMESPACES). The test image is copied in from the main engine. `kill()` SIGKILLs it (a crash),
  * `start()` brings it back on the same data.
  */
 export interface PrivateDockerd {
@@ -60,10 +95,9 @@ export function privateDockerd(dir: string): PrivateDockerd {
     cli,
     async start() {
       proc = spawn(
-        'unshare',
+        'setpriv',
         [
-          '--net',
-          '--',
+          ...PRIVATE_NAMESPACES,
           'dockerd',
           '--host',
           host,

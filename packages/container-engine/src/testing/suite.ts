@@ -48,6 +48,23 @@ export interface ContainerSuiteOptions {
 /** Labels one suite's (one test file's) containers, for its own afterAll sweep. */
 export const TEST_SUITE_LABEL = 'dev.vms.test-suite';
 
+/** Awaits `p` and expects it to reject with a VmsError of `code`; returns that error. */
+export async function expectVmsError(
+  expect: SuiteTestApi['expect'],
+  p: Promise<unknown>,
+  code: string,
+): Promise<VmsError> {
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(VmsError.isInstance(error), `expected a VmsError ${code}, got ${String(error)}`).toBe(
+    true,
+  );
+  expect((error as VmsError).code, (error as VmsError).message).toBe(code);
+  return error as VmsError;
+}
+
 export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): void {
   const { describe, it, expect, beforeAll, afterAll } = t;
   const run = randomBytes(4).toString('hex');
@@ -67,17 +84,7 @@ export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): vo
     return instance;
   };
 
-  const expectCode = async (p: Promise<unknown>, code: string): Promise<VmsError> => {
-    const error = await p.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(VmsError.isInstance(error), `expected a VmsError ${code}, got ${String(error)}`).toBe(
-      true,
-    );
-    expect((error as VmsError).code).toBe(code);
-    return error as VmsError;
-  };
+  const expectCode = (p: Promise<unknown>, code: string) => expectVmsError(expect, p, code);
 
   /** Waits (on the log stream, not by sleeping) until the container has printed `text`. */
   const waitForLog = async (vm: Instance, text: string): Promise<void> => {
@@ -424,8 +431,8 @@ export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): vo
         expect(error.message).toMatch(/name/);
       });
 
-      it('an unknown image is NOT_FOUND with a hint, and no container is left', async () => {
-        const vm = make({ image: `vms-test/does-not-exist:${run}` });
+      it("an image not in the engine with pull: 'never' is NOT_FOUND with a hint, and no container is left", async () => {
+        const vm = make({ image: `vms-test/does-not-exist:${run}`, pull: 'never' });
         const error = await expectCode(vm.create(), 'NOT_FOUND');
         expect(error.hint).toMatch(/pull/);
         const engine = await backend.engine();

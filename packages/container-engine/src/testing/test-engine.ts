@@ -4,6 +4,8 @@
  * run's containers, and removing a container behind the library's back.
  */
 import { execFileSync } from 'node:child_process';
+import { accessSync, constants, realpathSync } from 'node:fs';
+import path from 'node:path';
 import { TEST_SUITE_LABEL } from './suite.js';
 
 /** The image real-engine tests use (VMS_TEST_IMAGE, default the locally built CI busybox). */
@@ -64,4 +66,51 @@ export function testEngine(
       return Promise.resolve();
     },
   };
+}
+
+/** One CLI binary found on this machine and the version it reports. */
+export interface CliBinary {
+  path: string;
+  version: string;
+}
+
+/** Where distributions and installers put the docker / podman CLI, besides PATH. */
+const USUAL_DIRS = ['/usr/local/bin', '/usr/bin', '/bin', '/snap/bin', '/opt/homebrew/bin'];
+
+/**
+ * Every distinct version of `binary` on this machine: PATH first, then the usual places
+ * (Docker CE's CLI in /usr/local/bin ahead of Debian's 20.10 in /usr/bin, say). Paths that
+ * resolve to one file count once; of several files with one version, the first found is kept.
+ */
+export function cliVersions(binary: 'docker' | 'podman'): CliBinary[] {
+  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), ...USUAL_DIRS];
+  const seenFiles = new Set<string>();
+  const found: CliBinary[] = [];
+  for (const dir of dirs) {
+    const candidate = path.join(dir, binary);
+    let real: string;
+    try {
+      accessSync(candidate, constants.X_OK);
+      real = realpathSync(candidate);
+    } catch {
+      continue;
+    }
+    if (seenFiles.has(real)) continue;
+    seenFiles.add(real);
+    let out: string;
+    try {
+      out = execFileSync(candidate, ['--version'], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+        timeout: 30_000,
+      });
+    } catch {
+      continue;
+    }
+    // "Docker version 28.2.2, build e6534b4" / "podman version 4.3.1"
+    const version = /version ([^\s,]+)/i.exec(out)?.[1];
+    if (version && !found.some((f) => f.version === version))
+      found.push({ path: candidate, version });
+  }
+  return found;
 }

@@ -113,7 +113,7 @@ function run(cmd: string, args: string[], timeout = 60_000): string | undefined 
 }
 
 /** Mount points at or under `root`, deepest first (`/proc/self/mountinfo`, octal escapes decoded). */
-function mountsUnder(root: string): string[] {
+export function mountsUnder(root: string): string[] {
   let text = '';
   try {
     text = readFileSync('/proc/self/mountinfo', 'utf8');
