@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { processesMentioning } from './processes.js';
 import {
   beginTestRun,
   isTestRunLive,
+  removeTree,
   sweepDeadTestRuns,
   sweepTestRun,
   testRunId,
@@ -96,6 +97,25 @@ describe('test runs', () => {
     expect(processesMentioning(live.root)).toEqual([]);
     expect(existsSync(live.root)).toBe(false);
   });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'removes a tree with something mounted in it (a dead engine’s overlay: a plain rm fails with EBUSY)',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tree-'));
+      const source = mkdtempSync(join(tmpdir(), 'source-'));
+      writeFileSync(join(source, 'keep'), 'not the tree’s to remove');
+      mkdirSync(join(dir, 'root', 'overlay'), { recursive: true });
+      execFileSync('mount', ['--bind', source, join(dir, 'root', 'overlay')]);
+      expect(readFileSync('/proc/self/mountinfo', 'utf8')).toContain(join(dir, 'root', 'overlay'));
+
+      expect(removeTree(dir).mounts).toBe(1);
+
+      expect(existsSync(dir)).toBe(false);
+      expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(dir);
+      // Unmounted before removing: what was mounted in is untouched.
+      expect(readFileSync(join(source, 'keep'), 'utf8')).toBe('not the tree’s to remove');
+    },
+  );
 
   it('refuses to sweep what is not a run id', () => {
     expect(() => sweepTestRun('../etc', env)).toThrow(/not a test run id/);
