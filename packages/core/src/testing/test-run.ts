@@ -188,19 +188,19 @@ export function sweepTestRun(id: string, env = process.env): SweepReport {
  */
 function killUnder(dir: string): number {
   const spare = selfAndAncestors();
-  let killed = 0;
+  const killed = new Set<number>();
   for (let round = 0; round < 2; round++) {
     for (const pid of processesMentioning(dir)) {
       if (spare.has(pid)) continue;
       try {
         process.kill(pid, 'SIGKILL');
-        killed += 1;
+        killed.add(pid);
       } catch {
         // gone already
       }
     }
   }
-  return killed;
+  return killed.size;
 }
 
 /**
