@@ -43,8 +43,7 @@ function containerLabelled(labels: Record<string, string>): string {
   docker('create', '--name', name, '--network', 'none', ...flags, IMAGE, 'true');
   return name;
 }
-const containerExists = (name: string) =>
-  docker('ps', '-aq', '--filter', `name=^${name}$`) !== '';
+const containerExists = (name: string) => docker('ps', '-aq', '--filter', `name=^${name}$`) !== '';
 
 // Runs of this file live in their own runs dir, so the sweeps below see only them.
 const runsDir = mkdtempSync(join(tmpdir(), 'runs-'));
