@@ -91,6 +91,37 @@ describe.skipIf(skip !== undefined)('docker: fault injection (private dockerd)',
     );
   };
 
+  /** Names of the instances core recorded under `at`. */
+  const recordedAt = (at: string) =>
+    filesUnder(join(at, 'instances'))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) =>
+        f
+          .split('/')
+          .pop()!
+          .replace(/\.json$/, ''),
+      );
+
+  // After every point, passed or failed: a point that failed halfway leaves nothing to the next
+  // one. Delete through the library first, then remove what that could not (the sweep of a test
+  // that found a bug must not trust the code).
+  faults.afterEachPoint(async () => {
+    const b = backend();
+    try {
+      const names = new Set([...containers().keys(), ...recordedAt(home)]);
+      for (const name of names) {
+        await createInstance(b, name, options, { home })
+          .delete()
+          .catch(() => undefined);
+      }
+    } finally {
+      await b.close();
+    }
+    const left = [...containers().keys()];
+    if (left.length) engine.cli('rm', '-f', ...left);
+    rmSync(join(home, 'instances'), { recursive: true, force: true });
+  });
+
   const expectedState: Record<string, string> = {
     running: 'running',
     paused: 'suspended',
@@ -119,15 +150,7 @@ describe.skipIf(skip !== undefined)('docker: fault injection (private dockerd)',
         if (expected) expect(seen, message).toBe(expected);
         else expect(seen, message).toMatch(/^(broken|stopped|deleted)$/);
       }
-      const recorded = filesUnder(join(at, 'instances'))
-        .filter((f) => f.endsWith('.json'))
-        .map((f) =>
-          f
-            .split('/')
-            .pop()!
-            .replace(/\.json$/, ''),
-        );
-      for (const name of new Set([...real.keys(), ...recorded])) {
+      for (const name of new Set([...real.keys(), ...recordedAt(at)])) {
         const vm = createInstance(b, name, options, { home: at });
         await vm.delete();
         expect(vm.state.name).toMatch(/^(deleted|initial)$/);

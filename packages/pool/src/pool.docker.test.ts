@@ -4,6 +4,7 @@
  * Skipped, with the reason printed, when no docker engine answers.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -22,6 +23,14 @@ if (skip) console.warn(`[skipped] pool docker tests: ${skip}`);
 const backend = createDocker();
 // No network: the pool needs none, and the tests then do not depend on the engine's bridge.
 const options = () => ({ image: TEST_IMAGE, network: 'none', labels: testRunLabels() });
+// Pool names of this file's run only: prunePool deletes every pool of a prefix on the engine, and
+// another run of these tests (another checkout, CI job or user) may share it at the same time.
+const tag = randomBytes(3).toString('hex');
+const prefix = {
+  test: `vmspooltest${tag}`,
+  snap: `vmspoolsnap${tag}`,
+  crash: `vmspoolcrash${tag}`,
+};
 
 runPoolScenarios({
   name: 'docker',
@@ -31,7 +40,7 @@ runPoolScenarios({
   breakBehindBack: async (name) => {
     docker('kill', name);
   },
-  namePrefix: 'vmspooltest',
+  namePrefix: prefix.test,
   timeoutMs: 120_000,
   skip,
 });
@@ -42,7 +51,7 @@ describe.skipIf(Boolean(skip))('pool on docker', () => {
     await Promise.allSettled(pools.splice(0).map((p) => p.close()));
   });
   afterAll(async () => {
-    for (const namePrefix of ['vmspoolsnap', 'vmspoolcrash']) {
+    for (const namePrefix of [prefix.snap, prefix.crash]) {
       await prunePool({ backend, namePrefix, options: options(), includeLive: true });
     }
   });
@@ -50,7 +59,7 @@ describe.skipIf(Boolean(skip))('pool on docker', () => {
   it("recycle 'snapshot' gives back the instance as it was when first ready, and close removes the snapshot", async () => {
     const pool = createPool({
       backend,
-      namePrefix: 'vmspoolsnap',
+      namePrefix: prefix.snap,
       options: options(),
       min: 1,
       max: 1,
@@ -88,9 +97,11 @@ describe.skipIf(Boolean(skip))('pool on docker', () => {
       existsSync(dist),
       'the crash child imports @vms/pool from dist: run pnpm build first',
     ).toBe(true);
-    const run = promisify(execFile)(process.execPath, [child, 'vmspoolcrash', TEST_IMAGE, 'none'], {
-      timeout: 240_000,
-    });
+    const run = promisify(execFile)(
+      process.execPath,
+      [child, prefix.crash, TEST_IMAGE, 'none', JSON.stringify(testRunLabels())],
+      { timeout: 240_000 },
+    );
     const failure = await run.then(
       () => new Error('the child was expected to die by SIGKILL'),
       (error: { signal?: string; stdout?: string }) => error,
@@ -106,7 +117,7 @@ describe.skipIf(Boolean(skip))('pool on docker', () => {
       '--format',
       '{{.Names}}',
       '--filter',
-      'label=dev.vms.pool=vmspoolcrash',
+      `label=dev.vms.pool=${prefix.crash}`,
     )
       .trim()
       .split('\n')
@@ -114,12 +125,12 @@ describe.skipIf(Boolean(skip))('pool on docker', () => {
       .sort();
     expect(before).toHaveLength(3);
     expect(before).toContain(report.busy);
-    expect(before.every((n) => n.startsWith(`vmspoolcrash-${report.id}-`))).toBe(true);
+    expect(before.every((n) => n.startsWith(`${prefix.crash}-${report.id}-`))).toBe(true);
 
-    const result = await prunePool({ backend, namePrefix: 'vmspoolcrash' });
+    const result = await prunePool({ backend, namePrefix: prefix.crash });
     expect(result.failed).toEqual([]);
     expect(result.deleted).toEqual(before);
-    expect(docker('ps', '-aq', '--filter', 'label=dev.vms.pool=vmspoolcrash').trim()).toBe('');
+    expect(docker('ps', '-aq', '--filter', `label=dev.vms.pool=${prefix.crash}`).trim()).toBe('');
     for (const name of before) {
       expect(docker('images', '-q', '--filter', `label=dev.vms.snapshot-of=${name}`).trim()).toBe(
         '',

@@ -11,9 +11,10 @@ import {
 } from '@vms/core';
 import { z } from 'zod';
 import { mapRunState, QemuDriver } from './driver.js';
+import { exitedReason, liveness, unrecordedReason } from './liveness.js';
 import { accelSchema, type QemuOptions, qemuOptionsSchema } from './options.js';
 import { pickFreePort } from './ports.js';
-import { isOurProcess } from './process.js';
+import { processesByArgument } from './process.js';
 import { QmpClient } from './qmp.js';
 import { createStore, instancePaths } from './state.js';
 import { findTool } from './tools.js';
@@ -104,29 +105,31 @@ export function createQemu(settings: QemuSettings = {}): QemuBackend {
     async list(ctx): Promise<ListedInstance[]> {
       const st = getStore();
       const names = await st.list();
+      const states = new Map(
+        await Promise.all(
+          names.map(async (name) => [name, await st.read(name).catch(() => undefined)] as const),
+        ),
+      );
+      const pidFile = (name: string) => instancePaths(st.instanceDir(name)).pidFile;
+      // One /proc scan for every instance: QEMUs by their -pidfile argument.
+      const running = processesByArgument(names.map(pidFile));
       const listed = await Promise.all(
         names.map(async (name): Promise<ListedInstance> => {
-          const state = await st.read(name).catch(() => undefined);
+          const state = states.get(name);
           if (!state)
             return { name, state: 'broken', reason: 'unreadable state file', managed: true };
-          const launch = state.launch;
-          if (!launch) {
-            return {
-              name,
-              state: 'stopped',
-              ...(state.lastExit?.unexpected ? { reason: state.lastExit.reason } : {}),
-              managed: true,
-            };
+          const live = liveness(state, pidFile(name), running.get(pidFile(name)) ?? []);
+          if (live.kind === 'unrecorded')
+            return { name, state: 'broken', reason: unrecordedReason(live.pids), managed: true };
+          if (live.kind === 'none') {
+            const reason = live.exited
+              ? exitedReason(live.exited)
+              : state.lastExit?.unexpected
+                ? state.lastExit.reason
+                : undefined;
+            return { name, state: 'stopped', ...(reason ? { reason } : {}), managed: true };
           }
-          const identity = {
-            pid: launch.pid,
-            marker: instancePaths(st.instanceDir(name)).pidFile,
-            ...(launch.startTime ? { startTime: launch.startTime } : {}),
-          };
-          if (!isOurProcess(identity)) {
-            const reason = `QEMU (pid ${launch.pid}) exited without a stop request`;
-            return { name, state: 'stopped', reason, managed: true };
-          }
+          const launch = live.launch;
           // Running or paused: QMP says which (briefly; a busy monitor leaves it "running").
           try {
             const q = await QmpClient.connect(launch.qmpSocket, {

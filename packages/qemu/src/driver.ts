@@ -35,6 +35,7 @@ import {
   waitForConsole,
 } from './console.js';
 import { knownHostsText, normalizeKey, scanHostKeys } from './host-keys.js';
+import { exitedReason, liveness, unrecordedReason } from './liveness.js';
 import type { QemuOptions } from './options.js';
 import { checkHostPath } from './paths.js';
 import { HOSTFWD_BUSY } from './ports.js';
@@ -58,6 +59,8 @@ export interface DriverDeps {
 
 const GiB = 1024 ** 3;
 const LAUNCH_ATTEMPTS = 5;
+/** Rounds of stopping QEMUs no record names before giving up (each round waits for its exits). */
+const UNRECORDED_ROUNDS = 5;
 /** Longest wait for SSH at the first exec/copy after `readiness: 'running'`. */
 const PIN_TIMEOUT_MS = 180_000;
 
@@ -246,15 +249,7 @@ export class QemuDriver implements DriverV1 {
     try {
       if (state?.launch && this.#alive(state.launch))
         await this.#forceStop(this.#identity(state.launch), state.launch.qmpSocket, ctx);
-      for (const pid of processesWithArgument(p.pidFile)) {
-        ctx.debug(`stopping QEMU pid ${pid} that no readable record names`);
-        const startTime = processStartTime(pid);
-        await this.#forceStop(
-          this.#identity({ pid, ...(startTime === null ? {} : { startTime }) }),
-          p.qmpSocket,
-          ctx,
-        );
-      }
+      await this.#stopUnrecorded(processesWithArgument(p.pidFile), ctx);
     } finally {
       this.#ending--;
     }
@@ -270,7 +265,17 @@ export class QemuDriver implements DriverV1 {
 
   async doStart(ctx: OpContext): Promise<void> {
     const state = await this.#mustState();
-    if (state.launch && this.#alive(state.launch)) return;
+    const live = liveness(state, this.#paths.pidFile);
+    if (live.kind === 'recorded') return;
+    if (live.kind === 'unrecorded') {
+      // Never a second QEMU on the same disk (inspect reports this instance broken).
+      throw new OperationFailedError(
+        `qemu instance ${this.#name}: ${unrecordedReason(live.pids)}`,
+        {
+          hint: `stop it first (vms stop qemu:${this.#name}), then start it`,
+        },
+      );
+    }
     const o = this.#options;
     const p = this.#paths;
     ctx.progress('choosing the accelerator');
@@ -548,16 +553,19 @@ export class QemuDriver implements DriverV1 {
 
   async #stop(req: StopRequest): Promise<DriverStopOutcome> {
     const state = await this.#mustState();
-    const launch = state.launch;
-    if (!launch || !this.#alive(launch)) {
-      if (launch)
-        await this.#recordExit(
-          state,
-          `QEMU (pid ${launch.pid}) exited without a stop request`,
-          true,
-        );
+    const live = liveness(state, this.#paths.pidFile);
+    if (live.kind === 'unrecorded') {
+      // A QEMU of an interrupted start: nobody waits for its guest; QMP quit, else SIGKILL.
+      const how = await this.#stopUnrecorded(live.pids, req);
+      const reason = `QEMU of an interrupted start ${how}`;
+      await this.#recordExit(state, reason);
+      return { how: 'forced', guestExit: { message: reason } };
+    }
+    if (live.kind === 'none') {
+      if (live.exited) await this.#recordExit(state, exitedReason(live.exited), true);
       return { how: 'already-stopped' };
     }
+    const launch = live.launch;
     if (!req.force) {
       try {
         const graceful = await this.#withQmp(launch, req, async (q) => {
@@ -612,6 +620,34 @@ export class QemuDriver implements DriverV1 {
       await this.#waitGone(id, ctx, 10_000);
       return 'killed with SIGKILL';
     }
+  }
+
+  /**
+   * Ends QEMU processes with this instance's pid-file argument that no record names (a start
+   * interrupted before recording its launch, or a record that cannot be read); returns how the
+   * last one ended. Looks again until none is left: a QEMU caught daemonising forks its daemon
+   * (same argv) while its parent is being stopped.
+   */
+  async #stopUnrecorded(pids: number[], ctx: Pick<OpContext, 'signal' | 'debug'>): Promise<string> {
+    let how = 'was already gone';
+    for (let round = 1; pids.length > 0; round++) {
+      if (round > UNRECORDED_ROUNDS) {
+        throw new OperationFailedError(
+          `QEMU processes of ${this.#name} keep appearing while being stopped (pids ${pids.join(', ')})`,
+        );
+      }
+      for (const pid of pids) {
+        ctx.debug(`stopping QEMU pid ${pid} that no record names`);
+        const startTime = processStartTime(pid);
+        how = await this.#forceStop(
+          this.#identity({ pid, ...(startTime === null ? {} : { startTime }) }),
+          this.#paths.qmpSocket,
+          ctx,
+        );
+      }
+      pids = processesWithArgument(this.#paths.pidFile);
+    }
+    return how;
   }
 
   async #waitGone(id: Identity, ctx: Pick<OpContext, 'signal'>, timeoutMs: number): Promise<void> {
@@ -675,14 +711,22 @@ export class QemuDriver implements DriverV1 {
   }
 
   async #observe(state: QemuState, ctx: OpContext, retry: boolean): Promise<Observation> {
-    const launch = state.launch;
-    if (launch && !this.#alive(launch)) {
+    const live = liveness(state, this.#paths.pidFile);
+    if (live.kind === 'unrecorded') {
+      // Never "stopped" while a QEMU of this instance runs (a start would launch a second one).
+      return {
+        state: 'broken',
+        reason: unrecordedReason(live.pids),
+        properties: this.#properties(state, undefined),
+      };
+    }
+    if (live.kind === 'none' && live.exited) {
       // QEMU died behind our back (killed, crashed, guest powered off by itself).
-      const reason = `QEMU (pid ${launch.pid}) exited without a stop request`;
+      const reason = exitedReason(live.exited);
       await this.#recordExit(state, reason, true).catch(() => {});
       return { state: 'stopped', reason, properties: this.#properties(state, undefined) };
     }
-    if (!launch) {
+    if (live.kind === 'none') {
       // Only an exit nobody asked for carries a reason (a requested stop is just "stopped").
       return {
         state: 'stopped',
@@ -690,6 +734,7 @@ export class QemuDriver implements DriverV1 {
         properties: this.#properties(state, undefined),
       };
     }
+    const launch = live.launch;
     let observed: ObservedState;
     let reason: string | undefined;
     try {
@@ -900,12 +945,15 @@ export class QemuDriver implements DriverV1 {
       if (stopped || this.#ending > 0) return;
       const state = await this.#state().catch(() => undefined);
       if (!state?.launch || this.#alive(state.launch) || stopped || this.#ending > 0) return;
+      const live = liveness(state, this.#paths.pidFile);
+      if (live.kind === 'recorded') return;
       stopped = true;
       clearInterval(poll);
-      onChange({
-        state: 'stopped',
-        reason: `QEMU (pid ${state.launch.pid}) exited without a stop request`,
-      });
+      onChange(
+        live.kind === 'unrecorded'
+          ? { state: 'broken', reason: unrecordedReason(live.pids) }
+          : { state: 'stopped', reason: exitedReason(state.launch) },
+      );
     };
     return () => {
       stopped = true;

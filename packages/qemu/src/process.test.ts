@@ -3,6 +3,7 @@ import { processStartTime, waitFor } from '@vms/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   isOurProcess,
+  processesByArgument,
   processesWithArgument,
   readCmdline,
   readProcStat,
@@ -44,6 +45,11 @@ describe('process identity', () => {
       }),
     ).toBe(true);
     expect(processesWithArgument('/marker/of/this/instance')).toEqual([pid]);
+    // One scan for many instances (list): by whole argument, absent when none has it.
+    const byMarker = processesByArgument(['/marker/of/this/instance', '/marker/of/this', '/none']);
+    expect(byMarker.get('/marker/of/this/instance')).toEqual([pid]);
+    expect(byMarker.has('/marker/of/this')).toBe(false);
+    expect(byMarker.has('/none')).toBe(false);
     // A whole argument, not a substring: another instance's longer path is not this one.
     expect(isOurProcess({ pid, marker: '/marker/of/this' })).toBe(false);
     expect(isOurProcess({ pid, marker: 'marker/of/this/instance' })).toBe(false);

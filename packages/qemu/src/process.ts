@@ -54,17 +54,13 @@ export function isOurProcess(identity: Identity): boolean {
   return readCmdline(identity.pid)?.includes(identity.marker) ?? false;
 }
 
-/**
- * Live processes (not zombies, not this one) whose argv satisfies `match`: how a QEMU is found
- * when no readable record names its PID (a corrupt or missing state file).
- */
-export function findProcesses(match: (argv: string[]) => boolean): number[] {
-  const found: number[] = [];
+/** Live processes (not zombies, not this one) with their argv. Empty where there is no /proc. */
+function* liveProcesses(): Generator<{ pid: number; argv: string[] }> {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return found;
+    return;
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
@@ -73,7 +69,32 @@ export function findProcesses(match: (argv: string[]) => boolean): number[] {
     const stat = readProcStat(pid);
     if (!stat || stat.state === 'Z' || stat.state === 'X') continue;
     const argv = readCmdline(pid);
-    if (argv && match(argv)) found.push(pid);
+    if (argv) yield { pid, argv };
+  }
+}
+
+/**
+ * Live processes (not zombies, not this one) whose argv satisfies `match`: how a QEMU is found
+ * when no readable record names its PID (a corrupt or missing state file, an interrupted start).
+ */
+export function findProcesses(match: (argv: string[]) => boolean): number[] {
+  const found: number[] = [];
+  for (const { pid, argv } of liveProcesses()) if (match(argv)) found.push(pid);
+  return found;
+}
+
+/**
+ * Live processes by which of `markers` they have as one whole argument, in one /proc scan
+ * (markers no process has are absent from the map).
+ */
+export function processesByArgument(markers: readonly string[]): Map<string, number[]> {
+  const wanted = new Set(markers);
+  const found = new Map<string, number[]>();
+  if (wanted.size === 0) return found;
+  for (const { pid, argv } of liveProcesses()) {
+    for (const arg of new Set(argv)) {
+      if (wanted.has(arg)) found.set(arg, [...(found.get(arg) ?? []), pid]);
+    }
   }
   return found;
 }

@@ -68,6 +68,13 @@ export interface FaultRun {
    * fault and the seed to replay it (`VMS_FAULT_SEED=…`).
    */
   point<T>(fault: string, body: (rng: Rng) => Promise<T>): Promise<T>;
+  /**
+   * Registers a sweep run after every fault point, passed or failed (in a `finally`): whatever a
+   * failed point left (instances, processes) is removed before the next one, so one failure
+   * reports one failure instead of cascading. A sweep that fails fails a point that passed; after
+   * a failed point it is only reported (the point's own error is the one thrown).
+   */
+  afterEachPoint(sweep: () => unknown | Promise<unknown>): void;
   /** The closing line: `fault points: N, seeds: A..B` (and the fault kinds). */
   summary(): string;
   /** Kills every process that mentions the root, unmounts what is mounted under it, removes it. */
@@ -86,6 +93,7 @@ export function startFaultRun(backend: string, env: NodeJS.ProcessEnv = process.
   const root = mkdtempSync(join(tmpdir(), `faults-${backend}-`));
   const run = `${backend}-${root.slice(-6).toLowerCase()}`;
   const kinds = new Map<string, number>();
+  const sweeps: Array<() => unknown | Promise<unknown>> = [];
   let points = 0;
   return {
     run,
@@ -97,17 +105,36 @@ export function startFaultRun(backend: string, env: NodeJS.ProcessEnv = process.
       const pointSeed = seed + points;
       points++;
       kinds.set(fault, (kinds.get(fault) ?? 0) + 1);
+      const where = `${backend} fault "${fault}"`;
+      const replay = `seed ${pointSeed} (replay: VMS_FAULT_SEED=${seed})`;
+      let failed = false;
       try {
         return await body(createRng(pointSeed));
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        const wrapped = new Error(
-          `${backend} fault "${fault}" failed with seed ${pointSeed} (replay: VMS_FAULT_SEED=${seed}): ${message}`,
-          { cause: error },
-        );
+        failed = true;
+        const wrapped = new Error(`${where} failed with ${replay}: ${messageOf(error)}`, {
+          cause: error,
+        });
         process.stderr.write(`${wrapped.message}\n`);
         throw wrapped;
+      } finally {
+        for (const sweep of sweeps) {
+          try {
+            await sweep();
+          } catch (error) {
+            const wrapped = new Error(
+              `${where}: the sweep after it failed with ${replay}: ${messageOf(error)}`,
+              { cause: error },
+            );
+            process.stderr.write(`${wrapped.message}\n`);
+            // biome-ignore lint/correctness/noUnsafeFinally: a failed sweep fails a point that passed
+            if (!failed) throw wrapped;
+          }
+        }
       }
+    },
+    afterEachPoint(sweep) {
+      sweeps.push(sweep);
     },
     summary() {
       const last = seed + Math.max(points - 1, 0);
@@ -119,6 +146,8 @@ export function startFaultRun(backend: string, env: NodeJS.ProcessEnv = process.
     },
   };
 }
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** How a file of ours is damaged. */
 export type Corruption = 'truncate' | 'empty' | 'garbage' | 'remove';

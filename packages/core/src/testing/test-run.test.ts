@@ -1,5 +1,13 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +21,29 @@ import {
   testRunId,
   testRunLabels,
 } from './test-run.js';
+
+const IMAGE = process.env.VMS_TEST_IMAGE ?? 'vms-test/busybox:latest';
+/** Why no container can be made here (no docker engine or no test image), or undefined. */
+function dockerSkipReason(): string | undefined {
+  try {
+    execFileSync('docker', ['image', 'inspect', IMAGE], { stdio: 'pipe', timeout: 60_000 });
+    return undefined;
+  } catch {
+    return `no docker engine answers or image ${IMAGE} is missing`;
+  }
+}
+const noDocker = dockerSkipReason();
+if (noDocker) console.warn(`[skipped] test-run sweeps of containers: ${noDocker}`);
+const docker = (...args: string[]) =>
+  execFileSync('docker', args, { stdio: 'pipe', timeout: 60_000 }).toString('utf8').trim();
+/** A created (not started) container with these labels; its name. */
+function containerLabelled(labels: Record<string, string>): string {
+  const name = `vmst-core-${randomBytes(4).toString('hex')}`;
+  const flags = Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+  docker('create', '--name', name, '--network', 'none', ...flags, IMAGE, 'true');
+  return name;
+}
+const containerExists = (name: string) => docker('ps', '-aq', '--filter', `name=^${name}$`) !== '';
 
 // Runs of this file live in their own runs dir, so the sweeps below see only them.
 const runsDir = mkdtempSync(join(tmpdir(), 'runs-'));
@@ -114,6 +145,52 @@ describe('test runs', () => {
       expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(dir);
       // Unmounted before removing: what was mounted in is untouched.
       expect(readFileSync(join(source, 'keep'), 'utf8')).toBe('not the tree’s to remove');
+    },
+  );
+
+  it('a run appears with its owner recorded: no root without .owner, no leftover of beginning', async () => {
+    const live = beginTestRun(process.pid, env);
+    expect(readdirSync(live.root)).toEqual(['.owner']);
+    expect(readdirSync(runsDir).filter((e) => e.startsWith('.'))).toEqual([]);
+    // A process that died while beginning a run leaves its half-made root under another name
+    // (never judged as a run); the next sweep removes it.
+    const half = join(runsDir, `.vmst-0123abcd.beginning-${await deadPid()}`);
+    mkdirSync(half);
+    sweepDeadTestRuns(env);
+    expect(existsSync(half)).toBe(false);
+    expect(existsSync(live.root)).toBe(true);
+    sweepTestRun(live.id, env);
+  });
+
+  it.skipIf(noDocker !== undefined)(
+    'leaves alone the containers of a live run whose root is in another runs dir (a shared engine)',
+    () => {
+      // This file's runs dir is not the current run's: the current run (the one running this
+      // test, and every other package's tests beside it) is live, its root is elsewhere.
+      const name = containerLabelled(testRunLabels());
+      try {
+        const reports = sweepDeadTestRuns(env);
+        expect(reports.map((r) => r.id)).not.toContain(testRunId());
+        expect(containerExists(name)).toBe(true);
+      } finally {
+        docker('rm', '-f', name);
+      }
+    },
+  );
+
+  it.skipIf(noDocker !== undefined)(
+    'sweeps the containers of a dead run of its runs dir, and only then its root',
+    async () => {
+      const dead = beginTestRun(await deadPid(), env);
+      const name = containerLabelled({ 'dev.vms.test-run': dead.id });
+      try {
+        const report = sweepDeadTestRuns(env).find((r) => r.id === dead.id);
+        expect(report).toMatchObject({ containers: 1, remaining: 0, removedRoot: true });
+        expect(containerExists(name)).toBe(false);
+        expect(existsSync(dead.root)).toBe(false);
+      } finally {
+        if (containerExists(name)) docker('rm', '-f', name);
+      }
     },
   );
 

@@ -9,8 +9,12 @@
  *   `TMPDIR`, so every `mkdtemp(tmpdir())` of every test lands inside it and every process a
  *   test starts carries it in its environment.
  * - A file `.owner` in the root names the process the run belongs to (pid + start time). A run
- *   whose owner is gone is dead; the next run sweeps it.
- * - Containers are labelled `dev.vms.test-run=<id>` (`testRunLabels()`).
+ *   whose owner is gone is dead; the next run sweeps it. The root appears with its `.owner`
+ *   already in it (made under another name, then renamed), so no sweeper ever sees a live run's
+ *   root without its owner.
+ * - Containers are labelled `dev.vms.test-run=<id>` (`testRunLabels()`). The engines are shared
+ *   (with runs in other runs dirs, mount namespaces or machines): a sweep judges a run only by its
+ *   root in its own runs dir, and leaves alone containers of runs whose root it cannot see.
  *
  * Sweeping a run: SIGKILL every process whose command line or environment mentions its root
  * (never the sweeper or its ancestors), remove its docker/podman containers and images, delete
@@ -18,7 +22,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { processesMentioning, readProcFile } from './processes.js';
 
@@ -60,18 +72,31 @@ function startTime(pid: number): string | undefined {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
 }
 
+/** Where a run's root is made before it appears under its id (never matched by ID_PATTERN). */
+const BEGINNING_PATTERN = /^\.(vmst-[0-9a-f]{8})\.beginning-(\d+)$/;
+
 /**
- * Begins a run owned by `ownerPid` (default this process): makes its root (0700) and records the
- * owner. Returns the run; does not touch `process.env`.
+ * Begins a run owned by `ownerPid` (default this process): makes its root (0700) with the owner
+ * recorded in it, in one step (see the module comment). Returns the run; does not touch
+ * `process.env`.
  */
 export function beginTestRun(ownerPid = process.pid, env = process.env): TestRun {
+  const dir = testRunsDir(env);
+  mkdirSync(dir, { recursive: true });
   const id = `vmst-${randomBytes(4).toString('hex')}`;
-  const root = join(testRunsDir(env), id);
-  mkdirSync(root, { recursive: true, mode: 0o700 });
-  writeFileSync(
-    join(root, '.owner'),
-    `${JSON.stringify({ pid: ownerPid, startTime: startTime(ownerPid) ?? null })}\n`,
-  );
+  const root = join(dir, id);
+  const beginning = join(dir, `.${id}.beginning-${process.pid}`);
+  mkdirSync(beginning, { mode: 0o700 });
+  try {
+    writeFileSync(
+      join(beginning, '.owner'),
+      `${JSON.stringify({ pid: ownerPid, startTime: startTime(ownerPid) ?? null })}\n`,
+    );
+    renameSync(beginning, root);
+  } catch (error) {
+    rmSync(beginning, { recursive: true, force: true });
+    throw error;
+  }
   return { id, root };
 }
 
@@ -136,6 +161,8 @@ export interface SweepReport {
   images: number;
   netns: number;
   mounts: number;
+  /** Containers of the run still there after the sweep (its root is kept for the next one). */
+  remaining: number;
   removedRoot: boolean;
 }
 
@@ -155,16 +182,19 @@ export function sweepTestRun(id: string, env = process.env): SweepReport {
     images: 0,
     netns: 0,
     mounts: 0,
+    remaining: 0,
     removedRoot: false,
   };
   // Processes first (they may hold mounts and containers of an engine they run).
   report.processes = killUnder(root);
   for (const bin of engines()) {
-    const ids = (run(bin, ['ps', '-aq', '--filter', `label=${TEST_RUN_LABEL}=${id}`]) ?? '')
-      .split('\n')
-      .filter(Boolean);
-    if (ids.length && run(bin, ['rm', '-f', '-v', ...ids], 120_000) !== undefined)
-      report.containers += ids.length;
+    const listed = runContainers(bin, id);
+    if (listed?.length) {
+      run(bin, ['rm', '-f', '-v', ...listed], 120_000);
+      const left = runContainers(bin, id) ?? listed;
+      report.containers += listed.length - left.length;
+      report.remaining += left.length;
+    }
     const images = (run(bin, ['images', '--format', '{{.Repository}}:{{.Tag}}']) ?? '')
       .split('\n')
       .filter((ref) => ref.includes(id));
@@ -176,9 +206,24 @@ export function sweepTestRun(id: string, env = process.env): SweepReport {
     if (name?.includes(id) && run('ip', ['netns', 'delete', name], 10_000) !== undefined)
       report.netns += 1;
   }
-  report.mounts = removeTree(root).mounts;
+  if (report.remaining === 0) {
+    report.mounts = removeTree(root).mounts;
+  } else if (existsSync(root)) {
+    // Containers of the run are left on an engine that answers: the root and its owner record
+    // stay (the rest goes), so the next run's sweep knows the run and tries again. A sweep never
+    // judges a run it has no root of.
+    for (const entry of readdirSync(root)) {
+      if (entry !== '.owner') report.mounts += removeTree(join(root, entry)).mounts;
+    }
+  }
   report.removedRoot = !existsSync(root);
   return report;
+}
+
+/** Ids of the containers labelled with run `id`, or undefined when the engine does not answer. */
+function runContainers(bin: string, id: string): string[] | undefined {
+  const out = run(bin, ['ps', '-aq', '--filter', `label=${TEST_RUN_LABEL}=${id}`]);
+  return out?.split('\n').filter(Boolean);
 }
 
 /**
@@ -219,28 +264,28 @@ export function removeTree(dir: string): { processes: number; mounts: number } {
 }
 
 /**
- * Sweeps every run whose owner is gone: run roots under the runs dir, and containers labelled
- * with a run id (of our id format) that has no live owner.
+ * Sweeps every run of this runs dir whose owner is gone (its processes, its containers on every
+ * engine, its root), and what a run that died while beginning left. A run is judged only by its
+ * root here: containers labelled with a run this runs dir has no root of belong to a run this
+ * process cannot judge (another runs dir, mount namespace or machine sharing the engine) and are
+ * left alone.
  */
 export function sweepDeadTestRuns(env = process.env): SweepReport[] {
-  const ids = new Set<string>();
+  const dir = testRunsDir(env);
+  let entries: string[] = [];
   try {
-    for (const entry of readdirSync(testRunsDir(env))) if (ID_PATTERN.test(entry)) ids.add(entry);
+    entries = readdirSync(dir);
   } catch {
     // no runs dir yet
   }
-  for (const bin of engines()) {
-    const values = run(bin, [
-      'ps',
-      '-a',
-      '--filter',
-      `label=${TEST_RUN_LABEL}`,
-      '--format',
-      `{{.Label "${TEST_RUN_LABEL}"}}`,
-    ]);
-    for (const value of (values ?? '').split('\n')) if (ID_PATTERN.test(value)) ids.add(value);
+  for (const entry of entries) {
+    const beginning = BEGINNING_PATTERN.exec(entry);
+    if (beginning && !readProcFile(Number(beginning[2]), 'stat'))
+      rmSync(join(dir, entry), { recursive: true, force: true });
   }
-  return [...ids].filter((id) => !isTestRunLive(id, env)).map((id) => sweepTestRun(id, env));
+  return entries
+    .filter((entry) => ID_PATTERN.test(entry) && !isTestRunLive(entry, env))
+    .map((id) => sweepTestRun(id, env));
 }
 
 /** One line for a sweep, or undefined when it found nothing. */
@@ -252,6 +297,9 @@ export function describeSweep(r: SweepReport): string | undefined {
     r.netns && `${r.netns} network namespaces`,
     r.mounts && `${r.mounts} mounts`,
   ].filter(Boolean);
-  if (!parts.length) return undefined;
-  return `swept test run ${r.id}: ${parts.join(', ')}`;
+  const kept = r.remaining
+    ? `; ${r.remaining} containers could not be removed (its root is kept for the next sweep)`
+    : '';
+  if (!parts.length && !kept) return undefined;
+  return `swept test run ${r.id}: ${parts.join(', ') || 'nothing'}${kept}`;
 }

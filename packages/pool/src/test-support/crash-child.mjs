@@ -1,13 +1,19 @@
 // A process that fills a docker pool and then dies without closing it (SIGKILL), as after a
 // crash: prints the pool's instance names on stdout first. Used by pool.docker.test.ts.
+//
+//   node crash-child.mjs NAME_PREFIX IMAGE [NETWORK] [LABELS_JSON]   (the test run's labels)
 import { createDocker } from '@vms/docker';
 import { createPool } from '@vms/pool';
 
-const [namePrefix, image, network] = process.argv.slice(2);
+const [namePrefix, image, network, labels] = process.argv.slice(2);
 const pool = createPool({
   backend: createDocker(),
   namePrefix,
-  options: { image, ...(network ? { network } : {}) },
+  options: {
+    image,
+    ...(network ? { network } : {}),
+    ...(labels ? { labels: JSON.parse(labels) } : {}),
+  },
   min: 2,
   max: 3,
   recycle: 'snapshot',
