@@ -7,10 +7,11 @@ import path from 'node:path';
 import { BackendUnavailableError, createRunner, type ProcessRunner } from '@vms/core';
 import { negotiateApiVersion } from './api-version.js';
 import type { ContainerDialect } from './dialect.js';
-import { type ResolvedEndpoint, resolveEndpoint } from './endpoint.js';
+import { fromHost, type ResolvedEndpoint, resolveEndpoint } from './endpoint.js';
 import type { Ctx, Engine } from './engine.js';
 import { ApiEngine } from './engine-api.js';
 import { CliEngine } from './engine-cli.js';
+import { resolveEngineSource } from './engine-source.js';
 import { ApiClient } from './http.js';
 import type { ImageReference } from './reference.js';
 import { type FoundAuth, findRegistryAuth } from './registry-auth.js';
@@ -30,10 +31,28 @@ export class Connection {
     return this.settings.binary ?? this.dialect.binary;
   }
 
-  /** The resolved endpoint (reads env and the context store; no process, no network). */
+  /**
+   * The resolved endpoint (reads env and the context store; no process, no network). For an
+   * engine inside a VM: the last endpoint the VM gave, or a placeholder naming the VM.
+   */
   endpoint(): ResolvedEndpoint {
+    const vm = this.settings.engine?.vm;
+    if (vm) return this.resolved ?? { host: `(the engine of ${vm.id})`, source: 'vm', cliArgs: [] };
     this.resolved ??= resolveEndpoint(this.dialect, this.settings);
     return this.resolved;
+  }
+
+  /**
+   * For an engine inside a VM: asks the VM where it is (starting the VM unless `start` is false)
+   * and reopens the engine when the endpoint moved. A VM that is gone fails here, at once.
+   */
+  private async followVm(ctx: Ctx, start: boolean): Promise<void> {
+    const source = this.settings.engine;
+    if (!source) return;
+    const ep = await resolveEngineSource(source, this.dialect, ctx, start);
+    if (this.resolved?.host === ep.host) return;
+    await this.close();
+    this.resolved = fromHost(ep.host, 'vm', this.dialect.hostFlag(ep.host));
   }
 
   runner(): ProcessRunner {
@@ -62,8 +81,16 @@ export class Connection {
     });
   }
 
-  /** The engine, opening it on first use. */
-  get(ctx: Ctx): Promise<Engine> {
+  /**
+   * The engine, opening it on first use. With an engine inside a VM, the VM is consulted first
+   * (`start: false` for probes such as detect and list, which must not boot a VM).
+   */
+  async get(ctx: Ctx, options: { start?: boolean } = {}): Promise<Engine> {
+    if (this.settings.engine) await this.followVm(ctx, options.start ?? this.settings.engine.start);
+    return this.cached(ctx);
+  }
+
+  private cached(ctx: Ctx): Promise<Engine> {
     if (!this.engine) {
       const p = this.open(ctx);
       this.engine = p;

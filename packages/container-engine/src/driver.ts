@@ -376,7 +376,7 @@ export class ContainerDriver implements DriverV1 {
   watch(onChange: (observation: Observation) => void): () => void {
     const controller = new AbortController();
     this.conn
-      .get({ signal: controller.signal, deadline: Date.now() + 30_000 })
+      .get({ signal: controller.signal, deadline: Date.now() + 30_000 }, { start: false })
       .then((engine) =>
         engine.events(
           { container: this.name },
