@@ -221,8 +221,11 @@ export class LimaDriver implements DriverV1 {
 }
 
 /** Running/Stopped/Broken (and WSL2's extra states) → core's observed states. */
-export function observedState(instance: LimaInstance): { state: ObservedState; reason?: string } {
-  const errors = instance.errors.join('; ');
+export function observedState(instance: { status: string; errors?: string[] }): {
+  state: ObservedState;
+  reason?: string;
+} {
+  const errors = (instance.errors ?? []).join('; ');
   switch (instance.status) {
     case 'Running':
       return { state: 'running' };
@@ -283,14 +286,14 @@ export function readMarker(dir: string): LimaMarker | undefined {
   }
 }
 
-function writeMarker(dir: string, marker: LimaMarker): void {
+export function writeMarker(dir: string, marker: LimaMarker): void {
   const file = join(dir, MARKER_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(marker, null, 2), { mode: 0o600 });
   fs.renameSync(tmp, file);
 }
 
-function callOptions(ctx: CallOptions): CallOptions {
+export function callOptions(ctx: CallOptions): CallOptions {
   return {
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     ...(ctx.deadline === undefined ? {} : { deadline: ctx.deadline }),
