@@ -11,11 +11,14 @@ import {
   type DriverExecResult,
   type DriverStopOutcome,
   type DriverV1,
+  type EngineEndpoint,
+  type EngineRequest,
   type ExecIo,
   NotFoundError,
   type Observation,
   type ObservedState,
   type OpContext,
+  OperationFailedError,
   type Properties,
   type SnapshotInfo,
   type StopRequest,
@@ -190,6 +193,33 @@ export class LimaDriver implements DriverV1 {
       name: s.tag,
       ...(s.createdAt ? { createdAt: s.createdAt } : {}),
     }));
+  }
+
+  /**
+   * The engine socket lima forwards to the host: a `portForwards` rule whose guestSocket is the
+   * engine's (`…/docker.sock`, `…/podman.sock`), as lima's docker and podman templates have.
+   */
+  async doEngineEndpoint(request: EngineRequest, ctx: OpContext): Promise<EngineEndpoint> {
+    const instance = await this.#require(ctx);
+    const socket = request.kind === 'docker' ? /(^|\/)docker\.sock$/ : /(^|\/)podman\.sock$/;
+    const rule = instance.socketForwards.find((r) => socket.test(r.guestSocket));
+    if (!rule) {
+      throw new OperationFailedError(
+        `lima:${this.name} forwards no ${request.kind} socket to the host`,
+        {
+          hint: `create it from lima's ${request.kind} template (template: '${request.kind}'), or add a socket forward with set: '.portForwards += [{"guestSocket": "/var/run/${request.kind}.sock", "hostSocket": "{{.Dir}}/sock/${request.kind}.sock"}]'`,
+        },
+      );
+    }
+    if (!fs.existsSync(rule.hostSocket)) {
+      throw new OperationFailedError(
+        `lima:${this.name} forwards ${rule.guestSocket} to ${rule.hostSocket}, but there is no socket there`,
+        {
+          hint: `is the ${request.kind} engine running in the guest? vms exec lima:${this.name} -- ls -l ${rule.guestSocket}`,
+        },
+      );
+    }
+    return { host: `unix://${rule.hostSocket}`, via: 'host-socket' };
   }
 
   /** Snapshots exist only for the qemu driver (vz, krunkit, wsl2: "unimplemented"). */
