@@ -430,8 +430,9 @@ async function hostagent([name]) {
     if (!rule.guestSocket || !rule.hostSocket) continue;
     fs.mkdirSync(path.dirname(rule.hostSocket), { recursive: true });
     fs.rmSync(rule.hostSocket, { force: true });
-    const server = net.createServer((client) => {
-      const guest = net.connect(rule.guestSocket);
+    // Half-open allowed both ways: a client that ends its stdin still reads the answer.
+    const server = net.createServer({ allowHalfOpen: true }, (client) => {
+      const guest = net.connect({ path: rule.guestSocket, allowHalfOpen: true });
       client.pipe(guest).pipe(client);
       const close = () => {
         client.destroy();
