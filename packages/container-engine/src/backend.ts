@@ -77,8 +77,11 @@ export function createContainerBackend(
       const toolPath = conn.findBinary();
       try {
         // Detection never boots a VM: a stopped one makes the backend unavailable, with why.
-        const engine = await conn.get(ctxOf(ctx.signal, 15_000), { start: false });
-        const v = await engine.version(ctxOf(ctx.signal, 15_000));
+        const v = await conn.use(
+          ctxOf(ctx.signal, 15_000),
+          (engine) => engine.version(ctxOf(ctx.signal, 15_000)),
+          { start: false },
+        );
         return { available: true, version: v.version, ...(toolPath ? { toolPath } : {}) };
       } catch (error) {
         const e = mapEngineError(error, { dialect, op: 'detect', endpoint: safeEndpoint(conn) });
@@ -100,10 +103,10 @@ export function createContainerBackend(
 
     async list(ctx: ListContext): Promise<ListedInstance[]> {
       try {
-        const engine = await conn.get(ctxOf(ctx.signal), { start: false });
-        const all = await engine.list(
-          ctx.all ? {} : { [LABEL_MANAGED]: 'true' },
+        const all = await conn.use(
           ctxOf(ctx.signal),
+          (engine) => engine.list(ctx.all ? {} : { [LABEL_MANAGED]: 'true' }, ctxOf(ctx.signal)),
+          { start: false },
         );
         return all
           .map((info) => {

@@ -12,6 +12,7 @@ import type { Ctx, Engine } from './engine.js';
 import { ApiEngine } from './engine-api.js';
 import { CliEngine } from './engine-cli.js';
 import { resolveEngineSource } from './engine-source.js';
+import { isUnreachable } from './errors.js';
 import { ApiClient } from './http.js';
 import type { ImageReference } from './reference.js';
 import { type FoundAuth, findRegistryAuth } from './registry-auth.js';
@@ -20,6 +21,8 @@ import type { ContainerSettings } from './settings.js';
 export class Connection {
   private engine: Promise<Engine> | undefined;
   private resolved: ResolvedEndpoint | undefined;
+  /** The VM's engine could not be reached: ask the VM again before the next call. */
+  private stale = false;
   private runnerInstance: ProcessRunner | undefined;
 
   constructor(
@@ -44,15 +47,36 @@ export class Connection {
 
   /**
    * For an engine inside a VM: asks the VM where it is (starting the VM unless `start` is false)
-   * and reopens the engine when the endpoint moved. A VM that is gone fails here, at once.
+   * and reopens the engine on what it says. A VM that is gone fails here, naming the VM.
    */
   private async followVm(ctx: Ctx, start: boolean): Promise<void> {
     const source = this.settings.engine;
     if (!source) return;
     const ep = await resolveEngineSource(source, this.dialect, ctx, start);
-    if (this.resolved?.host === ep.host) return;
+    this.stale = false;
     await this.close();
     this.resolved = fromHost(ep.host, 'vm', this.dialect.hostFlag(ep.host));
+  }
+
+  /**
+   * Runs `fn` on the engine. For an engine inside a VM the endpoint is asked of the VM once and
+   * kept; when the engine then cannot be reached (the socket is gone or refuses: the VM stopped,
+   * was deleted, or its forward ended) the VM is asked again — its own error names it, or it is
+   * started again — and `fn` is retried once on what it says (nothing reached the engine).
+   */
+  async use<T>(
+    ctx: Ctx,
+    fn: (engine: Engine) => Promise<T>,
+    options: { start?: boolean } = {},
+  ): Promise<T> {
+    const engine = await this.get(ctx, options);
+    try {
+      return await fn(engine);
+    } catch (error) {
+      if (!this.settings.engine || !isUnreachable(error)) throw error;
+      this.stale = true;
+      return fn(await this.get(ctx, options));
+    }
   }
 
   runner(): ProcessRunner {
@@ -86,7 +110,8 @@ export class Connection {
    * (`start: false` for probes such as detect and list, which must not boot a VM).
    */
   async get(ctx: Ctx, options: { start?: boolean } = {}): Promise<Engine> {
-    if (this.settings.engine) await this.followVm(ctx, options.start ?? this.settings.engine.start);
+    if (this.settings.engine && (!this.resolved || this.stale))
+      await this.followVm(ctx, options.start ?? this.settings.engine.start);
     return this.cached(ctx);
   }
 

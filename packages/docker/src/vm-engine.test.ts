@@ -1,12 +1,14 @@
 /**
  * Containers on the engine inside a VM (`createDocker({ engine: { vm } })`), with the VM side
- * played by core's in-memory mock backend plus a `doEngineEndpoint` that hands out this host's
- * engine socket: the composition itself (start on demand, start: false, a deleted VM, detect
- * and list never booting the VM) on the real docker engine. The real-VM paths are in
- * @vms/qemu (SSH forward), @vms/lima (lima and colima host sockets).
+ * played by core's in-memory mock backend plus a `doEngineEndpoint` that publishes this host's
+ * engine on a socket of the VM's own, which lives only while the VM runs (as lima's and colima's
+ * forwards do): the composition itself (start on demand, start: false, a deleted or stopped VM,
+ * detect and list never booting the VM) on the real docker engine. The real-VM paths are in
+ * @vms/qemu (SSH forward) and @vms/lima (lima and colima host sockets).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -24,19 +26,65 @@ import { dockerSkipReason, sweepTestRun, TEST_IMAGE } from './test-helpers.js';
 const skip = dockerSkipReason();
 if (skip) console.warn(`[skipped] docker on a VM's engine: ${skip}`);
 
-const ENGINE = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+const ENGINE = (process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace('unix://', '');
+const sockets = mkdtempSync(path.join(os.tmpdir(), 'vms-vm-engine-sock-'));
+
+/** A VM's engine socket: relays to this host's engine while open; closing it drops every connection. */
+function engineSocket(file: string) {
+  const open = new Set<net.Socket>();
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = net.connect({ path: ENGINE, allowHalfOpen: true });
+    open.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close).on('close', () => open.delete(client));
+    upstream.on('error', close).on('close', () => open.delete(upstream));
+  });
+  const listening = new Promise<void>((resolve) => server.listen(file, resolve));
+  return {
+    listening,
+    close() {
+      server.close();
+      for (const s of open) s.destroy();
+    },
+  };
+}
 
 function vmBackend() {
   const mock = createMockBackend({ name: 'vmock' });
   const asked: EngineRequest[] = [];
+  const engines = new Map<string, ReturnType<typeof engineSocket>>();
+  const down = (name: string) => {
+    engines.get(name)?.close();
+    engines.delete(name);
+  };
   const backend: BackendV1<MockOptions> = {
     ...mock,
     driver(name, options) {
+      const d = mock.driver(name, options);
       return {
-        ...mock.driver(name, options),
+        ...d,
+        async doStop(req) {
+          down(name);
+          return d.doStop(req);
+        },
+        async doDelete(ctx) {
+          down(name);
+          return d.doDelete(ctx);
+        },
         async doEngineEndpoint(request) {
           asked.push(request);
-          return { host: ENGINE, via: 'host-socket' };
+          const file = path.join(sockets, `${name}.sock`);
+          if (!engines.has(name)) {
+            rmSync(file, { force: true });
+            const e = engineSocket(file);
+            engines.set(name, e);
+            await e.listening;
+          }
+          return { host: `unix://${file}`, via: 'host-socket' };
         },
       };
     },
@@ -49,6 +97,10 @@ describe.skipIf(skip !== undefined)('docker on the engine inside a VM instance',
   const home = mkdtempSync(path.join(os.tmpdir(), 'vms-vm-engine-'));
   const made: Instance[] = [];
   let n = 0;
+  const inEngine = (name: string) =>
+    execFileSync('docker', ['inspect', '--format', '{{.State.Status}}', name], {
+      encoding: 'utf8',
+    }).trim();
   const container = (backend: ReturnType<typeof createDocker>) => {
     n += 1;
     const c = createInstance(
@@ -65,6 +117,7 @@ describe.skipIf(skip !== undefined)('docker on the engine inside a VM instance',
     for (const c of made) await c.delete().catch(() => undefined);
     await sweepTestRun(run);
     rmSync(home, { recursive: true, force: true });
+    rmSync(sockets, { recursive: true, force: true });
   });
 
   it('runs, execs and deletes a container through the ordinary API, starting the VM on demand', async () => {
@@ -78,19 +131,34 @@ describe.skipIf(skip !== undefined)('docker on the engine inside a VM instance',
     await web.create();
     // The VM was started to reach its engine.
     expect(mock.world.get('dev')?.state).toBe('running');
-    expect(asked[0]).toEqual({ kind: 'docker' });
-    expect(docker.endpoint()).toBe(ENGINE);
+    expect(asked).toEqual([{ kind: 'docker' }]);
+    expect(docker.endpoint()).toBe(`unix://${path.join(sockets, 'dev.sock')}`);
     await web.start();
     const out = await web.exec(['echo', 'on-the-vm']);
     expect(out).toMatchObject({ exitCode: 0, stdout: 'on-the-vm\n' });
     // Observed in the engine itself, not through the backend.
-    expect(
-      execFileSync('docker', ['inspect', '--format', '{{.State.Status}}', web.name], {
-        encoding: 'utf8',
-      }).trim(),
-    ).toBe('running');
+    expect(inEngine(web.name)).toBe('running');
+    // The endpoint is asked once, then kept while the engine answers.
+    expect(asked).toHaveLength(1);
     expect((await web.delete()).existed).toBe(true);
     expect(() => execFileSync('docker', ['inspect', web.name], { stdio: 'pipe' })).toThrow();
+    await docker.close();
+  });
+
+  it('a VM stopped behind the backend is asked again when its engine stops answering, and started', async () => {
+    const { mock, backend: vms, asked } = vmBackend();
+    const vm = createInstance(vms, 'restart', {}, { home });
+    await vm.create();
+    const docker = createDocker({ engine: { vm } });
+    const web = container(docker);
+    await web.create();
+    await vm.stop();
+    expect(mock.world.get('restart')?.state).toBe('stopped');
+    await web.start();
+    expect(mock.world.get('restart')?.state).toBe('running');
+    expect(asked).toHaveLength(2);
+    expect(inEngine(web.name)).toBe('running');
+    await web.delete();
     await docker.close();
   });
 
@@ -151,7 +219,7 @@ describe.skipIf(skip !== undefined)('docker on the engine inside a VM instance',
       /settings\.engine\.vm: must be an @vms Instance/,
     );
     const vm = createInstance(vmBackend().backend, 'x', {}, { home });
-    expect(() => createDocker({ engine: { vm }, host: ENGINE })).toThrow(
+    expect(() => createDocker({ engine: { vm }, host: `unix://${ENGINE}` })).toThrow(
       /settings\.engine: an engine inside a VM cannot be combined with host or context/,
     );
     expect(() => createDocker({ engine: { vm, guestAddress: 'docker.sock' } })).toThrow(
