@@ -25,13 +25,12 @@ import {
 } from '@vms/core';
 import { createArgs, shellArgs, startArgs } from './argv.js';
 import type { CallOptions, LimaCli } from './cli.js';
+import { progressFromLog, recover, stopByStatus } from './lifecycle.js';
 import type { LimaOptions } from './options.js';
 import { type LimaInstance, parseLogLines, parseSnapshotList } from './parse.js';
 
 /** Marker @vms leaves in the instance directory: it made this instance (and its labels). */
 export const MARKER_FILE = 'vms.json';
-/** Deadline of clean-up work after a failure; not tied to the failed op's signal. */
-const RECOVERY_MS = 60_000;
 /** Lima's own start timeout ends this much before our deadline, so lima reports first. */
 const START_MARGIN_MS = 5_000;
 
@@ -87,35 +86,22 @@ export class LimaDriver implements DriverV1 {
     try {
       await this.#cli.run(startArgs(this.name, this.options, seconds), {
         ...callOptions(ctx),
-        onStderr: (chunk) => {
-          for (const line of parseLogLines(chunk.toString('utf8')))
-            if (line.level === 'info') ctx.progress(line.msg);
-        },
+        onStderr: progressFromLog(ctx),
       });
     } catch (error) {
       // A failed start leaves no host agent or VM process behind.
-      await this.#cli
-        .run(['stop', '--force', this.name], { timeoutMs: RECOVERY_MS })
-        .catch((cleanup: unknown) =>
-          ctx.debug('force stop after failed start failed', { error: String(cleanup) }),
-        );
+      await recover(ctx, 'force stop after failed start', (o) =>
+        this.#cli.run(['stop', '--force', this.name], o),
+      );
       throw error;
     }
   }
 
   async doStop(req: StopRequest): Promise<DriverStopOutcome> {
     const instance = await this.#require(req);
-    if (instance.status === 'Stopped') return { how: 'already-stopped' };
-    if (req.force || instance.status !== 'Running') {
-      await this.#cli.run(['stop', '--force', this.name], callOptions(req));
-      return { how: 'forced' };
-    }
-    // Lima's graceful stop waits minutes for the guest; ours waits `timeoutMs`, then core forces.
-    await this.#cli.run(['stop', this.name], {
-      signal: req.signal,
-      deadline: Math.min(req.deadline, Date.now() + Math.max(req.timeoutMs, 1_000)),
-    });
-    return { how: 'graceful' };
+    return stopByStatus(req, instance.status, (force, o) =>
+      this.#cli.run(force ? ['stop', '--force', this.name] : ['stop', this.name], o),
+    );
   }
 
   doSuspend(): Promise<void> {
@@ -242,11 +228,9 @@ export class LimaDriver implements DriverV1 {
   }
 
   async #forceDelete(ctx: OpContext): Promise<void> {
-    await this.#cli
-      .run(['delete', '--force', this.name], { timeoutMs: RECOVERY_MS })
-      .catch((cleanup: unknown) =>
-        ctx.debug('clean-up after failed create failed', { error: String(cleanup) }),
-      );
+    await recover(ctx, 'clean-up after failed create', (o) =>
+      this.#cli.run(['delete', '--force', this.name], o),
+    );
   }
 }
 

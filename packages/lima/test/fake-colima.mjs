@@ -38,6 +38,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parseFlags as cobraFlags } from './cobra-flags.mjs';
 
 const argv = process.argv.slice(2);
 
@@ -161,35 +162,7 @@ function startFlags() {
 }
 
 function parseFlags(args, spec) {
-  const flags = {};
-  const positional = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--') {
-      positional.push(...args.slice(i + 1));
-      break;
-    }
-    if (a.startsWith('-') && a !== '-') {
-      const [key, inline] = a.split(/=(.*)/s, 2);
-      const kind = spec[key];
-      if (!kind) throw usage(`unknown flag: ${key}`);
-      if (kind.type === 'bool') {
-        if (inline !== undefined && inline !== 'true' && inline !== 'false')
-          throw usage(
-            `invalid argument "${inline}" for "${key}" flag: strconv.ParseBool: parsing "${inline}": invalid syntax`,
-          );
-        flags[kind.name] = inline === undefined ? true : inline === 'true';
-      } else {
-        const value = inline ?? args[++i];
-        if (value === undefined) throw usage(`flag needs an argument: ${key}`);
-        if (kind.type === 'multi') flags[kind.name] = [...(flags[kind.name] ?? []), value];
-        else flags[kind.name] = value;
-      }
-      continue;
-    }
-    positional.push(a);
-  }
-  return { flags, positional };
+  return cobraFlags(args, spec, { fail: usage });
 }
 
 /** cobra prints the error and usage itself (errors are silenced only after flag parsing). */

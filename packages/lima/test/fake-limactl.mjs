@@ -33,6 +33,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parseFlags as cobraFlags } from './cobra-flags.mjs';
 
 const HOME = process.env.LIMA_HOME || path.join(os.homedir(), '.lima');
 const FAKE = path.join(HOME, '_fake');
@@ -71,38 +72,9 @@ function log(level, msg, fields = {}) {
 
 // ---------------------------------------------------------------- flags (cobra-like)
 
-function parseFlags(args, spec, { stopAtFirstPositional = false } = {}) {
-  const flags = {};
-  const positional = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--') {
-      positional.push(...args.slice(i + 1));
-      break;
-    }
-    if (a.startsWith('-') && a !== '-') {
-      const [key, inline] = a.split(/=(.*)/s, 2);
-      const kind = spec[key];
-      if (!kind) throw new Fatal(`unknown flag: ${key}`);
-      const name = kind.name ?? key.replace(/^-+/, '');
-      if (kind.type === 'bool') flags[name] = inline === undefined ? true : inline === 'true';
-      else {
-        const value = inline ?? args[++i];
-        if (value === undefined) throw new Fatal(`flag needs an argument: ${key}`);
-        if (kind.type === 'multi') flags[name] = [...(flags[name] ?? []), value];
-        else flags[name] = value;
-      }
-      continue;
-    }
-    positional.push(a);
-    if (stopAtFirstPositional) {
-      positional.push(...args.slice(i + 1));
-      break;
-    }
-  }
-  return { flags, positional };
+function parseFlags(args, spec, options = {}) {
+  return cobraFlags(args, spec, { ...options, fail: (m) => new Fatal(m) });
 }
-
 const GLOBAL = {
   '--tty': { type: 'bool' },
   '-y': { type: 'bool', name: 'yes' },

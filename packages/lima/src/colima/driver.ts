@@ -23,6 +23,7 @@ import {
   type StopRequest,
 } from '@vms/core';
 import { callOptions, observedState, readMarker, writeMarker } from '../driver.js';
+import { progressFromLog, recover, stopByStatus } from '../lifecycle.js';
 import type { CallOptions } from '../logrus-tool.js';
 import { parseLogLines } from '../parse.js';
 import { colimaDeleteArgs, colimaSshArgs, colimaStartArgs, colimaStopArgs } from './argv.js';
@@ -30,8 +31,6 @@ import type { ColimaCli, ColimaInstance } from './cli.js';
 import type { ColimaOptions } from './options.js';
 import { colimaHomeDir, profileDir } from './paths.js';
 
-/** Deadline of clean-up work after a failure; not tied to the failed op's signal. */
-const RECOVERY_MS = 120_000;
 /** Assumed for a development build that reports no version: the newest spellings. */
 const UNKNOWN_VERSION = '999.0.0';
 
@@ -87,11 +86,9 @@ export class ColimaDriver implements DriverV1 {
       await this.#cli.run(colimaStopArgs(this.name, false), call);
     } catch (error) {
       // Nothing is left behind: no VM, no profile directory.
-      await this.#cli
-        .run(colimaDeleteArgs(this.name), { timeoutMs: RECOVERY_MS })
-        .catch((cleanup: unknown) =>
-          ctx.debug('clean-up after failed create failed', { error: String(cleanup) }),
-        );
+      await recover(ctx, 'clean-up after failed create', (o) =>
+        this.#cli.run(colimaDeleteArgs(this.name), o),
+      );
       throw error;
     }
   }
@@ -105,28 +102,19 @@ export class ColimaDriver implements DriverV1 {
       await this.#start(args, ctx);
     } catch (error) {
       // A failed start leaves no host agent or VM process behind.
-      await this.#cli
-        .run(colimaStopArgs(this.name, true), { timeoutMs: RECOVERY_MS })
-        .catch((cleanup: unknown) =>
-          ctx.debug('force stop after failed start failed', { error: String(cleanup) }),
-        );
+      await recover(ctx, 'force stop after failed start', (o) =>
+        this.#cli.run(colimaStopArgs(this.name, true), o),
+      );
       throw error;
     }
   }
 
   async doStop(req: StopRequest): Promise<DriverStopOutcome> {
+    // colima stops the runtime first, then Lima the guest.
     const instance = await this.#require(req);
-    if (instance.status === 'Stopped') return { how: 'already-stopped' };
-    if (req.force || instance.status !== 'Running') {
-      await this.#cli.run(colimaStopArgs(this.name, true), callOptions(req));
-      return { how: 'forced' };
-    }
-    // colima stops the runtime, then Lima waits for the guest; ours waits `timeoutMs`, then core forces.
-    await this.#cli.run(colimaStopArgs(this.name, false), {
-      signal: req.signal,
-      deadline: Math.min(req.deadline, Date.now() + Math.max(req.timeoutMs, 1_000)),
-    });
-    return { how: 'graceful' };
+    return stopByStatus(req, instance.status, (force, o) =>
+      this.#cli.run(colimaStopArgs(this.name, force), o),
+    );
   }
 
   doSuspend(): Promise<void> {
@@ -223,13 +211,7 @@ export class ColimaDriver implements DriverV1 {
   }
 
   async #start(args: string[], ctx: OpContext): Promise<void> {
-    await this.#cli.run(args, {
-      ...callOptions(ctx),
-      onStderr: (chunk) => {
-        for (const line of parseLogLines(chunk.toString('utf8')))
-          if (line.level === 'info') ctx.progress(line.msg);
-      },
-    });
+    await this.#cli.run(args, { ...callOptions(ctx), onStderr: progressFromLog(ctx) });
   }
 
   async #require(ctx: CallOptions): Promise<ColimaInstance> {
