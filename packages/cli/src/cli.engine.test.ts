@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testRunId } from '@vms/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   killProcessesUnder,
@@ -62,6 +63,7 @@ describe.skipIf(reason !== undefined)('vms: containers on the engine inside a VM
   let project: Project;
   let fake: ReturnType<typeof fakeColima>;
   const run = `cli${process.pid}${Date.now().toString(36)}`;
+  const suite = `dev.vms.test-suite=${run}`;
   const vm = `colima:eng${process.pid % 10000}`;
   const web = `docker:web-${run}`;
   const vms = (args: string[]) =>
@@ -76,7 +78,7 @@ describe.skipIf(reason !== undefined)('vms: containers on the engine inside a VM
   });
   afterAll(async () => {
     await vms(['delete', vm]).catch(() => undefined);
-    const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=dev.vms.test-run=${run}`], {
+    const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${suite}`], {
       encoding: 'utf8',
     })
       .split('\n')
@@ -118,7 +120,9 @@ describe.skipIf(reason !== undefined)('vms: containers on the engine inside a VM
       '--image',
       IMAGE,
       '--label',
-      `dev.vms.test-run=${run}`,
+      `dev.vms.test-run=${testRunId()}`,
+      '--label',
+      suite,
       '--start',
       '--json',
     ]);

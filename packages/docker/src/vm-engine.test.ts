@@ -18,10 +18,10 @@ import {
   type Instance,
   VmsError,
 } from '@vms/core';
-import { createMockBackend, type MockOptions } from '@vms/core/testing';
+import { createMockBackend, type MockOptions, testRunLabels } from '@vms/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDocker } from './docker.js';
-import { dockerSkipReason, sweepTestRun, TEST_IMAGE } from './test-helpers.js';
+import { dockerSkipReason, sweepTestSuite, TEST_IMAGE } from './test-helpers.js';
 
 const skip = dockerSkipReason();
 if (skip) console.warn(`[skipped] docker on a VM's engine: ${skip}`);
@@ -106,7 +106,7 @@ describe.skipIf(skip !== undefined)('docker on the engine inside a VM instance',
     const c = createInstance(
       backend,
       `vmeng-${run}-${n}`,
-      { image: TEST_IMAGE, labels: { 'dev.vms.test-run': run } },
+      { image: TEST_IMAGE, labels: { ...testRunLabels(), 'dev.vms.test-suite': run } },
       { home },
     );
     made.push(c);
@@ -115,7 +115,7 @@ describe.skipIf(skip !== undefined)('docker on the engine inside a VM instance',
 
   afterAll(async () => {
     for (const c of made) await c.delete().catch(() => undefined);
-    await sweepTestRun(run);
+    await sweepTestSuite(run);
     rmSync(home, { recursive: true, force: true });
     rmSync(sockets, { recursive: true, force: true });
   });

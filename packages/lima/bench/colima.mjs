@@ -72,7 +72,7 @@ function engineSkipReason() {
 }
 
 const vm = createInstance(backend, `bench${process.pid}`, { runtime: 'docker' });
-const label = `dev.vms.test-run=bench-colima-${process.pid}`;
+const suite = `bench-colima-${process.pid}`;
 try {
   await vm.create();
   await vm.start();
@@ -101,11 +101,11 @@ try {
     const direct = createDocker({ host: socket, transport: 'api' });
     const a = createInstance(onVm, `bench-vm-${process.pid}`, {
       image: IMAGE,
-      labels: { 'dev.vms.test-run': label },
+      labels: { 'dev.vms.test-run': suite },
     });
     const b = createInstance(direct, `bench-direct-${process.pid}`, {
       image: IMAGE,
-      labels: { 'dev.vms.test-run': label },
+      labels: { 'dev.vms.test-run': suite },
     });
     await a.create();
     await a.start();
@@ -133,8 +133,10 @@ try {
   try {
     const ids = execFileSync(
       'docker',
-      ['ps', '-aq', '--filter', `label=dev.vms.test-run=${label}`],
-      { encoding: 'utf8' },
+      ['ps', '-aq', '--filter', `label=dev.vms.test-run=${suite}`],
+      {
+        encoding: 'utf8',
+      },
     )
       .split('\n')
       .filter(Boolean);

@@ -8,8 +8,9 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { TEST_IMAGE, testEngine } from '@vms/container-engine/testing';
+import { TEST_IMAGE, TEST_SUITE_LABEL, testEngine } from '@vms/container-engine/testing';
 import { createInstance, type Instance, VmsError } from '@vms/core';
+import { testRunLabels } from '@vms/core/testing';
 import { createDocker } from '@vms/docker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeColima, installFakeColima } from '../test/fake-colima.js';
@@ -34,7 +35,7 @@ describe.skipIf(skip !== undefined)("docker on a lima or colima VM's engine (fak
 
   afterAll(async () => {
     for (const vm of vms) await vm.delete({ timeoutMs: 60_000 }).catch(() => undefined);
-    await engine.sweepTestRun(run);
+    await engine.sweepTestSuite(run);
     fake.cleanup();
   }, 180_000);
 
@@ -42,7 +43,7 @@ describe.skipIf(skip !== undefined)("docker on a lima or colima VM's engine (fak
     n += 1;
     return createInstance(docker, `vmeng-${run}-${n}`, {
       image: TEST_IMAGE,
-      labels: { 'dev.vms.test-run': run },
+      labels: { ...testRunLabels(), [TEST_SUITE_LABEL]: run },
     });
   };
   const inEngine = (name: string) =>

@@ -24,6 +24,7 @@ import {
   testEngine,
 } from '@vms/container-engine/testing';
 import { createInstance, type Instance, VmsError, waitFor } from '@vms/core';
+import { testRunLabels } from '@vms/core/testing';
 import { createDocker } from '@vms/docker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -108,13 +109,14 @@ describe.skipIf(reason !== undefined)(
       if (home) sweep(home);
       relay?.close();
       await d?.stop();
+      if (d) rmSync(d.dir, { recursive: true, force: true });
     }, 300_000);
 
     const vmOptions = () => guestOptions(guest!, { restrictNetwork: false });
     const container = (docker: ReturnType<typeof createDocker>, n: number) =>
       createInstance(docker, `vqeng-${run}-${n}`, {
         image: TEST_IMAGE,
-        labels: { 'dev.vms.test-run': run },
+        labels: testRunLabels(),
       });
     const forwards = (dir: string) =>
       processesUnder(dir).filter((pid) => readCmdline(pid)?.[0] === 'ssh');

@@ -41,6 +41,8 @@ export interface ForwardRecord {
   kind: EngineKind;
   pid: number;
   startTime?: number;
+  /** The `-L` argument (`SOCKET:TARGET`): a whole argv element only this ssh has. */
+  marker: string;
   socket: string;
   remote: string;
   /** The boot the forward belongs to (`Launch.startedAt`). */
@@ -65,6 +67,11 @@ export function forwardTarget(remote: string): string {
   return remote.startsWith('tcp://') ? remote.slice('tcp://'.length) : remote;
 }
 
+/** ssh's `-L` argument: the local socket, then the target in the guest. */
+export function forwardSpec(socket: string, remote: string): string {
+  return `${socket}:${forwardTarget(remote)}`;
+}
+
 export function forwardArgv(target: SshTarget, socket: string, remote: string): string[] {
   return [
     'ssh',
@@ -83,7 +90,7 @@ export function forwardArgv(target: SshTarget, socket: string, remote: string): 
     '-p',
     String(target.port),
     '-L',
-    `${socket}:${forwardTarget(remote)}`,
+    forwardSpec(socket, remote),
     `${target.user}@${target.host}`,
   ];
 }
@@ -96,12 +103,16 @@ function readRecord(file: string): ForwardRecord | undefined {
   }
 }
 
-function alive(record: ForwardRecord): boolean {
-  return isOurProcess({
+function identity(record: ForwardRecord) {
+  return {
     pid: record.pid,
-    marker: record.socket,
+    marker: record.marker,
     ...(record.startTime === undefined ? {} : { startTime: record.startTime }),
-  });
+  };
+}
+
+function alive(record: ForwardRecord): boolean {
+  return isOurProcess(identity(record));
 }
 
 /** Ends the instance's forwards (at stop and delete): the ssh processes, sockets and records. */
@@ -109,16 +120,7 @@ export function closeEngineForwards(dir: string): void {
   for (const kind of KINDS) {
     const paths = forwardPaths(dir, kind);
     const record = readRecord(paths.record);
-    if (record) {
-      signalIfOurs(
-        {
-          pid: record.pid,
-          marker: record.socket,
-          ...(record.startTime === undefined ? {} : { startTime: record.startTime }),
-        },
-        'SIGTERM',
-      );
-    }
+    if (record) signalIfOurs(identity(record), 'SIGTERM');
     rmSync(paths.socket, { force: true });
     rmSync(paths.record, { force: true });
   }
@@ -151,9 +153,7 @@ export async function engineForward(
   ) {
     return current.socket;
   }
-  if (current && alive(current)) {
-    signalIfOurs({ pid: current.pid, marker: current.socket }, 'SIGTERM');
-  }
+  if (current) signalIfOurs(identity(current), 'SIGTERM');
   rmSync(paths.socket, { force: true });
   rmSync(paths.log, { force: true });
   ctx.progress(`forwarding ${req.remote} in the guest to ${paths.socket} over SSH`);
@@ -167,6 +167,7 @@ export async function engineForward(
     ...(processStartTime(child.pid) === null
       ? {}
       : { startTime: processStartTime(child.pid) as number }),
+    marker: forwardSpec(paths.socket, req.remote),
     socket: paths.socket,
     remote: req.remote,
     boot: req.boot,
