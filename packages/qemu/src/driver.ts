@@ -261,7 +261,7 @@ export class QemuDriver implements DriverV1 {
     } finally {
       this.#ending--;
     }
-    closeEngineForwards(this.#paths.dir);
+    await closeEngineForwards(this.#paths.dir);
     await this.#deps.store.remove(this.#name);
     await rm(p.qmpSocket, { force: true });
     if (state?.launch) await rm(state.launch.qmpSocket, { force: true });
@@ -628,7 +628,7 @@ export class QemuDriver implements DriverV1 {
   }
 
   async #recordExit(state: QemuState, reason: string, unexpected = false): Promise<void> {
-    closeEngineForwards(this.#paths.dir);
+    await closeEngineForwards(this.#paths.dir);
     const { launch, ...rest } = state;
     if (launch) await rm(launch.qmpSocket, { force: true });
     await rm(this.#paths.pidFile, { force: true });

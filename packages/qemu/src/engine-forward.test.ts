@@ -64,7 +64,7 @@ describe('the SSH forward command', () => {
     expect(forwardTarget('tcp://10.0.2.2:2375')).toBe('10.0.2.2:2375');
     expect(forwardPaths('/d', 'podman').socket).toBe('/d/engine-podman.sock');
     expect(forwardPaths(`/${'x'.repeat(120)}`, 'docker').socket).toMatch(
-      /^\/tmp\/vms-qemu-[0-9a-f]{20}-docker\.sock$/,
+      new RegExp(`^${tmpdir()}/vms-qemu-[0-9a-f]{20}-docker\\.sock$`),
     );
   });
 });

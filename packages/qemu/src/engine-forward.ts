@@ -115,12 +115,21 @@ function alive(record: ForwardRecord): boolean {
   return isOurProcess(identity(record));
 }
 
-/** Ends the instance's forwards (at stop and delete): the ssh processes, sockets and records. */
-export function closeEngineForwards(dir: string): void {
+/**
+ * Ends the instance's forwards (at stop and delete): the ssh processes (SIGTERM, SIGKILL after
+ * 2 s), then their sockets and records.
+ */
+export async function closeEngineForwards(dir: string): Promise<void> {
   for (const kind of KINDS) {
     const paths = forwardPaths(dir, kind);
     const record = readRecord(paths.record);
-    if (record) signalIfOurs(identity(record), 'SIGTERM');
+    if (record && signalIfOurs(identity(record), 'SIGTERM')) {
+      await waitFor(async () => !alive(record), {
+        description: `the ${kind} engine forward (pid ${record.pid}) to exit`,
+        timeoutMs: 2_000,
+        backoff: { initialMs: 10, maxMs: 100 },
+      }).catch(() => signalIfOurs(identity(record), 'SIGKILL'));
+    }
     rmSync(paths.socket, { force: true });
     rmSync(paths.record, { force: true });
   }
@@ -176,8 +185,17 @@ export async function engineForward(
   void child.exited.then(() => {
     exited = true;
   });
-  const stop = () => {
+  /** Ends this ssh before the error is thrown: SIGTERM, then SIGKILL if it lingers. */
+  const stop = async () => {
     child.kill('SIGTERM');
+    const gone = await Promise.race([
+      child.exited.then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 2_000).unref()),
+    ]);
+    if (!gone) {
+      child.kill('SIGKILL');
+      await child.exited;
+    }
     rmSync(paths.socket, { force: true });
   };
   try {
@@ -200,7 +218,7 @@ export async function engineForward(
     await writeFile(paths.record, `${JSON.stringify(record)}\n`, { mode: 0o600 });
     return paths.socket;
   } catch (error) {
-    stop();
+    await stop();
     throw error;
   }
 }

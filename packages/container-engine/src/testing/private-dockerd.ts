@@ -139,6 +139,21 @@ export function privateDockerd(dir: string, images: string[] = [TEST_IMAGE]): Pr
       const p = proc;
       p.kill('SIGTERM');
       await waitExit(p);
+      // dockerd ends its containerd on the way out; whatever of the engine is still there a
+      // little later (a shim, a container process) is killed, so nothing outlives the test.
+      const gone = () => engineProcesses(dir).every((q) => !readProcFile(q, 'stat') || isZombie(q));
+      await waitFor(async () => gone(), {
+        description: 'the engine’s processes to exit',
+        timeoutMs: 10_000,
+      }).catch(() => {
+        for (const q of engineProcesses(dir)) {
+          try {
+            process.kill(q, 'SIGKILL');
+          } catch {
+            // gone already
+          }
+        }
+      });
     },
   };
 }
