@@ -1,10 +1,8 @@
 /**
- * A dockerd of the test's own, never the shared host one: its own unix socket, data-root,
- * exec-root and pidfile under `dir`, no bridge and no iptables, in its own network namespace
- * (with --bridge=none dockerd deletes `docker0`: that must only happen to the namespace's absent
- * one). The test image is copied in from the main engine (no registry is reachable). `kill()`
- * SIGKILLs it (a crash), `start()` brings it back on the same data. Used by @vms/docker's
- * remote-engine and fault tests and by @vms/qemu's engine-forward test.
+ * A dockerd of the test's own, never the shared host one (used by @vms/docker's remote-engine and
+ * fault tests and by @vms/qemu's engine-forward test): its own unix socket, data-root, exec-root
+ * and pidfile under a directory, killed when the test worker dies, in its own network and mount
+ * namespaces. Images it needs are copied in from the main engine (no registry is reachable).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -17,13 +15,37 @@ import { TEST_IMAGE } from './test-engine.js';
 export function privateDockerdSkipReason(): string | undefined {
   try {
     execFileSync('dockerd', ['--version'], { stdio: 'pipe' });
-    execFileSync('unshare', ['--net', 'true'], { stdio: 'pipe' });
+    execFileSync('setpriv', [...PRIVATE_NAMESPACES, 'true'], { stdio: 'pipe' });
     return process.getuid?.() === 0 ? undefined : 'starting a second dockerd needs root';
   } catch {
-    return 'dockerd or unshare --net is not available';
+    return 'dockerd, setpriv or unshare --net --mount is not available';
   }
 }
 
+/**
+ * How a private dockerd runs: killed when the test worker dies (`setpriv --pdeathsig`), in its own
+ * network namespace (with --bridge=none dockerd deletes `docker0`: only the namespace's absent
+ * one) and mount namespace (its overlay mounts never reach the host's, so removing its dir cannot
+ * fail with EBUSY, as seen on a fresh machine).
+ */
+const PRIVATE_NAMESPACES = [
+  '--pdeathsig',
+  'KILL',
+  '--',
+  'unshare',
+  '--net',
+  '--mount',
+  '--propagation',
+  'private',
+  '--',
+];
+
+/**
+ * A dockerd of the test's own, never the shared host one: its own unix socket, data-root,
+ * exec-root and pidfile under `dir`, no bridge and no iptables, in its own namespaces
+ * (PRIVATE_NAMESPACES). The test image is copied in from the main engine. `kill()` SIGKILLs it (a crash),
+ * `start()` brings it back on the same data.
+ */
 export interface PrivateDockerd {
   /** `unix://…/docker.sock` */
   host: string;
@@ -54,17 +76,16 @@ export function privateDockerd(dir: string, images: string[] = [TEST_IMAGE]): Pr
     if (p.exitCode !== null || p.signalCode !== null) return;
     await new Promise((r) => p.once('exit', r));
   };
-  return {
+  const self: PrivateDockerd = {
     host,
     socket,
     dir,
     cli,
     async start() {
       proc = spawn(
-        'unshare',
+        'setpriv',
         [
-          '--net',
-          '--',
+          ...PRIVATE_NAMESPACES,
           'dockerd',
           '--host',
           host,
@@ -156,6 +177,7 @@ export function privateDockerd(dir: string, images: string[] = [TEST_IMAGE]): Pr
       });
     },
   };
+  return self;
 }
 
 const isZombie = (pid: number) => {
