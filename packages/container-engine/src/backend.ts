@@ -144,7 +144,8 @@ export function createContainerBackend(
         listener.onEnd?.(error);
       };
       conn
-        .get({ signal: controller.signal, deadline: Date.now() + 30_000 })
+        // Watching never boots a VM whose engine this is.
+        .get({ signal: controller.signal, deadline: Date.now() + 30_000 }, { start: false })
         .then((engine) =>
           engine.events(
             { labels: { [LABEL_MANAGED]: 'true' } },
