@@ -4,6 +4,13 @@ import { z } from 'zod';
 import { expectPositionals } from './args.js';
 import type { CliContext, CommandModule } from './context.js';
 import { buildCreateOptions, explainOptionsError } from './create-options.js';
+import {
+  engineVmGone,
+  forgetEngineHost,
+  onEngineOf,
+  recallEngineHost,
+  rememberEngineHost,
+} from './engine-host.js';
 import { EXIT } from './exit-codes.js';
 import { durationFlag, validateFlags } from './flags.js';
 import {
@@ -32,6 +39,7 @@ const createFlags = z.object({
   opt: z.array(z.string()).optional(),
   'options-json': z.string().optional(),
   start: z.boolean().optional(),
+  on: z.string().min(1).optional(),
   timeout: durationFlag.optional(),
 });
 
@@ -91,7 +99,8 @@ async function create(ctx: CliContext, positionals: string[], values: unknown): 
   expectPositionals('create', positionals, 1, 1, 'instance name');
   const flags = validateFlags('create', createFlags, values);
   const ref = parseRef(positionals[0] as string);
-  const backend = await pickCreateBackend(ctx, ref.backend, flags.backend);
+  const picked = await pickCreateBackend(ctx, ref.backend, flags.backend);
+  const backend = flags.on ? await onEngineOf(ctx, picked, flags.on, attachInstance) : picked;
   let instance: Instance;
   let options: Record<string, unknown>;
   try {
@@ -103,6 +112,7 @@ async function create(ctx: CliContext, positionals: string[], values: unknown): 
   const op = { signal: ctx.signal, ...(flags.timeout ? { timeoutMs: flags.timeout } : {}) };
   const started = Date.now();
   await withProgress(ctx, instance, 'creating', () => instance.create(op));
+  if (flags.on) await rememberEngineHost(backend.name, ref.name, flags.on);
   if (flags.start) await withProgress(ctx, instance, 'starting', () => instance.start(op));
   return report(
     ctx,
@@ -111,6 +121,7 @@ async function create(ctx: CliContext, positionals: string[], values: unknown): 
     Date.now() - started,
     {
       started: flags.start === true,
+      ...(flags.on ? { on: flags.on } : {}),
     },
   );
 }
@@ -156,8 +167,17 @@ async function operate(ctx: CliContext, positionals: string[], values: unknown):
       await withProgress(ctx, instance, 'resuming', () => instance.resume(op));
       return report(ctx, instance, 'resumed', Date.now() - started);
     case 'delete': {
-      const result = await withProgress(ctx, instance, 'deleting', () => instance.delete(op));
+      const result = await withProgress(ctx, instance, 'deleting', () => instance.delete(op)).catch(
+        async (error: unknown) => {
+          // A container whose VM was deleted went with the VM's engine: forget it.
+          const on = await recallEngineHost(backend.name, name);
+          if (!on || !engineVmGone(error)) throw error;
+          if (!ctx.json) ctx.out.note(`${instance.id} went with its engine's VM ${on}`);
+          return { existed: false };
+        },
+      );
       await forgetOptions(backend.name, name);
+      await forgetEngineHost(backend.name, name);
       if (!result.existed && !ctx.json) {
         ctx.out.line(`${instance.id} did not exist: nothing to delete`);
         return EXIT.ok;

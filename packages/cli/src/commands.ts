@@ -99,10 +99,17 @@ export const COMMANDS: readonly CommandDef[] = [
         description: 'all options as a JSON object (flags override it)',
       },
       start: { type: 'boolean', description: 'start it after creating it' },
+      on: {
+        type: 'string',
+        value: 'BACKEND:NAME',
+        description:
+          'a container on the engine inside that VM (lima, colima, qemu); the VM is started when needed and remembered for later commands',
+      },
       ...timeout,
     },
     examples: [
       'vms create docker:web --image nginx:alpine -p 8080:80 --start',
+      'vms create docker:api --on lima:dev --image busybox --start',
       'vms create qemu:dev --cpus 2 --memory 2G --disk 20G',
       'vms create fake:x --opt image=busybox --label team=infra',
       `vms create podman:db --options-json '{"env":{"POSTGRES_PASSWORD":"x"}}'`,

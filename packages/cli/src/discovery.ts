@@ -28,7 +28,7 @@ export const FIRST_PARTY: ReadonlyArray<{ pkg: string; names: readonly string[] 
   { pkg: '@vms/podman', names: ['podman', 'podman-machine'] },
   { pkg: '@vms/qemu', names: ['qemu'] },
   { pkg: '@vms/linuxkit', names: ['linuxkit'] },
-  { pkg: '@vms/lima', names: ['lima'] },
+  { pkg: '@vms/lima', names: ['lima', 'colima'] },
   { pkg: '@vms/tart', names: ['tart'] },
 ];
 

@@ -12,6 +12,7 @@ import {
 } from '@vms/core';
 import { checkBackendName } from './backend-name.js';
 import type { CliContext } from './context.js';
+import { onEngineOf, recallEngineHost } from './engine-host.js';
 import { recallOptions } from './options-memory.js';
 import { createProgress, type Progress } from './progress.js';
 import { withDeadline } from './registry.js';
@@ -177,9 +178,12 @@ const passThrough = {
  */
 export async function attachInstance(
   ctx: CliContext,
-  backend: BackendV1,
+  target: BackendV1,
   name: string,
 ): Promise<Instance> {
+  // A container created with --on lives on that VM's engine.
+  const on = await recallEngineHost(target.name, name);
+  const backend = on ? await onEngineOf(ctx, target, on, attachInstance) : target;
   const remembered = await recallOptions(backend.name, name);
   if (remembered) {
     try {

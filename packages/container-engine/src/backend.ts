@@ -18,6 +18,7 @@ import { Connection } from './connection.js';
 import type { ContainerDialect } from './dialect.js';
 import { ContainerDriver, observe } from './driver.js';
 import { type Engine, STATE_EVENT } from './engine.js';
+import type { EngineSourceInput } from './engine-source.js';
 import { mapEngineError } from './errors.js';
 import { LABEL_MANAGED } from './labels.js';
 import { type ContainerOptions, containerOptionsSchema } from './options.js';
@@ -40,6 +41,11 @@ export interface ContainerBackend extends BackendV1<ContainerOptions> {
   endpoint(): string;
   /** Closes keep-alive connections. */
   close(): Promise<void>;
+  /**
+   * The same backend (same settings but host/context) on the engine inside a VM instance:
+   * `docker.withEngine({ vm })` is `createDocker({ ...settings, engine: { vm } })`.
+   */
+  withEngine(engine: EngineSourceInput): ContainerBackend;
 }
 
 export function createContainerBackend(
@@ -70,12 +76,16 @@ export function createContainerBackend(
     async detect(ctx = {}): Promise<DetectResult> {
       const toolPath = conn.findBinary();
       try {
-        const engine = await conn.get(ctxOf(ctx.signal, 15_000));
-        const v = await engine.version(ctxOf(ctx.signal, 15_000));
+        // Detection never boots a VM: a stopped one makes the backend unavailable, with why.
+        const v = await conn.use(
+          ctxOf(ctx.signal, 15_000),
+          (engine) => engine.version(ctxOf(ctx.signal, 15_000)),
+          { start: false },
+        );
         return { available: true, version: v.version, ...(toolPath ? { toolPath } : {}) };
       } catch (error) {
         const e = mapEngineError(error, { dialect, op: 'detect', endpoint: safeEndpoint(conn) });
-        if (!toolPath && e.code === 'BACKEND_UNAVAILABLE') {
+        if (!toolPath && !settings.engine && e.code === 'BACKEND_UNAVAILABLE') {
           return {
             available: false,
             reason: `${conn.binary} not found on PATH and no engine answers`,
@@ -93,10 +103,10 @@ export function createContainerBackend(
 
     async list(ctx: ListContext): Promise<ListedInstance[]> {
       try {
-        const engine = await conn.get(ctxOf(ctx.signal));
-        const all = await engine.list(
-          ctx.all ? {} : { [LABEL_MANAGED]: 'true' },
+        const all = await conn.use(
           ctxOf(ctx.signal),
+          (engine) => engine.list(ctx.all ? {} : { [LABEL_MANAGED]: 'true' }, ctxOf(ctx.signal)),
+          { start: false },
         );
         return all
           .map((info) => {
@@ -134,7 +144,8 @@ export function createContainerBackend(
         listener.onEnd?.(error);
       };
       conn
-        .get({ signal: controller.signal, deadline: Date.now() + 30_000 })
+        // Watching never boots a VM whose engine this is.
+        .get({ signal: controller.signal, deadline: Date.now() + 30_000 }, { start: false })
         .then((engine) =>
           engine.events(
             { labels: { [LABEL_MANAGED]: 'true' } },
@@ -160,6 +171,11 @@ export function createContainerBackend(
 
     close() {
       return conn.close();
+    },
+
+    withEngine(engine: EngineSourceInput): ContainerBackend {
+      const { host: _host, context: _context, ...rest } = settingsInput;
+      return createContainerBackend(dialect, { ...rest, engine });
     },
   };
 }

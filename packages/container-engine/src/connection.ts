@@ -7,10 +7,12 @@ import path from 'node:path';
 import { BackendUnavailableError, createRunner, type ProcessRunner } from '@vms/core';
 import { negotiateApiVersion } from './api-version.js';
 import type { ContainerDialect } from './dialect.js';
-import { type ResolvedEndpoint, resolveEndpoint } from './endpoint.js';
+import { fromHost, type ResolvedEndpoint, resolveEndpoint } from './endpoint.js';
 import type { Ctx, Engine } from './engine.js';
 import { ApiEngine } from './engine-api.js';
 import { CliEngine } from './engine-cli.js';
+import { resolveEngineSource } from './engine-source.js';
+import { isUnreachable } from './errors.js';
 import { ApiClient } from './http.js';
 import type { ImageReference } from './reference.js';
 import { type FoundAuth, findRegistryAuth } from './registry-auth.js';
@@ -19,6 +21,8 @@ import type { ContainerSettings } from './settings.js';
 export class Connection {
   private engine: Promise<Engine> | undefined;
   private resolved: ResolvedEndpoint | undefined;
+  /** The VM's engine could not be reached: ask the VM again before the next call. */
+  private stale = false;
   private runnerInstance: ProcessRunner | undefined;
 
   constructor(
@@ -30,10 +34,49 @@ export class Connection {
     return this.settings.binary ?? this.dialect.binary;
   }
 
-  /** The resolved endpoint (reads env and the context store; no process, no network). */
+  /**
+   * The resolved endpoint (reads env and the context store; no process, no network). For an
+   * engine inside a VM: the last endpoint the VM gave, or a placeholder naming the VM.
+   */
   endpoint(): ResolvedEndpoint {
+    const vm = this.settings.engine?.vm;
+    if (vm) return this.resolved ?? { host: `(the engine of ${vm.id})`, source: 'vm', cliArgs: [] };
     this.resolved ??= resolveEndpoint(this.dialect, this.settings);
     return this.resolved;
+  }
+
+  /**
+   * For an engine inside a VM: asks the VM where it is (starting the VM unless `start` is false)
+   * and reopens the engine on what it says. A VM that is gone fails here, naming the VM.
+   */
+  private async followVm(ctx: Ctx, start: boolean): Promise<void> {
+    const source = this.settings.engine;
+    if (!source) return;
+    const ep = await resolveEngineSource(source, this.dialect, ctx, start);
+    this.stale = false;
+    await this.close();
+    this.resolved = fromHost(ep.host, 'vm', this.dialect.hostFlag(ep.host));
+  }
+
+  /**
+   * Runs `fn` on the engine. For an engine inside a VM the endpoint is asked of the VM once and
+   * kept; when the engine then cannot be reached (the socket is gone or refuses: the VM stopped,
+   * was deleted, or its forward ended) the VM is asked again — its own error names it, or it is
+   * started again — and `fn` is retried once on what it says (nothing reached the engine).
+   */
+  async use<T>(
+    ctx: Ctx,
+    fn: (engine: Engine) => Promise<T>,
+    options: { start?: boolean } = {},
+  ): Promise<T> {
+    const engine = await this.get(ctx, options);
+    try {
+      return await fn(engine);
+    } catch (error) {
+      if (!this.settings.engine || !isUnreachable(error)) throw error;
+      this.stale = true;
+      return fn(await this.get(ctx, options));
+    }
   }
 
   runner(): ProcessRunner {
@@ -62,8 +105,17 @@ export class Connection {
     });
   }
 
-  /** The engine, opening it on first use. */
-  get(ctx: Ctx): Promise<Engine> {
+  /**
+   * The engine, opening it on first use. With an engine inside a VM, the VM is consulted first
+   * (`start: false` for probes such as detect and list, which must not boot a VM).
+   */
+  async get(ctx: Ctx, options: { start?: boolean } = {}): Promise<Engine> {
+    if (this.settings.engine && (!this.resolved || this.stale))
+      await this.followVm(ctx, options.start ?? this.settings.engine.start);
+    return this.cached(ctx);
+  }
+
+  private cached(ctx: Ctx): Promise<Engine> {
     if (!this.engine) {
       const p = this.open(ctx);
       this.engine = p;

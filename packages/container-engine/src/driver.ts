@@ -54,8 +54,7 @@ export class ContainerDriver implements DriverV1 {
 
   private async call<T>(op: string, ctx: Ctx, fn: (engine: Engine) => Promise<T>): Promise<T> {
     try {
-      const engine = await this.conn.get(ctx);
-      return await fn(engine);
+      return await this.conn.use(ctx, fn);
     } catch (error) {
       throw mapEngineError(error, {
         dialect: this.conn.dialect,
@@ -376,7 +375,7 @@ export class ContainerDriver implements DriverV1 {
   watch(onChange: (observation: Observation) => void): () => void {
     const controller = new AbortController();
     this.conn
-      .get({ signal: controller.signal, deadline: Date.now() + 30_000 })
+      .get({ signal: controller.signal, deadline: Date.now() + 30_000 }, { start: false })
       .then((engine) =>
         engine.events(
           { container: this.name },

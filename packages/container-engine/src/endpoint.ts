@@ -17,7 +17,7 @@ export interface ResolvedEndpoint {
   /** The engine URL, e.g. unix:///var/run/docker.sock. */
   host: string;
   /** Where it came from, for messages. */
-  source: 'setting' | 'context' | 'env' | 'default';
+  source: 'setting' | 'context' | 'env' | 'default' | 'vm';
   /** Address for the HTTP API; undefined for ssh:// (CLI only). */
   api?: ApiEndpoint;
   /** Global CLI flags that select the same engine. */
@@ -56,7 +56,7 @@ export function resolveEndpoint(
   return fromHost(`unix://${socket}`, 'default', []);
 }
 
-function fromHost(
+export function fromHost(
   host: string,
   source: ResolvedEndpoint['source'],
   cliArgs: string[],

@@ -49,6 +49,11 @@ export function engineText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Nothing answers at the endpoint (no socket, refused; the CLI's "Cannot connect …"). */
+export function isUnreachable(error: unknown): boolean {
+  return error instanceof EngineUnreachableError || DAEMON_DOWN.test(engineText(error));
+}
+
 export function isNotFound(error: unknown): boolean {
   if (error instanceof EngineApiError)
     return error.status === 404 && !NO_SUCH_IMAGE.test(error.engineMessage);
@@ -87,7 +92,7 @@ export function mapEngineError(error: unknown, where: Where): VmsError {
       },
     );
   }
-  if (error instanceof EngineUnreachableError || DAEMON_DOWN.test(engineText(error))) {
+  if (isUnreachable(error)) {
     return new BackendUnavailableError(
       dialect.name,
       `the engine does not answer at ${where.endpoint}`,

@@ -23,6 +23,12 @@ export type {
   PullSpec,
   Transport,
 } from './engine.js';
+export {
+  type EngineHost,
+  type EngineSource,
+  type EngineSourceInput,
+  engineSourceSchema,
+} from './engine-source.js';
 export { ImageNotFoundError, RegistryRefusedError } from './errors.js';
 export { KILL_SCRIPT, killExecInside } from './exec-kill.js';
 export * from './labels.js';

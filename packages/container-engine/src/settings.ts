@@ -1,6 +1,7 @@
 /** Backend settings shared by @vms/docker and @vms/podman, validated with zod. */
 import { processRunnerSchema } from '@vms/core';
 import { z } from 'zod';
+import { engineSourceSchema } from './engine-source.js';
 
 export const containerSettingsSchema = z
   .object({
@@ -12,6 +13,11 @@ export const containerSettingsSchema = z
         'must be a URL like unix:///var/run/docker.sock or tcp://host:2375',
       )
       .optional(),
+    /**
+     * The engine inside a VM instance: `{ vm: instance }` (lima, colima, qemu). The VM is started
+     * when needed and its engine socket found or forwarded before each engine call.
+     */
+    engine: engineSourceSchema.optional(),
     /** docker context name (docker only). */
     context: z.string().min(1).optional(),
     /** `api`: HTTP API over the socket; `cli`: the binary; `auto`: api when a socket answers. */
@@ -27,6 +33,10 @@ export const containerSettingsSchema = z
   .refine((s) => !(s.host && s.context), {
     message: 'cannot specify both host and context',
     path: ['context'],
+  })
+  .refine((s) => !(s.engine && (s.host || s.context)), {
+    message: 'an engine inside a VM cannot be combined with host or context',
+    path: ['engine'],
   });
 
 export type ContainerSettings = z.output<typeof containerSettingsSchema>;

@@ -9,6 +9,8 @@ import {
   CapabilityUnsupportedError,
   InvalidOptionsError,
   InvalidTransitionError,
+  NotFoundError,
+  OperationFailedError,
   toVmsError,
   VmsError,
 } from './errors.js';
@@ -21,6 +23,8 @@ import type {
   BackendV1,
   Capability,
   DriverV1,
+  EngineEndpoint,
+  EngineRequest,
   GuestExit,
   Observation,
   OpContext,
@@ -46,6 +50,7 @@ export const DEFAULT_TIMEOUTS: Readonly<Record<OpName, number>> = {
   logs: 3_600_000,
   snapshot: 300_000,
   copy: 600_000,
+  engine: 60_000,
 };
 
 /** How long a driver gets to settle after its signal aborted before core stops waiting for it. */
@@ -126,6 +131,14 @@ export interface ExecResult {
   /** True when output beyond maxOutputBytes was dropped from the result. */
   truncated: boolean;
   durationMs: number;
+}
+
+export interface EngineEndpointOptions extends OpOptions {
+  /**
+   * Start a stopped instance (resume a suspended one) before asking for its engine (default
+   * true). With `false` a stopped instance is INVALID_TRANSITION with a hint to start it.
+   */
+  start?: boolean;
 }
 
 export interface LogsOptions extends OpOptions {
@@ -469,6 +482,58 @@ export class Instance extends TypedEmitter<InstanceEvents> {
   async copyOut(guestPath: string, hostPath: string, options: OpOptions = {}): Promise<void> {
     const fn = this.#copyFn('doCopyOut');
     await this.#run('copy', options, (ctx) => fn.call(this.#driver, guestPath, hostPath, ctx));
+  }
+
+  /**
+   * Where the container engine inside this instance can be reached from the host (capability of
+   * backends whose driver has `doEngineEndpoint`: lima, colima, qemu). A stopped instance is
+   * started first unless `start: false`; one that does not exist is NOT_FOUND, a broken one
+   * OPERATION_FAILED. Serialised with the lifecycle ops and taken under the instance's lock, so a
+   * forward the driver sets up is made once even across processes.
+   */
+  async engineEndpoint(
+    request: EngineRequest,
+    options: EngineEndpointOptions = {},
+  ): Promise<EngineEndpoint> {
+    const doEngine = this.#driver.doEngineEndpoint;
+    if (!doEngine) {
+      throw new CapabilityUnsupportedError('engine', this.backend.name, {
+        instance: this.id,
+        hint: `${this.backend.name} instances do not expose a container engine`,
+      });
+    }
+    const { start, ...op } = options;
+    await this.refresh(op.signal ? { signal: op.signal } : {});
+    if (start !== false && (this.#state.name === 'stopped' || this.#state.name === 'suspended')) {
+      await this.start(op);
+    }
+    const state = this.#state;
+    if (state.name === 'initial' || state.name === 'deleted') {
+      throw new NotFoundError(`${this.id} does not exist`, {
+        instance: this.id,
+        hint: `create it (vms create ${this.id}) or pick another instance`,
+      });
+    }
+    if (state.name === 'broken') {
+      throw new OperationFailedError(`${this.id} is broken: ${state.reason}`, {
+        instance: this.id,
+        hint: `see vms inspect ${this.id}; vms delete ${this.id} removes it`,
+      });
+    }
+    if (state.name !== 'running') {
+      throw new InvalidTransitionError('engine', state.name, {
+        instance: this.id,
+        hint: `start it first: vms start ${this.id}`,
+      });
+    }
+    return enqueue(this.id, async () => {
+      const lock = await this.#lock(op);
+      try {
+        return await this.#run('engine', op, (ctx) => doEngine.call(this.#driver, request, ctx));
+      } finally {
+        await lock?.release();
+      }
+    });
   }
 
   /**

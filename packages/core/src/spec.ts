@@ -146,6 +146,26 @@ export interface LogsRequest extends OpContext {
   onData: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
 }
 
+/** A container engine that runs inside a VM instance (the devx two-layer model). */
+export type EngineKind = 'docker' | 'podman';
+
+export interface EngineRequest {
+  kind: EngineKind;
+  /**
+   * Where the engine listens inside the guest, for backends that forward it themselves (qemu):
+   * an absolute unix socket path (default: the kind's usual socket) or `tcp://HOST:PORT` as the
+   * guest sees it. Backends whose tool publishes the engine on the host (lima, colima) ignore it.
+   */
+  guestAddress?: string;
+}
+
+export interface EngineEndpoint {
+  /** The engine's URL on this host: `unix:///path` or `tcp://127.0.0.1:PORT`. */
+  host: string;
+  /** `host-socket`: the VM's tool keeps it (lima, colima); `ssh-forward`: @vms forwards it over SSH. */
+  via: 'host-socket' | 'ssh-forward';
+}
+
 export interface SnapshotInfo {
   name: string;
   createdAt?: string;
@@ -175,6 +195,13 @@ export interface DriverV1 {
   doSnapshotDelete?(name: string, ctx: OpContext): Promise<void>;
   doCopyIn?(hostPath: string, guestPath: string, ctx: OpContext): Promise<void>;
   doCopyOut?(guestPath: string, hostPath: string, ctx: OpContext): Promise<void>;
+  /**
+   * Optional: where the container engine inside this running instance can be reached from the
+   * host (a socket the tool publishes, or a forward the driver sets up and keeps until stop).
+   * Core calls it only while the instance runs. Without it, `Instance.engineEndpoint` is
+   * `CAPABILITY_UNSUPPORTED`.
+   */
+  doEngineEndpoint?(request: EngineRequest, ctx: OpContext): Promise<EngineEndpoint>;
   /**
    * Optional: tells core when the instance changes behind its back (a VM process exits, a
    * container dies). Returns an unsubscribe function. Core calls it while the instance runs.
@@ -226,7 +253,8 @@ export type OpName =
   | 'inspect'
   | 'logs'
   | 'snapshot'
-  | 'copy';
+  | 'copy'
+  | 'engine';
 
 /** Infers a backend's options type. */
 export type BackendOptions<B> = B extends BackendV1<infer O> ? O : never;

@@ -3,10 +3,11 @@
  * pass the remote exit code through), then by the fatal log message, which becomes the error
  * message.
  */
-import { CommandFailedError, type ProcessRunner, type RunOptions, type RunResult } from '@vms/core';
-import { fatalMessage, type LimaInstance, parseLimaList, parseLimaVersion } from './parse.js';
+import { CommandFailedError, type ProcessRunner } from '@vms/core';
+import { type CallOptions, LogrusTool } from './logrus-tool.js';
+import { type LimaInstance, parseLimaList, parseLimaVersion } from './parse.js';
 
-export type CallOptions = Pick<RunOptions, 'signal' | 'deadline' | 'timeoutMs'>;
+export type { CallOptions };
 
 /** `No instance matching NAME found.` + `unmatched instances` (exit 1). */
 export function isUnmatched(error: unknown): boolean {
@@ -17,44 +18,9 @@ export function isUnmatched(error: unknown): boolean {
   );
 }
 
-export class LimaCli {
-  #version: Promise<string | undefined> | undefined;
-
-  constructor(
-    readonly runner: ProcessRunner,
-    readonly limactlPath: string,
-    readonly env: Record<string, string>,
-  ) {}
-
-  argv(args: string[]): string[] {
-    return [this.limactlPath, ...args];
-  }
-
-  /** Runs limactl; a failure's message is limactl's own fatal message. */
-  async run(args: string[], options: RunOptions = {}): Promise<RunResult> {
-    try {
-      return await this.runner.run(this.argv(args), {
-        ...options,
-        env: { ...this.env, ...options.env },
-      });
-    } catch (error) {
-      if (!(error instanceof CommandFailedError)) throw error;
-      const fatal = fatalMessage(error.stderrTail);
-      if (!fatal) throw error;
-      throw new CommandFailedError(
-        error.argv,
-        {
-          ...(error.exitCode === undefined ? {} : { exitCode: error.exitCode }),
-          ...(error.signal === undefined ? {} : { signal: error.signal }),
-          stderr: error.stderrTail,
-          stdout: error.stdoutTail,
-        },
-        {
-          message: `limactl ${args[0] ?? ''} failed (exit code ${error.exitCode ?? '?'}): ${fatal}`,
-          cause: error,
-        },
-      );
-    }
+export class LimaCli extends LogrusTool {
+  constructor(runner: ProcessRunner, limactlPath: string, env: Record<string, string>) {
+    super('limactl', runner, limactlPath, env, parseLimaVersion);
   }
 
   /** `limactl list --json NAME`; undefined when lima does not know the instance. */
@@ -72,18 +38,6 @@ export class LimaCli {
   async list(options: CallOptions): Promise<LimaInstance[]> {
     const result = await this.run(['list', '--json'], options);
     return parseLimaList(result.stdout);
-  }
-
-  /** `limactl --version`, asked once. */
-  version(options: CallOptions): Promise<string | undefined> {
-    this.#version ??= this.run(['--version'], options).then(
-      (r) => parseLimaVersion(r.stdout),
-      (error: unknown) => {
-        this.#version = undefined;
-        throw error;
-      },
-    );
-    return this.#version;
   }
 }
 

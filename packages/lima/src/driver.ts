@@ -11,24 +11,26 @@ import {
   type DriverExecResult,
   type DriverStopOutcome,
   type DriverV1,
+  type EngineEndpoint,
+  type EngineRequest,
   type ExecIo,
   NotFoundError,
   type Observation,
   type ObservedState,
   type OpContext,
+  OperationFailedError,
   type Properties,
   type SnapshotInfo,
   type StopRequest,
 } from '@vms/core';
 import { createArgs, shellArgs, startArgs } from './argv.js';
 import type { CallOptions, LimaCli } from './cli.js';
+import { progressFromLog, recover, stopByStatus } from './lifecycle.js';
 import type { LimaOptions } from './options.js';
 import { type LimaInstance, parseLogLines, parseSnapshotList } from './parse.js';
 
 /** Marker @vms leaves in the instance directory: it made this instance (and its labels). */
 export const MARKER_FILE = 'vms.json';
-/** Deadline of clean-up work after a failure; not tied to the failed op's signal. */
-const RECOVERY_MS = 60_000;
 /** Lima's own start timeout ends this much before our deadline, so lima reports first. */
 const START_MARGIN_MS = 5_000;
 
@@ -84,35 +86,22 @@ export class LimaDriver implements DriverV1 {
     try {
       await this.#cli.run(startArgs(this.name, this.options, seconds), {
         ...callOptions(ctx),
-        onStderr: (chunk) => {
-          for (const line of parseLogLines(chunk.toString('utf8')))
-            if (line.level === 'info') ctx.progress(line.msg);
-        },
+        onStderr: progressFromLog(ctx),
       });
     } catch (error) {
       // A failed start leaves no host agent or VM process behind.
-      await this.#cli
-        .run(['stop', '--force', this.name], { timeoutMs: RECOVERY_MS })
-        .catch((cleanup: unknown) =>
-          ctx.debug('force stop after failed start failed', { error: String(cleanup) }),
-        );
+      await recover(ctx, 'force stop after failed start', (o) =>
+        this.#cli.run(['stop', '--force', this.name], o),
+      );
       throw error;
     }
   }
 
   async doStop(req: StopRequest): Promise<DriverStopOutcome> {
     const instance = await this.#require(req);
-    if (instance.status === 'Stopped') return { how: 'already-stopped' };
-    if (req.force || instance.status !== 'Running') {
-      await this.#cli.run(['stop', '--force', this.name], callOptions(req));
-      return { how: 'forced' };
-    }
-    // Lima's graceful stop waits minutes for the guest; ours waits `timeoutMs`, then core forces.
-    await this.#cli.run(['stop', this.name], {
-      signal: req.signal,
-      deadline: Math.min(req.deadline, Date.now() + Math.max(req.timeoutMs, 1_000)),
-    });
-    return { how: 'graceful' };
+    return stopByStatus(req, instance.status, (force, o) =>
+      this.#cli.run(force ? ['stop', '--force', this.name] : ['stop', this.name], o),
+    );
   }
 
   doSuspend(): Promise<void> {
@@ -192,6 +181,33 @@ export class LimaDriver implements DriverV1 {
     }));
   }
 
+  /**
+   * The engine socket lima forwards to the host: a `portForwards` rule whose guestSocket is the
+   * engine's (`…/docker.sock`, `…/podman.sock`), as lima's docker and podman templates have.
+   */
+  async doEngineEndpoint(request: EngineRequest, ctx: OpContext): Promise<EngineEndpoint> {
+    const instance = await this.#require(ctx);
+    const socket = request.kind === 'docker' ? /(^|\/)docker\.sock$/ : /(^|\/)podman\.sock$/;
+    const rule = instance.socketForwards.find((r) => socket.test(r.guestSocket));
+    if (!rule) {
+      throw new OperationFailedError(
+        `lima:${this.name} forwards no ${request.kind} socket to the host`,
+        {
+          hint: `create it from lima's ${request.kind} template (template: '${request.kind}'), or add a socket forward with set: '.portForwards += [{"guestSocket": "/var/run/${request.kind}.sock", "hostSocket": "{{.Dir}}/sock/${request.kind}.sock"}]'`,
+        },
+      );
+    }
+    if (!fs.existsSync(rule.hostSocket)) {
+      throw new OperationFailedError(
+        `lima:${this.name} forwards ${rule.guestSocket} to ${rule.hostSocket}, but there is no socket there`,
+        {
+          hint: `is the ${request.kind} engine running in the guest? vms exec lima:${this.name} -- ls -l ${rule.guestSocket}`,
+        },
+      );
+    }
+    return { host: `unix://${rule.hostSocket}`, via: 'host-socket' };
+  }
+
   /** Snapshots exist only for the qemu driver (vz, krunkit, wsl2: "unimplemented"). */
   async #snapshot(ctx: OpContext, args: string[]): Promise<string> {
     const instance = await this.#require(ctx);
@@ -212,17 +228,18 @@ export class LimaDriver implements DriverV1 {
   }
 
   async #forceDelete(ctx: OpContext): Promise<void> {
-    await this.#cli
-      .run(['delete', '--force', this.name], { timeoutMs: RECOVERY_MS })
-      .catch((cleanup: unknown) =>
-        ctx.debug('clean-up after failed create failed', { error: String(cleanup) }),
-      );
+    await recover(ctx, 'clean-up after failed create', (o) =>
+      this.#cli.run(['delete', '--force', this.name], o),
+    );
   }
 }
 
 /** Running/Stopped/Broken (and WSL2's extra states) → core's observed states. */
-export function observedState(instance: LimaInstance): { state: ObservedState; reason?: string } {
-  const errors = instance.errors.join('; ');
+export function observedState(instance: { status: string; errors?: string[] }): {
+  state: ObservedState;
+  reason?: string;
+} {
+  const errors = (instance.errors ?? []).join('; ');
   switch (instance.status) {
     case 'Running':
       return { state: 'running' };
@@ -283,14 +300,14 @@ export function readMarker(dir: string): LimaMarker | undefined {
   }
 }
 
-function writeMarker(dir: string, marker: LimaMarker): void {
+export function writeMarker(dir: string, marker: LimaMarker): void {
   const file = join(dir, MARKER_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(marker, null, 2), { mode: 0o600 });
   fs.renameSync(tmp, file);
 }
 
-function callOptions(ctx: CallOptions): CallOptions {
+export function callOptions(ctx: CallOptions): CallOptions {
   return {
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     ...(ctx.deadline === undefined ? {} : { deadline: ctx.deadline }),

@@ -1,5 +1,6 @@
 export { createArgs, shellArgs, startArgs, templateLocator } from './argv.js';
 export { createLima, type LimaBackend, lima } from './backend.js';
+export * from './colima/index.js';
 export { LimaDriver } from './driver.js';
 export {
   type LimaOptions,

@@ -19,6 +19,18 @@ const V1_STOPPED =
   '{"name":"old","status":"Stopped","dir":"/Users/bob/.lima/old","vmType":"vz","arch":"aarch64","cpuType":"cortex-a72","cpus":2,"memory":2147483648,"disk":64424509440,"config":{"os":"Linux"},"protected":false,"limaVersion":"1.0.7"}';
 
 describe('parseLimaList', () => {
+  it('reads the socket forwards of the filled config (lima expands hostSocket templates)', () => {
+    // The docker template's rule as `limactl list --json` prints it: {{.Dir}} and {{.UID}} expanded.
+    const docker =
+      '{"name":"docker","status":"Running","dir":"/Users/alice/.lima/docker","config":{"portForwards":[{"guestPort":22,"hostPort":0},{"guestSocket":"/run/user/501/docker.sock","hostSocket":"/Users/alice/.lima/docker/sock/docker.sock","proto":"tcp"}]}}';
+    expect(parseLimaList(docker)[0]?.socketForwards).toEqual([
+      {
+        guestSocket: '/run/user/501/docker.sock',
+        hostSocket: '/Users/alice/.lima/docker/sock/docker.sock',
+      },
+    ]);
+  });
+
   it('reads JSON Lines, one instance per line, ignoring unknown and capitalised global keys', () => {
     const list = parseLimaList(`${RUNNING}\n${BROKEN}\n${V1_STOPPED}\n`);
     expect(list).toHaveLength(3);
@@ -37,6 +49,7 @@ describe('parseLimaList', () => {
       hostAgentPid: 21344,
       driverPid: 21371,
       errors: [],
+      socketForwards: [],
       limaVersion: '2.2.0',
       os: 'Linux',
       image:

@@ -28,6 +28,8 @@ export interface LimaInstance {
   errors: string[];
   message?: string;
   limaVersion?: string;
+  /** Socket forwards of the filled lima.yaml (`config.portForwards`), host paths expanded. */
+  socketForwards: Array<{ guestSocket: string; hostSocket: string }>;
   /** From the filled lima.yaml (`config`). */
   os?: string;
   image?: string;
@@ -61,6 +63,14 @@ function toInstance(obj: Record<string, unknown>, text: string): LimaInstance {
   const images = Array.isArray(config.images) ? config.images : [];
   const firstImage = isObject(images[0]) ? str(images[0].location) : undefined;
   const user = isObject(config.user) ? str(config.user.name) : undefined;
+  const socketForwards = (Array.isArray(config.portForwards) ? config.portForwards : []).flatMap(
+    (rule: unknown) => {
+      if (!isObject(rule)) return [];
+      const guestSocket = str(rule.guestSocket);
+      const hostSocket = str(rule.hostSocket);
+      return guestSocket && hostSocket ? [{ guestSocket, hostSocket }] : [];
+    },
+  );
   const errors = Array.isArray(obj.errors)
     ? obj.errors.filter((e): e is string => typeof e === 'string')
     : [];
@@ -68,6 +78,7 @@ function toInstance(obj: Record<string, unknown>, text: string): LimaInstance {
     name,
     status: str(obj.status) ?? '',
     errors,
+    socketForwards,
     ...opt('dir', str(obj.dir)),
     ...opt('vmType', str(obj.vmType) ?? str(config.vmType)),
     ...opt('arch', str(obj.arch)),
@@ -197,19 +208,19 @@ function unquote(value: string): string {
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function str(value: unknown): string | undefined {
+export function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function num(value: unknown): number | undefined {
+export function num(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
-function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+export function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 

@@ -30,13 +30,19 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parseFlags as cobraFlags } from './cobra-flags.mjs';
 
 const HOME = process.env.LIMA_HOME || path.join(os.homedir(), '.lima');
 const FAKE = path.join(HOME, '_fake');
 const SELF = new URL(import.meta.url).pathname;
-const argv = process.argv.slice(2);
+// Invoked as `lima` (a symlink): `limactl shell $LIMA_INSTANCE ARGS...`, as lima's wrapper does.
+const AS_LIMA = path.basename(process.argv[1] ?? '') === 'lima';
+const argv = AS_LIMA
+  ? ['shell', process.env.LIMA_INSTANCE || 'default', ...process.argv.slice(2)]
+  : process.argv.slice(2);
 const internal = argv[0]?.startsWith('__');
 
 fs.mkdirSync(FAKE, { recursive: true });
@@ -66,38 +72,9 @@ function log(level, msg, fields = {}) {
 
 // ---------------------------------------------------------------- flags (cobra-like)
 
-function parseFlags(args, spec, { stopAtFirstPositional = false } = {}) {
-  const flags = {};
-  const positional = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--') {
-      positional.push(...args.slice(i + 1));
-      break;
-    }
-    if (a.startsWith('-') && a !== '-') {
-      const [key, inline] = a.split(/=(.*)/s, 2);
-      const kind = spec[key];
-      if (!kind) throw new Fatal(`unknown flag: ${key}`);
-      const name = kind.name ?? key.replace(/^-+/, '');
-      if (kind.type === 'bool') flags[name] = inline === undefined ? true : inline === 'true';
-      else {
-        const value = inline ?? args[++i];
-        if (value === undefined) throw new Fatal(`flag needs an argument: ${key}`);
-        if (kind.type === 'multi') flags[name] = [...(flags[name] ?? []), value];
-        else flags[name] = value;
-      }
-      continue;
-    }
-    positional.push(a);
-    if (stopAtFirstPositional) {
-      positional.push(...args.slice(i + 1));
-      break;
-    }
-  }
-  return { flags, positional };
+function parseFlags(args, spec, options = {}) {
+  return cobraFlags(args, spec, { ...options, fail: (m) => new Fatal(m) });
 }
-
 const GLOBAL = {
   '--tty': { type: 'bool' },
   '-y': { type: 'bool', name: 'yes' },
@@ -233,6 +210,7 @@ async function create(args) {
     throw new Fatal(`accepts at most 1 arg(s), received ${positional.length}`);
   const locator = positional[0] ?? 'template://default';
   let template;
+  let fromFile = {};
   if (/^template:\/\//.test(locator)) template = locator.slice('template://'.length);
   else if (/^template:/.test(locator)) {
     if (cmpVersion(VERSION, '2.0.0') < 0)
@@ -243,6 +221,7 @@ async function create(args) {
   else {
     if (!fs.existsSync(locator)) throw new Fatal(`open ${locator}: no such file or directory`);
     template = path.basename(locator).replace(/\.ya?ml$/, '');
+    fromFile = readJsonTemplate(locator);
   }
   if (template === 'nosuch') throw new Fatal(`template ${q('nosuch')} not found`);
   const name = flags.name ?? template;
@@ -273,6 +252,10 @@ async function create(args) {
     user: { name: 'lima', home: '/home/lima.linux', uid: 1000 },
     template,
   };
+  // A template file written as JSON (valid YAML) sets these keys, as a YAML template would.
+  for (const key of ['vmType', 'arch', 'cpus', 'memory', 'disk', 'mounts', 'portForwards', 'env']) {
+    if (fromFile[key] !== undefined) cfg[key] = fromFile[key];
+  }
   for (const expr of flags.set ?? []) applySet(cfg, expr);
   if (flags.cpus !== undefined) cfg.cpus = Number(flags.cpus);
   if (flags.memory !== undefined) cfg.memory = `${Number(flags.memory)}GiB`;
@@ -283,6 +266,16 @@ async function create(args) {
   fs.writeFileSync(path.join(dir, 'lima-version'), VERSION);
   fs.writeFileSync(path.join(dir, 'ssh.config'), `Host lima-${name}\n  Hostname 127.0.0.1\n`);
   log('info', `Run ${q(`limactl start ${name}`)} to start the instance.`);
+}
+
+/** The template file's keys when it is JSON; a YAML-only file contributes nothing (the fake has no YAML parser). */
+function readJsonTemplate(file) {
+  try {
+    const value = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return value && typeof value === 'object' && !Array.isArray(value) ? value : {};
+  } catch {
+    return {};
+  }
 }
 
 /** The few yq expression shapes the driver emits: `.a.b = JSON` and `.a += [JSON]`. */
@@ -307,8 +300,18 @@ function applySet(cfg, expr) {
 
 async function start(args) {
   const { flags, positional } = parseFlags(args, { ...GLOBAL, ...EDIT_FLAGS });
-  const name = positional[0] ?? 'default';
-  if (!exists(name)) {
+  let name = positional[0] ?? 'default';
+  if (/^(template:|https?:\/\/)|\.ya?ml$/.test(name) || name.includes('/')) {
+    // A template locator: create the instance from it (named after the file), then start it.
+    const locator = name;
+    name =
+      flags.name ?? path.basename(locator.replace(/^template:(\/\/)?/, '')).replace(/\.ya?ml$/, '');
+    await create([
+      ...(flags.name ? [] : ['--name', name]),
+      ...args.filter((a) => a !== locator),
+      locator,
+    ]);
+  } else if (!exists(name)) {
     // The deprecated form: start creates the instance. The driver must never rely on it.
     log(
       'warning',
@@ -374,10 +377,12 @@ async function hostagent([name]) {
   fs.writeFileSync(path.join(dir, 'ha.pid'), String(process.pid));
   const driver = spawn('sleep', ['2147483'], { stdio: 'ignore' });
   fs.writeFileSync(path.join(dir, `${cfg.vmType}.pid`), String(driver.pid));
+  const forwards = [];
   const shutdown = (code) => {
     try {
       driver.kill('SIGKILL');
     } catch {}
+    for (const socket of forwards) fs.rmSync(socket, { force: true });
     for (const f of ['ha.pid', `${cfg.vmType}.pid`, 'ready'])
       fs.rmSync(path.join(dir, f), { force: true });
     process.exit(code);
@@ -391,6 +396,26 @@ async function hostagent([name]) {
   process.on('SIGTERM', () => shutdown(0));
   setInterval(() => {}, 1 << 30);
   await sleep(FAULTS.bootDelayMs ?? 30);
+  // Socket forwards (guestSocket → hostSocket). The fake guest shares this host's filesystem,
+  // so the guest socket is a path here.
+  for (const rule of cfg.portForwards ?? []) {
+    if (!rule.guestSocket || !rule.hostSocket) continue;
+    fs.mkdirSync(path.dirname(rule.hostSocket), { recursive: true });
+    fs.rmSync(rule.hostSocket, { force: true });
+    // Half-open allowed both ways: a client that ends its stdin still reads the answer.
+    const server = net.createServer({ allowHalfOpen: true }, (client) => {
+      const guest = net.connect({ path: rule.guestSocket, allowHalfOpen: true });
+      client.pipe(guest).pipe(client);
+      const close = () => {
+        client.destroy();
+        guest.destroy();
+      };
+      client.on('error', close);
+      guest.on('error', close);
+    });
+    server.listen(rule.hostSocket);
+    forwards.push(rule.hostSocket);
+  }
   if (FAULTS.bootFail) {
     process.stderr.write('qemu: failed to boot: no bootable device\n');
     driver.kill('SIGKILL');

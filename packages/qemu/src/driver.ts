@@ -6,6 +6,8 @@ import {
   type DriverExecResult,
   type DriverStopOutcome,
   type DriverV1,
+  type EngineEndpoint,
+  type EngineRequest,
   type ExecIo,
   InvalidOptionsError,
   type LogsRequest,
@@ -34,6 +36,7 @@ import {
   readFrom,
   waitForConsole,
 } from './console.js';
+import { closeEngineForwards, DEFAULT_GUEST_SOCKETS, engineForward } from './engine-forward.js';
 import { knownHostsText, normalizeKey, scanHostKeys } from './host-keys.js';
 import { exitedReason, liveness, unrecordedReason } from './liveness.js';
 import type { QemuOptions } from './options.js';
@@ -253,6 +256,7 @@ export class QemuDriver implements DriverV1 {
     } finally {
       this.#ending--;
     }
+    await closeEngineForwards(this.#paths.dir);
     await this.#deps.store.remove(this.#name);
     await rm(p.qmpSocket, { force: true });
     if (state?.launch) await rm(state.launch.qmpSocket, { force: true });
@@ -660,6 +664,7 @@ export class QemuDriver implements DriverV1 {
   }
 
   async #recordExit(state: QemuState, reason: string, unexpected = false): Promise<void> {
+    await closeEngineForwards(this.#paths.dir);
     const { launch, ...rest } = state;
     if (launch) await rm(launch.qmpSocket, { force: true });
     await rm(this.#paths.pidFile, { force: true });
@@ -797,6 +802,28 @@ export class QemuDriver implements DriverV1 {
     const { state, launch } = await this.#running();
     await this.#ensureSshReady(state, launch, ctx);
     return sshExec(this.#deps.runner, this.#target(state, launch), argv, io, ctx);
+  }
+
+  /**
+   * The engine inside the guest, forwarded to a unix socket in the instance directory over SSH
+   * (see engine-forward.ts); kept until the VM stops or is deleted, reused meanwhile.
+   */
+  async doEngineEndpoint(request: EngineRequest, ctx: OpContext): Promise<EngineEndpoint> {
+    const { state, launch } = await this.#running();
+    await this.#ensureSshReady(state, launch, ctx);
+    const socket = await engineForward(
+      this.#deps.runner,
+      {
+        dir: this.#paths.dir,
+        kind: request.kind,
+        remote: request.guestAddress ?? DEFAULT_GUEST_SOCKETS[request.kind],
+        boot: launch.startedAt,
+        target: this.#target(state, launch),
+        id: `qemu:${this.#name}`,
+      },
+      ctx,
+    );
+    return { host: `unix://${socket}`, via: 'ssh-forward' };
   }
 
   async doCopyIn(hostPath: string, guestPath: string, ctx: OpContext): Promise<void> {

@@ -73,6 +73,13 @@ describe('vms-all (bundled)', () => {
       ...new Set(rows.filter((b) => b.source === 'bundled' && b.installed).map((b) => b.package)),
     ].sort();
     expect(bundled).toEqual(BUNDLED);
+    // @vms/lima brings two backends: lima and its colima flavour.
+    expect(
+      rows
+        .filter((b) => b.package === '@vms/lima')
+        .map((b) => (b as { backend?: string }).backend)
+        .sort(),
+    ).toEqual(['colima', 'lima']);
   });
 });
 
