@@ -541,10 +541,14 @@ export class Instance<O = unknown> extends TypedEmitter<InstanceEvents> {
     return { state: r.state, properties: r.properties };
   }
 
+  /**
+   * The instance's own output. With `follow`, keeps streaming until the deadline (rejects with
+   * TIMEOUT) or the caller's abort (ABORTED), however the driver ends its stream then.
+   */
   async logs(options: LogsOptions = {}): Promise<void> {
     const doLogs = this.#verb('logs', 'doLogs');
-    await this.#run('logs', options, (ctx) =>
-      doLogs({
+    await this.#run('logs', options, async (ctx) => {
+      await doLogs({
         ...ctx,
         follow: options.follow ?? false,
         ...(options.tail !== undefined ? { tail: options.tail } : {}),
@@ -552,8 +556,9 @@ export class Instance<O = unknown> extends TypedEmitter<InstanceEvents> {
           this.emit('output', { instance: this.id, stream, chunk, source: 'logs' });
           options.onData?.(chunk, stream);
         },
-      }),
-    );
+      });
+      if (options.follow && ctx.signal.aborted) throw ctx.signal.reason;
+    });
   }
 
   /** Snapshots (capability `snapshot`). Serialised with the lifecycle ops. */

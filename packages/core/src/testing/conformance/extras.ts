@@ -4,19 +4,22 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '../../wait.js';
 import { expectCode, expectState, group, type Suite } from './harness.js';
 
-/** A TCP connection to host:port succeeds (the forward listens on the host). */
-function canConnect(host: string, port: number): Promise<boolean> {
+/** What a TCP server at host:port sends before it closes (or within 5 s); '' when none answers. */
+function readFrom(host: string, port: number): Promise<string> {
   return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
     const socket = connect({ host, port });
-    const done = (ok: boolean) => {
+    const done = () => {
       socket.destroy();
-      resolve(ok);
+      resolve(Buffer.concat(chunks).toString('utf8'));
     };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-    socket.setTimeout(10_000, () => done(false));
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.once('end', done);
+    socket.once('error', done);
+    socket.setTimeout(5_000, done);
   });
 }
 
@@ -133,18 +136,21 @@ export function extraGroups(s: Suite): void {
     );
   });
 
-  group(s, 'ports', s.off('ports', 'portForward'), () => {
+  const portsNeedExec = s.capabilities.exec
+    ? undefined
+    : 'checking a forward needs exec (a listener in the guest)';
+  group(s, 'ports', s.off('ports', 'portForward') ?? portsNeedExec, () => {
     it(
-      'forwards a guest port to 127.0.0.1 on the host, reporting the mapping',
+      'forwards a guest port to 127.0.0.1 on the host: the mapping is reported and data flows',
       async () => {
         const guestPort = s.subject.ports?.guestPort ?? 8080;
         const host = await freePort();
-        const erased = s.make({
+        const vm = s.make({
           extraOptions: { ports: [{ guest: guestPort, host }, { guest: guestPort + 1 }] },
         });
-        await erased.create();
-        await erased.start();
-        const ports = (await erased.inspect()).properties.ports ?? [];
+        await vm.create();
+        await vm.start();
+        const ports = (await vm.inspect()).properties.ports ?? [];
         const first = ports.find((p) => p.guestPort === guestPort);
         expect(
           first,
@@ -155,10 +161,35 @@ export function extraGroups(s: Suite): void {
           second?.hostPort,
           `the host port picked for guest port ${guestPort + 1}`,
         ).toBeGreaterThan(0);
-        expect(await canConnect('127.0.0.1', host), `a TCP connection to 127.0.0.1:${host}`).toBe(
-          true,
-        );
-        await erased.delete();
+        // A listener in the guest (busybox, BSD and GNU nc alike) sends a line to whoever connects.
+        const stop = new AbortController();
+        const serving = vm
+          .exec(['sh', '-c', `echo vms-port-ok | nc -l -p ${guestPort}`], { signal: stop.signal })
+          .catch(() => undefined);
+        let received = '';
+        try {
+          await waitFor(
+            async () => {
+              received = await readFrom('127.0.0.1', host);
+              return received.includes('vms-port-ok');
+            },
+            {
+              description: 'data through the forward',
+              timeoutMs: 60_000,
+              backoff: { initialMs: 100, maxMs: 1_000 },
+            },
+          );
+        } catch {
+          // reported below
+        } finally {
+          stop.abort();
+          await serving;
+        }
+        expect(
+          received,
+          `what 127.0.0.1:${host} sent while the guest listened on ${guestPort}`,
+        ).toContain('vms-port-ok');
+        await vm.delete();
       },
       t,
     );

@@ -11,6 +11,7 @@ import { parseInstanceOptions } from '../../options.js';
 import type { BackendV1, Capabilities, Capability, DriverV1 } from '../../spec/v1.js';
 import type { StateName } from '../../states.js';
 import { waitFor } from '../../wait.js';
+import { delegateBackend, delegateDriver } from './delegate.js';
 import type { ConformanceSubject, SkippableGroup, TestApi, WorldState } from './types.js';
 
 export interface Suite {
@@ -58,12 +59,26 @@ export function createSuite<S extends z4.$ZodType>(
   t: TestApi,
   subject: ConformanceSubject<S>,
 ): Suite {
-  const backend: BackendV1 = subject.backend();
+  const real: BackendV1 = subject.backend();
+  const made: Instance[] = [];
+  // One instance at a time: stop the suite's other running instances before starting one.
+  const backend: BackendV1 = subject.exclusive
+    ? delegateBackend(real, (driver, name) =>
+        delegateDriver(driver, {
+          doStart: async (ctx) => {
+            for (const other of made) {
+              if (other.name !== name && ['running', 'suspended'].includes(other.state.name))
+                await other.stop({ force: true });
+            }
+            return driver.doStart(ctx);
+          },
+        }),
+      )
+    : real;
   const registrationErrors: string[] = [];
   const run = randomBytes(3).toString('hex');
   const prefix = subject.namePrefix ?? 'vmsconf';
   let counter = 0;
-  const made: Instance[] = [];
   const names = new Set<string>();
   let shared: Promise<Instance> | undefined;
 
@@ -109,14 +124,16 @@ export function createSuite<S extends z4.$ZodType>(
       made.push(instance);
       return instance;
     },
-    running() {
+    async running() {
       shared ??= (async () => {
         const vm = suite.make();
         await vm.create();
-        await vm.start();
         return vm;
       })();
-      return shared;
+      const vm = await shared;
+      // start() is a no-op when it runs; an exclusive tool may have had it stopped meanwhile.
+      await vm.start();
+      return vm;
     },
     world: (name) => subject.observe.state(name),
     async processes(name, text) {

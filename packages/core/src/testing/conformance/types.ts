@@ -84,6 +84,11 @@ export interface ConformanceSubject<S extends z4.$ZodType = z4.$ZodType> {
   stopGraceMs?: number;
   /** Groups to turn off although the backend has the capability, each with the reason. */
   skip?: Partial<Record<SkippableGroup, string>>;
+  /**
+   * The tool runs one instance at a time (podman machine): the suite stops its other running
+   * instances before it starts one.
+   */
+  exclusive?: boolean;
   /** Removes an instance behind the runtime's back (e.g. `docker rm -f`), to test drift. */
   removeBehindBack?: (name: string) => Promise<void>;
   /** Exec group settings. */
