@@ -77,16 +77,16 @@ export class ContainerDriver implements DriverV1 {
     }
   }
 
+  /** The creation options; an attached container's are unknown (core never creates it). */
+  private created(): ContainerOptions {
+    if (this.options) return this.options;
+    throw new InvalidOptionsError([{ path: '(options)', message: 'unknown for this container' }], {
+      hint: `the options of ${this.name} are unknown (@vms did not create it): create it anew with options`,
+    });
+  }
+
   createSpec(image?: string): CreateSpec {
-    const o = this.options;
-    if (!o) {
-      throw new InvalidOptionsError(
-        [{ path: '(options)', message: 'unknown for this container' }],
-        {
-          hint: `the options of ${this.name} are unknown (@vms did not create it): create it anew with options`,
-        },
-      );
-    }
+    const o = this.created();
     return {
       name: this.name,
       image: image ?? o.image,
@@ -118,14 +118,19 @@ export class ContainerDriver implements DriverV1 {
 
   async doCreate(ctx: OpContext): Promise<void> {
     validateInstanceName(this.name);
-    const ref = checkReference(this.options.image);
-    await this.call('create', ctx, (engine) => this.ensureImage(engine, ref, ctx));
+    const o = this.created();
+    const ref = checkReference(o.image);
+    await this.call('create', ctx, (engine) => this.ensureImage(engine, ref, o.pull, ctx));
     await this.createFrom(this.createSpec(), ctx);
   }
 
   /** Applies the pull policy: pulls when asked to (`always`) or when the engine lacks the image. */
-  private async ensureImage(engine: Engine, ref: ImageReference, ctx: OpContext): Promise<void> {
-    const policy = this.options.pull;
+  private async ensureImage(
+    engine: Engine,
+    ref: ImageReference,
+    policy: ContainerOptions['pull'],
+    ctx: OpContext,
+  ): Promise<void> {
     if (policy === 'never') return;
     if (policy === 'missing' && (await engine.imageExists(ref.raw, ctx))) {
       ctx.debug('image present: not pulling', { image: ref.raw });

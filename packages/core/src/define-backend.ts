@@ -5,9 +5,8 @@
  */
 import type * as z4 from 'zod/v4/core';
 import { ProtocolError } from './errors.js';
+import { BACKEND_NAME_PATTERN } from './options.js';
 import { type BackendV1, CAPABILITY_NAMES, SPECIFICATION_VERSION } from './spec/v1.js';
-
-const BACKEND_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
 /** What is wrong with a backend object's shape (empty when nothing is). No I/O, no driver made. */
 export function backendProblems(backend: unknown): string[] {
@@ -16,8 +15,8 @@ export function backendProblems(backend: unknown): string[] {
   const problems: string[] = [];
   if (b.specificationVersion !== SPECIFICATION_VERSION)
     problems.push(`specificationVersion must be '${SPECIFICATION_VERSION}'`);
-  if (typeof b.name !== 'string' || !BACKEND_NAME.test(b.name))
-    problems.push('name must be lowercase letters, digits, "-" or "_"');
+  if (typeof b.name !== 'string' || !BACKEND_NAME_PATTERN.test(b.name))
+    problems.push('name must be letters, digits, "-" or "_", starting with a letter or digit');
   const caps = b.capabilities;
   if (typeof caps !== 'object' || caps === null) problems.push('capabilities must be an object');
   else {

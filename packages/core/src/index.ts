@@ -28,6 +28,7 @@ export {
   LockedError,
   NotFoundError,
   OperationFailedError,
+  PolicyRefusedError,
   ProtocolError,
   TimeoutError,
   ToolNotFoundError,
@@ -36,7 +37,12 @@ export {
   VmsError,
   type VmsErrorOptions,
 } from './errors.js';
-export { type InstanceEventName, type InstanceEvents, TypedEmitter } from './events.js';
+export {
+  type InstanceEventName,
+  type InstanceEvents,
+  type ProgressDetail,
+  TypedEmitter,
+} from './events.js';
 export {
   createInstance,
   DEFAULT_TIMEOUTS,
@@ -57,6 +63,7 @@ export {
 } from './instance.js';
 export {
   acquireLock,
+  isStaleOwner,
   type LockHandle,
   type LockOptions,
   type LockOwner,
@@ -66,6 +73,7 @@ export {
   withLock,
 } from './lock.js';
 export {
+  BACKEND_NAME_PATTERN,
   type CommonInstanceOptions,
   commonInstanceOptions,
   INSTANCE_NAME_PATTERN,
@@ -79,6 +87,7 @@ export {
   type UserData,
   userDataSchema,
   validateInstanceName,
+  zodIssues,
 } from './options.js';
 export { type JsonSchema, optionsJsonSchema, propertiesAt } from './options-json-schema.js';
 export {
@@ -89,7 +98,14 @@ export {
   type ReadinessTarget,
   readiness,
 } from './readiness.js';
-export { type InstanceRecord, readInstanceRecord, removeInstanceRecord } from './records.js';
+export {
+  type InstanceRecord,
+  instanceRecordPath,
+  listInstanceRecords,
+  readInstanceRecord,
+  removeInstanceRecord,
+  writeInstanceRecord,
+} from './records.js';
 export {
   createRunner,
   defaultRunner,

@@ -1103,9 +1103,16 @@ export async function openInstance<S extends z4.$ZodType>(
       optionsFrom,
       settings,
     });
-  const record = await readInstanceRecord(settings.home ?? vmsHome(), backend.name, name);
   let instance: Instance<z4.output<S> | undefined> | undefined;
   let recordError: unknown;
+  // An unreadable (corrupt, truncated) record counts as an invalid one: attach without it.
+  const record = await readInstanceRecord(settings.home ?? vmsHome(), backend.name, name).catch(
+    (error: unknown) => {
+      if (!VmsError.hasCode(error, 'PROTOCOL_ERROR')) throw error;
+      recordError = error;
+      return undefined;
+    },
+  );
   if (record) {
     try {
       const parsed = parseInstanceOptions(backend.optionsSchema, record.options);
@@ -1120,6 +1127,7 @@ export async function openInstance<S extends z4.$ZodType>(
     try {
       parsed = parseInstanceOptions(backend.optionsSchema, {});
     } catch (error) {
+      if (recordError !== undefined && !record) throw recordError; // unreadable: nothing else to go on
       const first = recordError ?? error;
       throw new InvalidOptionsError(
         first instanceof InvalidOptionsError

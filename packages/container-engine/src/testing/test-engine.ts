@@ -77,7 +77,14 @@ export function testEngine(
       async state(name) {
         let status: string;
         try {
-          status = cli('inspect', '--type', 'container', '--format', '{{.State.Status}}', name).trim();
+          status = cli(
+            'inspect',
+            '--type',
+            'container',
+            '--format',
+            '{{.State.Status}}',
+            name,
+          ).trim();
         } catch (error) {
           if (absent(error)) return 'absent';
           throw error;

@@ -10,8 +10,7 @@ import type { FaultWorkerPlan } from './faults.js';
 const plan = JSON.parse(process.argv[2] ?? '{}') as FaultWorkerPlan;
 const mod: Record<string, unknown> = await import(plan.module);
 const exported = mod[plan.export];
-const backend: unknown =
-  typeof exported === 'function' ? exported(plan.settings ?? {}) : exported;
+const backend: unknown = typeof exported === 'function' ? exported(plan.settings ?? {}) : exported;
 if (!isBackendV1(backend)) throw new Error(`${plan.module} ${plan.export} is not a backend`);
 const settings = { home: plan.home };
 let exitCode = 0;
