@@ -49,6 +49,15 @@ export function delegateBackend(
   return { ...out, ...rest(b) };
 }
 
-function rest(b: BackendV1): Pick<BackendV1, 'validateName'> {
-  return b.validateName ? { validateName: (name) => b.validateName!(name) } : {};
+function rest(b: BackendV1): Pick<BackendV1, 'validateName' | 'attach' | 'watchInstances'> {
+  return {
+    ...(b.validateName ? { validateName: (name: string) => b.validateName!(name) } : {}),
+    ...(b.attach ? { attach: (name: string) => b.attach!(name) } : {}),
+    ...(b.watchInstances
+      ? {
+          watchInstances: (l: Parameters<NonNullable<BackendV1['watchInstances']>>[0]) =>
+            b.watchInstances!(l),
+        }
+      : {}),
+  };
 }
