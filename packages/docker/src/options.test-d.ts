@@ -30,4 +30,3 @@ expectTypeOf(openInstance(docker, 'web')).resolves.toEqualTypeOf<
 // Dynamic callers hold the backend erased: input is `unknown`, validated at run time.
 const erased: BackendV1 = docker;
 createInstance(erased, 'web', JSON.parse('{"image":"nginx"}'));
-
