@@ -897,12 +897,10 @@ export class Instance<O = unknown> extends TypedEmitter<InstanceEvents> {
         lock = await this.#lockWithin(deadline, what);
         if (this.#settings.reconcile !== false) {
           const refreshMs = Math.min(this.#timeout('refresh', {}), deadline.deadline - Date.now());
+          const reconcile = makeDeadline(Math.max(0, refreshMs), deadline.signal);
           try {
-            const observation = await this.#runWithin(
-              'refresh',
-              makeDeadline(Math.max(0, refreshMs), deadline.signal),
-              options,
-              (ctx) => this.#observe(ctx),
+            const observation = await this.#runWithin('refresh', reconcile, options, (ctx) =>
+              this.#observe(ctx),
             ).catch((error: unknown) => {
               throw deadline.signal.aborted ? wrapError(error, deadline, what, this.id) : error;
             });
@@ -920,6 +918,8 @@ export class Instance<O = unknown> extends TypedEmitter<InstanceEvents> {
               { name: 'broken', reason: `cannot observe: ${toVmsError(error).message}` },
               'refresh',
             );
+          } finally {
+            reconcile.dispose();
           }
         }
         const from = this.#state;

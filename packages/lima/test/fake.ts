@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import {
   killProcessesMentioning,
   processesMentioning,
+  processesRunning,
   readProcFile,
   type WorldObserver,
 } from '@vms/core/testing';
@@ -94,9 +95,7 @@ export function fakeLimaWorld(fake: Pick<FakeLima, 'home'>): WorldObserver {
       return fs.existsSync(join(fake.home, name, 'lima.yaml')) ? 'stopped' : 'absent';
     },
     async processes(_name, text) {
-      return processesMentioning(text).filter((pid) =>
-        readProcFile(pid, 'cmdline').replaceAll('\0', ' ').includes(text),
-      ).length;
+      return processesRunning(text).length;
     },
   };
 }

@@ -5,8 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   killProcessesMentioning,
-  processesMentioning,
-  readProcFile,
+  processesRunning,
   runConformanceSuite,
   type WorldObserver,
 } from '@vms/core/testing';
@@ -35,9 +34,7 @@ const world: WorldObserver = {
     return m.state === 'running' ? 'running' : 'stopped';
   },
   async processes(_name, text) {
-    return processesMentioning(text).filter((pid) =>
-      readProcFile(pid, 'cmdline').replaceAll('\0', ' ').includes(text),
-    ).length;
+    return processesRunning(text).length;
   },
 };
 

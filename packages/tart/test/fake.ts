@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import {
   killProcessesMentioning,
   processesMentioning,
+  processesRunning,
   readProcFile,
   type WorldObserver,
 } from '@vms/core/testing';
@@ -106,9 +107,7 @@ export function fakeTartWorld(fake: Pick<FakeTart, 'root' | 'home'>): WorldObser
       return fs.existsSync(join(dir, 'state.vzvmsave')) ? 'suspended' : 'stopped';
     },
     async processes(_name, text) {
-      return processesMentioning(text).filter((pid) =>
-        readProcFile(pid, 'cmdline').replaceAll('\0', ' ').includes(text),
-      ).length;
+      return processesRunning(text).length;
     },
   };
 }
