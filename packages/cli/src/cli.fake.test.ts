@@ -226,7 +226,7 @@ describe('exit codes and errors', () => {
       ],
       [
         ['create', 'fake:x', '--opt', 'toString=1'],
-        /^error: invalid option toString: backend fake has no option toString/,
+        /^error: invalid option toString: unknown option \(did you mean /,
       ],
       [['create', 'fake:x', '-e', '__proto__=yes'], /^error: invalid option env\.__proto__: /],
     ];

@@ -224,8 +224,7 @@ export function buildCreateOptions(
  * positional for the name, or the backend's options for an unknown key.
  */
 export function explainOptionsError(error: unknown, backend?: BackendV1): unknown {
-  if (!VmsError.hasCode(error, 'INVALID_OPTIONS') || !(error instanceof InvalidOptionsError))
-    return error;
+  if (!VmsError.hasCode(error, 'INVALID_OPTIONS')) return error;
   if (error.hint) return error;
   const root = error.field.split('.')[0] ?? '';
   const first = error.issues[0];

@@ -56,7 +56,11 @@ export class VmsError extends Error {
   }
 
   /** True when `value` is a @vms error with this code. */
-  static hasCode<C extends ErrorCode>(value: unknown, code: C): value is VmsError & { code: C } {
+  /**
+   * True when `value` is a @vms error with this code, from any copy of core; narrows to the class
+   * that code belongs to (`INVALID_OPTIONS` → `InvalidOptionsError`, with `field` and `issues`).
+   */
+  static hasCode<C extends ErrorCode>(value: unknown, code: C): value is ErrorOfCode<C> {
     return VmsError.isInstance(value) && value.code === code;
   }
 
@@ -304,3 +308,19 @@ export class ToolNotFoundError extends VmsError {
     this.tool = tool;
   }
 }
+
+/** The error class of each code with fields of its own; the others are plain `VmsError`s. */
+interface ErrorsByCode {
+  INVALID_OPTIONS: InvalidOptionsError;
+  INVALID_TRANSITION: InvalidTransitionError;
+  CAPABILITY_UNSUPPORTED: CapabilityUnsupportedError;
+  TIMEOUT: TimeoutError;
+  LOCKED: LockedError;
+  COMMAND_FAILED: CommandFailedError;
+  POLICY_REFUSED: PolicyRefusedError;
+}
+
+/** What `VmsError.hasCode(value, code)` narrows to. */
+export type ErrorOfCode<C extends ErrorCode> = C extends keyof ErrorsByCode
+  ? ErrorsByCode[C]
+  : VmsError & { code: C };

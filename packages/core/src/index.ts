@@ -22,6 +22,7 @@ export {
   CapabilityUnsupportedError,
   CommandFailedError,
   type ErrorCode,
+  type ErrorOfCode,
   InvalidOptionsError,
   InvalidTransitionError,
   type IssuePath,

@@ -1130,7 +1130,7 @@ export async function openInstance<S extends z4.$ZodType>(
       if (recordError !== undefined && !record) throw recordError; // unreadable: nothing else to go on
       const first = recordError ?? error;
       throw new InvalidOptionsError(
-        first instanceof InvalidOptionsError
+        VmsError.hasCode(first, 'INVALID_OPTIONS')
           ? first.issues
           : [{ path: '(options)', message: toVmsError(first).message }],
         {

@@ -4,8 +4,9 @@
  */
 import { z } from 'zod';
 import * as z4 from 'zod/v4/core';
+import { closestMatch } from './closest.js';
 import { InvalidOptionsError, type IssuePath } from './errors.js';
-import { optionsJsonSchema, unknownKeyIssues } from './options-json-schema.js';
+import { optionsJsonSchema, propertiesAt, unknownKeyIssues } from './options-json-schema.js';
 
 export const portForwardSchema = z
   .object({
@@ -108,7 +109,7 @@ export function parseOptions<S extends z4.$ZodType>(
   }
   const result = z4.safeParse(schema, input ?? {});
   if (result.success) return result.data;
-  throw new InvalidOptionsError(zodIssues(result.error, prefix));
+  throw new InvalidOptionsError(zodIssues(result.error, prefix, schema));
 }
 
 /**
@@ -135,13 +136,30 @@ export function parseInstanceOptions<S extends z4.$ZodType>(
   throw new InvalidOptionsError([...unknown, ...others]);
 }
 
-/** zod issues as dotted paths; an unrecognized key is reported at its own path. */
-export function zodIssues(error: z4.$ZodError, prefix = ''): IssuePath[] {
+/**
+ * zod issues as dotted paths. An unrecognized key is reported at its own path, with the closest
+ * valid key when `schema` is given (`unknown option (did you mean maxInstances?)`).
+ */
+export function zodIssues(error: z4.$ZodError, prefix = '', schema?: z4.$ZodType): IssuePath[] {
   return error.issues.flatMap((issue) => {
     const at = (extra: string[] = []) =>
       [prefix, ...issue.path.map(String), ...extra].filter(Boolean).join('.');
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ path: at([key]), message: 'unknown option' }));
+      const json = schema ? optionsJsonSchema(schema) : undefined;
+      const known = json
+        ? propertiesAt(
+            json,
+            issue.path.map((k) => (typeof k === 'number' ? k : String(k))),
+          )
+        : undefined;
+      return issue.keys.map((key) => {
+        const suggestion = known ? closestMatch(key, known) : undefined;
+        return {
+          path: at([key]),
+          message: suggestion ? `unknown option (did you mean ${suggestion}?)` : 'unknown option',
+          ...(suggestion ? { suggestion: at([suggestion]) } : {}),
+        };
+      });
     }
     return [{ path: at(), message: issue.message }];
   });

@@ -24,7 +24,7 @@ import {
   TimeoutError,
   TypedEmitter,
   toVmsError,
-  type VmsError,
+  VmsError,
 } from '@vms/core';
 import type * as z4 from 'zod/v4/core';
 import { PoolClosedError } from './errors.js';
@@ -852,7 +852,7 @@ function isStringRecord(value: unknown): value is Record<string, string> {
 
 /** An InvalidOptionsError about instance options, its fields prefixed (`options.image`). */
 function prefixIssues(error: unknown, prefix: string): unknown {
-  if (!(error instanceof InvalidOptionsError)) return error;
+  if (!VmsError.hasCode(error, 'INVALID_OPTIONS')) return error;
   return new InvalidOptionsError(
     error.issues.map((i) => ({
       ...i,
