@@ -45,7 +45,11 @@ export function execGroups(s: Suite): void {
       'a command that does not exist exits 127 (it does not throw)',
       async () => {
         const vm = await s.running();
-        const r = await vm.exec(['vms-conformance-no-such-command']);
+        const r = await vm.exec(['vms-conformance-no-such-command']).catch((error: unknown) => {
+          throw new Error(
+            `exec of a missing command threw instead of exiting 127: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        });
         expect(r.exitCode, `exec of a missing command (stderr: ${r.stderr.trim()})`).toBe(127);
       },
       t,
@@ -177,6 +181,7 @@ export function execGroups(s: Suite): void {
         const pending = vm.exec(['sh', '-c', `sleep ${n}; echo never`], {
           signal: controller.signal,
         });
+        pending.catch(() => {}); // awaited below: never an unhandled rejection meanwhile
         // Abort once the command runs in the guest (seen there, not assumed after a delay).
         await expectSeen(s, vm.name, `sleep ${n}`);
         controller.abort();
