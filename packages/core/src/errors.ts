@@ -136,13 +136,13 @@ export interface CapabilityErrorOptions extends VmsErrorOptions {
 
 /** The backend (or this instance of it) cannot do what was asked: `capability` names what. */
 export class CapabilityUnsupportedError extends VmsError {
-  /** A `Capability`, or what else a backend may lack (`engine`: no container engine inside). */
-  readonly capability: Capability | 'engine';
+  /** A `Capability`, or what else an instance may lack (`engine`, "a podman engine"). */
+  readonly capability: Capability | (string & {});
   readonly backend: string;
   readonly option: string | undefined;
   readonly reason: string | undefined;
   constructor(
-    capability: Capability | 'engine',
+    capability: Capability | (string & {}),
     backend: string,
     options: CapabilityErrorOptions = {},
   ) {

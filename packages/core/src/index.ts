@@ -48,6 +48,7 @@ export {
   createInstance,
   DEFAULT_TIMEOUTS,
   type DeleteResult,
+  type EngineEndpointOptions,
   type ExecOptions,
   type ExecResult,
   Instance,

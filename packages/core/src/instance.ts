@@ -14,6 +14,7 @@ import {
 } from './capabilities.js';
 import {
   AlreadyExistsError,
+  CapabilityUnsupportedError,
   InvalidOptionsError,
   InvalidTransitionError,
   NotFoundError,
@@ -632,11 +633,18 @@ export class Instance<O = unknown> extends TypedEmitter<InstanceEvents> {
       });
     }
     return enqueue(this.id, async () => {
-      const lock = await this.#lock(op);
+      const deadline = makeDeadline(this.#timeout('engine', op), op.signal);
       try {
-        return await this.#run('engine', op, (ctx) => doEngine.call(this.#driver, request, ctx));
+        const lock = await this.#lockWithin(deadline, `engine of ${this.id}`);
+        try {
+          return await this.#runWithin('engine', deadline, op, (ctx) =>
+            doEngine.call(this.#driver, request, ctx),
+          );
+        } finally {
+          await lock.release();
+        }
       } finally {
-        await lock?.release();
+        deadline.dispose();
       }
     });
   }
