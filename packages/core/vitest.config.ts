@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@vms\/core\/testing$/, replacement: src('testing/index.ts') },
+      { find: /^@vms\/core\/spec$/, replacement: src('spec/index.ts') },
       { find: /^@vms\/core$/, replacement: src('index.ts') },
     ],
   },

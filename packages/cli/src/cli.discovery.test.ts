@@ -42,13 +42,14 @@ describe('backend discovery', () => {
     );
   });
 
-  it('finds a vms-backend-* dependency of the project and reports its package version', async () => {
+  it('finds a vms-backend-* dependency of the project and reports its package version, capabilities and options schema', async () => {
     const p = project({ fixtures: ['vms-backend-fake'] });
     const r = await runVms(p, ['backends', '--json']);
     const fake = JSON.parse(r.stdout).backends.find(
       (b: { backend: string }) => b.backend === 'fake',
     );
-    expect(fake).toEqual({
+    const { options, capabilities, ...rest } = fake;
+    expect(rest).toEqual({
       backend: 'fake',
       package: 'vms-backend-fake',
       packageVersion: '1.2.3',
@@ -57,6 +58,14 @@ describe('backend discovery', () => {
       available: true,
       toolVersion: '1.0.0-mock',
     });
+    expect(capabilities).toMatchObject({ suspend: true, exec: true, copy: false });
+    // The input side of the backend's zod schema (defaults optional), closed to unknown keys.
+    expect(options).toMatchObject({
+      type: 'object',
+      additionalProperties: false,
+      properties: { image: { type: 'string', default: 'mock:latest' } },
+    });
+    expect(options.required ?? []).not.toContain('image');
   });
 
   it('reports an unavailable tool with its reason and hint', async () => {
@@ -110,9 +119,23 @@ describe('backend discovery', () => {
         fakeBackendName: 'three',
       }),
     );
+    // A directory by path: its package.json says which module to load.
+    cpSync(join(FIXTURES_DIR, 'vms-backend-fake'), join(lib, 'fake-four'), { recursive: true });
+    writeFileSync(
+      join(lib, 'fake-four', 'package.json'),
+      JSON.stringify({
+        name: 'fake-four',
+        type: 'module',
+        main: 'index.mjs',
+        fakeBackendName: 'four',
+      }),
+    );
     writeFileSync(
       join(p.dir, 'package.json'),
-      JSON.stringify({ name: 'user-project', vms: { backends: ['fake-three'] } }),
+      JSON.stringify({
+        name: 'user-project',
+        vms: { backends: ['fake-three', './lib/fake-four'] },
+      }),
     );
     // Core must resolve from the copied fixture in lib/.
     mkdirSync(join(lib, 'node_modules'), { recursive: true });
@@ -123,7 +146,9 @@ describe('backend discovery', () => {
       ['fake', join(p.dir, 'vms.config.json')],
       ['two', join(p.home, '.config', 'vms', 'config.json')],
       ['three', `${join(p.dir, 'package.json')}#vms.backends`],
+      ['four', `${join(p.dir, 'package.json')}#vms.backends`],
     ]);
+    expect((await runVms(p, ['create', 'four:x'])).code).toBe(0);
     expect((await runVms(p, ['create', 'two:x'])).code).toBe(0);
     expect((await runVms(p, ['list', '--json'])).stdout).toContain('"two:x"');
   });

@@ -177,15 +177,20 @@ describe('exit codes and errors', () => {
     const memory = await vms(['create', 'fake:x', '--memory', 'lots']);
     expect(memory.code).toBe(2);
     expect(memory.stderr).toMatch(/invalid --memory "lots"/);
-    const opt = await vms(['create', 'fake:x', '--opt', 'nosuch=1']);
+    const opt = await vms(['create', 'fake:x', '--opt', 'imagee=busybox']);
     expect(opt.code).toBe(2);
-    expect(opt.stderr).toMatch(/backend fake has no option nosuch/);
+    expect(opt.stderr).toMatch(
+      /^error: invalid option imagee: unknown option \(did you mean image\?\)\nhint: fake options: cpus, memoryMiB, .*image/,
+    );
     const port = await vms(['create', 'fake:x', '-p', '99999:80']);
     expect(port.code).toBe(2);
     expect(port.stderr).toMatch(/error: invalid option ports/);
     const name = await vms(['create', 'fake:-bad']);
     expect(name.code).toBe(2);
     expect(name.stderr).toMatch(/not a valid instance name/);
+    // The name is the positional argument, not an --opt.
+    expect(name.stderr).toMatch(/\nhint: the instance name is the argument BACKEND:NAME/);
+    expect(name.stderr).not.toMatch(/--opt/);
     const timeout = await vms(['start', 'fake:x', '--timeout', 'soon']);
     expect(timeout.code).toBe(2);
     expect(timeout.stderr).toMatch(/invalid --timeout/);
@@ -221,7 +226,7 @@ describe('exit codes and errors', () => {
       ],
       [
         ['create', 'fake:x', '--opt', 'toString=1'],
-        /^error: invalid option toString: backend fake has no option toString/,
+        /^error: invalid option toString: unknown option \(did you mean /,
       ],
       [['create', 'fake:x', '-e', '__proto__=yes'], /^error: invalid option env\.__proto__: /],
     ];
@@ -249,6 +254,48 @@ describe('exit codes and errors', () => {
     expect(r.stderr).toMatch(/^error: .*\nhint: allow more time with --timeout/);
     const inspect = await vms(['inspect', `fake:${name}`, '--json']);
     expect(JSON.parse(inspect.stdout)).toMatchObject({ state: 'stopped' });
+  });
+
+  it('5 for a deadline too short to even take the (free) lock, never 7', async () => {
+    const r = await vms(['create', `fake:${fresh()}`, '--timeout', '1ms']);
+    expect(r.stderr).toMatch(/^error: timed out after 1ms: create of fake:inst-/);
+    expect(r.code).toBe(5);
+  });
+
+  it('9 for options the backend cannot honour, naming the capability; nothing is created', async () => {
+    const name = fresh();
+    const r = await vms(['create', `fake:${name}`, '-p', '8080:80', '-v', '/tmp:/x'], {
+      env: { FAKE_CAPABILITIES: JSON.stringify({ portForward: false, mounts: false }) },
+    });
+    expect(r.stderr).toMatch(
+      /^error: backend fake does not support portForward \(option ports\)\nhint: remove ports/,
+    );
+    expect(r.code).toBe(9);
+    expect(readFileSync(project.callsFile, 'utf8')).not.toContain(`doCreate ${name}`);
+  });
+
+  it('create --start whose start fails says the instance was created, and leaves it stopped', async () => {
+    const name = fresh();
+    const r = await vms(['create', `fake:${name}`, '--start'], {
+      env: { FAKE_FAULTS: JSON.stringify([{ verb: 'start', kind: 'fail', message: 'no space' }]) },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^error: fake:${name} was created but did not start: .*no space\nhint: it is stopped: vms start fake:${name}, or vms delete fake:${name}`,
+      ),
+    );
+    const inspect = await vms(['inspect', `fake:${name}`, '--json']);
+    expect(JSON.parse(inspect.stdout)).toMatchObject({ state: 'stopped' });
+  });
+
+  it('exec on a suspended instance says to resume it', async () => {
+    const name = fresh();
+    await vms(['create', `fake:${name}`, '--start']);
+    await vms(['suspend', `fake:${name}`]);
+    const r = await vms(['exec', `fake:${name}`, '--', 'true']);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(new RegExp(`\nhint: resume it first: vms resume fake:${name}\n$`));
   });
 
   it('130 when interrupted: SIGINT aborts the running operation', async () => {

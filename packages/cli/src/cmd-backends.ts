@@ -1,4 +1,5 @@
 /** backends: what is installed, whether its tool is there, and what to do about it. */
+import { type Capabilities, type JsonSchema, optionsJsonSchema } from '@vms/core';
 import { expectPositionals } from './args.js';
 import { backendSelection } from './backend-flags.js';
 import type { CommandModule } from './context.js';
@@ -20,6 +21,10 @@ interface Row {
   toolVersion?: string | undefined;
   reason?: string | undefined;
   hint?: string | undefined;
+  /** What the backend can do (loaded backends only). */
+  capabilities?: Capabilities | undefined;
+  /** Its instance options as JSON Schema (what `--opt` and `--options-json` take). */
+  options?: JsonSchema | undefined;
 }
 
 /** The documented key order of a row in `vms backends --json`. */
@@ -34,6 +39,8 @@ const KEY_ORDER: Array<keyof Row> = [
   'toolVersion',
   'reason',
   'hint',
+  'capabilities',
+  'options',
 ];
 
 export const run: CommandModule['run'] = async (ctx, args) => {
@@ -86,6 +93,8 @@ export const run: CommandModule['run'] = async (ctx, args) => {
             toolVersion: d.version,
             reason: d.available ? undefined : (d.reason ?? 'unavailable'),
             hint: d.available ? undefined : d.hint,
+            capabilities: backend.capabilities,
+            options: optionsJsonSchema(backend.optionsSchema),
           });
         }),
       );

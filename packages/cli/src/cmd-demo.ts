@@ -77,7 +77,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
       ),
     );
   } catch (error) {
-    throw explainOptionsError(error);
+    throw explainOptionsError(error, backend);
   }
   const op = { signal: ctx.signal, ...(flags.timeout ? { timeoutMs: flags.timeout } : {}) };
   const steps: StepRecord[] = [];

@@ -36,7 +36,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
       name,
       state: state.name,
       ...(state.reason ? { reason: state.reason } : {}),
-      capabilities: backend.capabilities,
+      capabilities: instance.capabilities,
       properties,
     });
     return EXIT.ok;
@@ -70,7 +70,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
   if (p.createdAt) rows.push(['created', p.createdAt]);
   const labels = Object.entries(p.labels ?? {});
   if (labels.length) rows.push(['labels', labels.map(([k, v]) => `${k}=${v}`).join(', ')]);
-  const caps = Object.entries(backend.capabilities)
+  const caps = Object.entries(instance.capabilities)
     .filter(([, on]) => on)
     .map(([c]) => c);
   rows.push(['capabilities', caps.join(', ')]);

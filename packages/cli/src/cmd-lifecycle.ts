@@ -1,5 +1,12 @@
 /** create, start, stop, suspend, resume, delete. */
-import type { BackendV1, Instance } from '@vms/core';
+import {
+  type BackendV1,
+  type Instance,
+  removeInstanceRecord,
+  toVmsError,
+  VmsError,
+  vmsHome,
+} from '@vms/core';
 import { z } from 'zod';
 import { expectPositionals } from './args.js';
 import type { CliContext, CommandModule } from './context.js';
@@ -22,7 +29,6 @@ import {
   took,
   withProgress,
 } from './instances.js';
-import { forgetOptions } from './options-memory.js';
 import { stateStyle } from './output.js';
 import { UsageError } from './usage-error.js';
 
@@ -107,13 +113,19 @@ async function create(ctx: CliContext, positionals: string[], values: unknown): 
     options = buildCreateOptions(backend, flags, ctx.cwd);
     instance = makeInstance(ctx, backend, ref.name, options);
   } catch (error) {
-    throw explainOptionsError(error);
+    throw explainOptionsError(error, backend);
   }
   const op = { signal: ctx.signal, ...(flags.timeout ? { timeoutMs: flags.timeout } : {}) };
   const started = Date.now();
   await withProgress(ctx, instance, 'creating', () => instance.create(op));
   if (flags.on) await rememberEngineHost(backend.name, ref.name, flags.on);
-  if (flags.start) await withProgress(ctx, instance, 'starting', () => instance.start(op));
+  if (flags.start) {
+    try {
+      await withProgress(ctx, instance, 'starting', () => instance.start(op));
+    } catch (error) {
+      throw createdButNotStarted(instance, error);
+    }
+  }
   return report(
     ctx,
     instance,
@@ -124,6 +136,17 @@ async function create(ctx: CliContext, positionals: string[], values: unknown): 
       ...(flags.on ? { on: flags.on } : {}),
     },
   );
+}
+
+/** A start after `create --start` failed: the instance exists (stopped), and the error says so. */
+function createdButNotStarted(instance: Instance, error: unknown): VmsError {
+  const e = toVmsError(error);
+  return new VmsError(e.code, `${instance.id} was created but did not start: ${e.message}`, {
+    cause: e,
+    instance: instance.id,
+    retryable: e.retryable,
+    hint: `${e.hint ? `${e.hint}; ` : ''}it is ${instance.state.name}: vms start ${instance.id}, or vms delete ${instance.id}`,
+  });
 }
 
 async function operate(ctx: CliContext, positionals: string[], values: unknown): Promise<number> {
@@ -173,10 +196,10 @@ async function operate(ctx: CliContext, positionals: string[], values: unknown):
           const on = await recallEngineHost(backend.name, name);
           if (!on || !engineVmGone(error)) throw error;
           if (!ctx.json) ctx.out.note(`${instance.id} went with its engine's VM ${on}`);
+          await removeInstanceRecord(vmsHome(), backend.name, name);
           return { existed: false };
         },
       );
-      await forgetOptions(backend.name, name);
       await forgetEngineHost(backend.name, name);
       if (!result.existed && !ctx.json) {
         ctx.out.line(`${instance.id} did not exist: nothing to delete`);

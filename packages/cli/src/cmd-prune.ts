@@ -8,7 +8,6 @@ import type { CliContext, CommandModule } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { validateFlags } from './flags.js';
 import { attachInstance, listBackend } from './instances.js';
-import { forgetOptions } from './options-memory.js';
 
 const flagsSchema = backendSelection.extend({
   mcp: z.boolean().optional(),
@@ -106,7 +105,6 @@ export const run: CommandModule['run'] = async (ctx, args) => {
       const id = `${t.backend.name}:${t.name}`;
       try {
         await (await attachInstance(ctx, t.backend, t.name)).delete({ signal: ctx.signal });
-        await forgetOptions(t.backend.name, t.name);
         if (!ctx.json) ctx.out.line(`deleted ${id}`);
         return { id, deleted: true };
       } catch (error) {

@@ -1,6 +1,8 @@
 import { createMockBackend } from '@vms/core/testing';
 import { describe, expect, it } from 'vitest';
-import { buildCreateOptions } from './create-options.js';
+import type { CliContext } from './context.js';
+import { buildCreateOptions, explainOptionsError } from './create-options.js';
+import { makeInstance } from './instances.js';
 import { UsageError } from './usage-error.js';
 
 const backend = createMockBackend({ name: 'fake' });
@@ -57,10 +59,36 @@ describe('buildCreateOptions', () => {
     });
   });
 
-  it('refuses options the backend does not have, and malformed flag values', () => {
-    expect(() => buildCreateOptions(backend, { opt: ['kernel=/boot/vmlinuz'] }, '/')).toThrow(
-      'backend fake has no option kernel',
+  it('--opt reads option types from the backend published JSON Schema, not zod internals', () => {
+    // `image` is a string in the schema: kept as text; `cpus` a number: parsed as JSON.
+    expect(buildCreateOptions(backend, { opt: ['image=007', 'cpus=2'] }, '/')).toEqual({
+      image: '007',
+      cpus: 2,
+    });
+  });
+
+  it('leaves unknown keys to core, which names the closest valid option', () => {
+    const options = buildCreateOptions(backend, { opt: ['kernel=/boot/vmlinuz'] }, '/');
+    expect(() => makeInstance({ settings: {} } as CliContext, backend, 'x', options)).toThrow(
+      'invalid option kernel: unknown option (did you mean ',
     );
+    const explained = explainOptionsError(
+      (() => {
+        try {
+          makeInstance({ settings: {} } as CliContext, backend, 'x', { imagee: 'busybox' });
+        } catch (error) {
+          return error;
+        }
+      })(),
+      backend,
+    );
+    expect(explained).toMatchObject({
+      message: 'invalid option imagee: unknown option (did you mean image?)',
+      hint: expect.stringMatching(/^fake options: cpus, memoryMiB, .*, image/),
+    });
+  });
+
+  it('refuses malformed flag values', () => {
     expect(() => buildCreateOptions(backend, { memory: 'much' }, '/')).toThrow(UsageError);
     expect(() => buildCreateOptions(backend, { mount: ['/only-one'] }, '/')).toThrow(
       /expected SRC:DST/,
@@ -91,18 +119,25 @@ describe('buildCreateOptions: hostile keys (issue 14, item 5)', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it('knows only own option names: toString, hasOwnProperty are not options', () => {
+  it('knows only own option names: toString, hasOwnProperty are not options (core refuses them)', () => {
     for (const key of ['toString', 'hasOwnProperty', 'valueOf']) {
-      expect(() => buildCreateOptions(backend, { opt: [`${key}=1`] }, '/')).toThrow(
-        `backend fake has no option ${key}`,
+      const options = buildCreateOptions(backend, { opt: [`${key}=1`] }, '/');
+      expect(() => makeInstance({ settings: {} } as CliContext, backend, 'x', options)).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTIONS', field: key }),
       );
     }
   });
 
   it('an own "__proto__" key from --options-json stays an own key and is refused, never a prototype', () => {
-    expect(() =>
-      buildCreateOptions(backend, { 'options-json': '{"__proto__":{"user":"nobody"}}' }, '/'),
-    ).toThrow('backend fake has no option __proto__');
+    const options = buildCreateOptions(
+      backend,
+      { 'options-json': '{"__proto__":{"user":"nobody"}}' },
+      '/',
+    );
+    expect(Object.hasOwn(options, '__proto__')).toBe(true);
+    expect(() => makeInstance({ settings: {} } as CliContext, backend, 'x', options)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS', field: '__proto__' }),
+    );
   });
 
   it('builds null-prototype objects: nothing is inherited', () => {

@@ -1,10 +1,18 @@
 /**
- * `vms create` flags → the backend's options object. The backend's zod schema validates the
- * result (core does it in createInstance); here we only shape values and refuse keys the backend
- * does not have, so a typo is an error rather than silently dropped.
+ * `vms create` flags → the backend's options object. Core validates the result when the instance
+ * is made (unknown keys named with the closest valid one, capabilities); here we only shape
+ * values, reading each option's type from the backend's published JSON Schema.
  */
 import { resolve } from 'node:path';
-import { type BackendV1, InvalidOptionsError, parsePortSpec } from '@vms/core';
+import {
+  type BackendV1,
+  InvalidOptionsError,
+  type JsonSchema,
+  optionsJsonSchema,
+  parsePortSpec,
+  propertiesAt,
+  VmsError,
+} from '@vms/core';
 import { parseSizeMiB } from './units.js';
 import { UsageError } from './usage-error.js';
 
@@ -33,35 +41,22 @@ export const FLAG_OF_OPTION: Record<string, string> = {
   labels: '--label',
 };
 
-interface ZodInternals {
-  _zod?: {
-    def?: { type?: string; innerType?: unknown; shape?: Record<string, unknown>; in?: unknown };
-  };
-  shape?: Record<string, unknown>;
+/** The JSON Schema node of option `key` (its top-level property), if the schema has one. */
+function optionSchema(
+  json: JsonSchema | undefined,
+  key: string,
+): Record<string, unknown> | undefined {
+  const props = json?.properties;
+  if (typeof props !== 'object' || props === null || !Object.hasOwn(props, key)) return undefined;
+  const node: unknown = (props as Record<string, unknown>)[key];
+  return typeof node === 'object' && node !== null ? (node as Record<string, unknown>) : undefined;
 }
 
-/** The object shape of a (possibly wrapped) zod object schema, or undefined when not an object. */
-function shapeOf(schema: unknown): Record<string, unknown> | undefined {
-  let s = schema as ZodInternals | undefined;
-  for (let depth = 0; s && depth < 10; depth++) {
-    const def = s._zod?.def;
-    if (def?.type === 'object') return (def.shape ?? s.shape) as Record<string, unknown>;
-    s = (def?.innerType ?? def?.in) as ZodInternals | undefined;
-  }
-  return undefined;
-}
-
-/** The base type name of a field (unwrapping optional/default/nullable). */
-function baseType(schema: unknown): string | undefined {
-  let s = schema as ZodInternals | undefined;
-  for (let depth = 0; s && depth < 10; depth++) {
-    const def = s._zod?.def;
-    if (!def) return undefined;
-    if (def.innerType) s = def.innerType as ZodInternals;
-    else if (def.type === 'pipe') s = def.in as ZodInternals;
-    else return def.type;
-  }
-  return undefined;
+/** Whether an option takes text as it is (a string or a string enum), so `--opt k=v` keeps v. */
+function takesText(node: Record<string, unknown> | undefined): boolean {
+  if (!node) return false;
+  if (node.type === 'string') return true;
+  return Array.isArray(node.enum) && node.enum.every((v) => typeof v === 'string');
 }
 
 function keyValue(flag: string, text: string): [string, string] {
@@ -161,15 +156,13 @@ export function buildCreateOptions(
     }
     options = Object.assign(Object.create(null), parsed) as Record<string, unknown>;
   }
-  const shape = shapeOf(backend.optionsSchema);
+  const json = optionsJsonSchema(backend.optionsSchema);
   for (const text of flags.opt ?? []) {
     const [key, raw] = keyValue('--opt', text);
     const path = optionKeyPath(key);
-    const field =
-      shape && Object.hasOwn(shape, path[0] as string) ? shape[path[0] as string] : undefined;
     let value: unknown = raw;
-    const type = path.length === 1 && field ? baseType(field) : undefined;
-    if (type !== 'string' && type !== 'enum' && type !== 'literal') {
+    const keepText = path.length === 1 && takesText(optionSchema(json, path[0] as string));
+    if (!keepText) {
       try {
         value = JSON.parse(raw);
       } catch {
@@ -223,28 +216,29 @@ export function buildCreateOptions(
       ...Object.fromEntries(flags.label.map((l) => keyValue('--label', l))),
     };
   }
-  if (shape) {
-    const unknown = Object.keys(options).filter((k) => !Object.hasOwn(shape, k));
-    if (unknown.length) {
-      const key = unknown[0] as string;
-      throw new InvalidOptionsError(
-        [{ path: key, message: `backend ${backend.name} has no option ${key}` }],
-        {
-          hint: `${backend.name} options: ${Object.keys(shape).join(', ')}`,
-        },
-      );
-    }
-  }
   return options;
 }
 
-/** Adds "(--flag)" to an InvalidOptionsError about an option a flag sets. */
-export function explainOptionsError(error: unknown): unknown {
-  if (!(error instanceof InvalidOptionsError) && !(error as { field?: unknown })?.field)
-    return error;
-  const e = error as InvalidOptionsError;
-  const root = e.field.split('.')[0] ?? '';
-  const flag = FLAG_OF_OPTION[root] ?? `--opt ${root}=…`;
-  if (e.hint) return e;
-  return new InvalidOptionsError(e.issues, { hint: `check ${flag}`, cause: e });
+/**
+ * Adds a hint to an INVALID_OPTIONS error about create input: the flag that sets the field, the
+ * positional for the name, or the backend's options for an unknown key.
+ */
+export function explainOptionsError(error: unknown, backend?: BackendV1): unknown {
+  if (!VmsError.hasCode(error, 'INVALID_OPTIONS')) return error;
+  if (error.hint) return error;
+  const root = error.field.split('.')[0] ?? '';
+  const first = error.issues[0];
+  let hint: string;
+  if (root === 'name') {
+    hint = 'the instance name is the argument BACKEND:NAME (letters, digits, "_", "." and "-")';
+  } else if (first?.message.startsWith('unknown option') && backend) {
+    const json = optionsJsonSchema(backend.optionsSchema);
+    const known = json ? propertiesAt(json, []) : undefined;
+    hint = known
+      ? `${backend.name} options: ${known.join(', ')} (vms backends --json lists their schema)`
+      : `check --opt ${root}=…`;
+  } else {
+    hint = `check ${FLAG_OF_OPTION[root] ?? `--opt ${root}=…`}`;
+  }
+  return new InvalidOptionsError(error.issues, { hint, cause: error });
 }

@@ -9,9 +9,9 @@
  *    entries are package names or paths of modules (relative to the file naming them);
  * 3. the project's dependencies named `vms-backend-*` or `@scope/vms-backend-*`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import {
   findPackage,
@@ -173,9 +173,7 @@ export function discoverBackends(settings: DiscoverySettings): BackendSource[] {
         kind: 'file',
         origin,
         expectedNames: expectedNamesOf(file.replace(/\.[cm]?js$/, '')),
-        ...(existsSync(file)
-          ? { installed: { name: file, dir: dirname(file), entry: file, version: undefined } }
-          : {}),
+        ...(existsSync(file) ? { installed: localModule(file) } : {}),
       });
       continue;
     }
@@ -191,6 +189,19 @@ export function discoverBackends(settings: DiscoverySettings): BackendSource[] {
     });
   }
   return sources;
+}
+
+/**
+ * A module named by path: a file, or a directory (a package: its package.json's exports/main,
+ * else its index.js), since Node's ESM loader does not import directories.
+ */
+function localModule(path: string): InstalledPackage {
+  if (!statSync(path).isDirectory())
+    return { name: path, dir: dirname(path), entry: path, version: undefined };
+  const found = findPackage(basename(path), [dirname(path)]);
+  return found
+    ? { ...found, name: path }
+    : { name: path, dir: path, entry: join(path, 'index.js'), version: undefined };
 }
 
 /** What to run to install a source that is missing. */

@@ -7,13 +7,13 @@ import {
   createInstance,
   type Instance,
   NotFoundError,
+  openInstance,
   VmsError,
   validateInstanceName,
 } from '@vms/core';
 import { checkBackendName } from './backend-name.js';
 import type { CliContext } from './context.js';
 import { onEngineOf, recallEngineHost } from './engine-host.js';
-import { recallOptions } from './options-memory.js';
 import { createProgress, type Progress } from './progress.js';
 import { withDeadline } from './registry.js';
 import { formatDuration } from './units.js';
@@ -155,26 +155,23 @@ export async function noBackendsError(ctx: CliContext): Promise<VmsError> {
   });
 }
 
-/** An Instance handle for an existing (or to-be-created) instance, with progress wired up. */
+/**
+ * A handle on an instance to create, from options built at run time (flags, JSON): core
+ * validates them (unknown keys, capabilities) and throws INVALID_OPTIONS / CAPABILITY_UNSUPPORTED.
+ */
 export function makeInstance(
   ctx: CliContext,
   backend: BackendV1,
   name: string,
-  options: Record<string, unknown> = {},
+  options: unknown = {},
 ): Instance {
   return createInstance(backend, name, options, ctx.settings);
 }
 
-/** A schema that accepts anything: for attaching when the backend's schema cannot be relaxed. */
-const passThrough = {
-  safeParse: (value: unknown) => ({ success: true as const, data: value ?? {} }),
-  parse: (value: unknown) => value ?? {},
-};
-
 /**
- * A handle on an instance that already exists. The options it was created with come from
- * `vms create`'s memory; when `vms` did not create it they are unknown, so the backend's schema
- * is relaxed (every field optional, defaults kept): no image is needed to stop a container.
+ * A handle on an instance that already exists, through core's `openInstance`: with the options
+ * @vms recorded when it was created (by any process), else the backend's attach driver (an
+ * instance @vms did not create), else the schema's defaults. The op that follows reconciles.
  */
 export async function attachInstance(
   ctx: CliContext,
@@ -184,29 +181,9 @@ export async function attachInstance(
   // A container created with --on lives on that VM's engine.
   const on = await recallEngineHost(target.name, name);
   const backend = on ? await onEngineOf(ctx, target, on, attachInstance) : target;
-  const remembered = await recallOptions(backend.name, name);
-  if (remembered) {
-    try {
-      return makeInstance(ctx, backend, name, remembered);
-    } catch {
-      // The remembered options no longer validate (a file they name is gone): attach without.
-    }
-  }
-  const schema = backend.optionsSchema as { partial?: () => unknown };
-  let lenient: unknown = passThrough;
-  try {
-    if (typeof schema.partial === 'function') lenient = schema.partial();
-  } catch {
-    // zod refuses .partial() on schemas with refinements.
-  }
-  const view = new Proxy(backend, {
-    get(target, prop) {
-      if (prop === 'optionsSchema') return lenient;
-      const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return createInstance(view, name, {}, ctx.settings);
+  const instance = await openInstance(backend, name, { ...ctx.settings, refresh: false });
+  if (ctx.debug) ctx.out.note(`debug: ${instance.id}: options from ${instance.optionsFrom}`);
+  return instance;
 }
 
 /**

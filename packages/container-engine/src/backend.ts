@@ -34,7 +34,10 @@ export const CONTAINER_CAPABILITIES: Capabilities = {
   mounts: true,
 };
 
-export interface ContainerBackend extends BackendV1<ContainerOptions> {
+export interface ContainerBackend extends BackendV1<typeof containerOptionsSchema> {
+  driver(name: string, options: ContainerOptions): ContainerDriver;
+  /** A driver for a container @vms has no (valid) record of: everything but create and restore. */
+  attach(name: string): ContainerDriver;
   /** The engine in use (opened on first call): its transport, for diagnostics and tests. */
   engine(ctx?: { signal?: AbortSignal }): Promise<Engine>;
   /** Where the backend talks to, e.g. unix:///var/run/docker.sock. */
@@ -127,6 +130,10 @@ export function createContainerBackend(
 
     driver(name: string, options: ContainerOptions) {
       return new ContainerDriver(conn, name, options);
+    },
+
+    attach(name: string) {
+      return new ContainerDriver(conn, name, undefined);
     },
 
     validateName(name: string): string | undefined {

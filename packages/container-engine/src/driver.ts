@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  type CapabilityNarrowing,
   type DriverExecResult,
   type DriverStopOutcome,
   type DriverV1,
@@ -46,11 +47,21 @@ import { checkReference, type ImageReference } from './reference.js';
 const SNAPSHOT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 export class ContainerDriver implements DriverV1 {
+  /**
+   * `options` is undefined for a container @vms did not create (or whose record is gone): it can
+   * be started, stopped, exec'd into and deleted; not created or restored from a snapshot.
+   */
   constructor(
     private readonly conn: Connection,
     readonly name: string,
-    private readonly options: ContainerOptions,
+    private readonly options: ContainerOptions | undefined,
   ) {}
+
+  capabilities(): CapabilityNarrowing {
+    return this.options
+      ? {}
+      : { snapshot: 'the options of a container @vms did not create are unknown' };
+  }
 
   private async call<T>(op: string, ctx: Ctx, fn: (engine: Engine) => Promise<T>): Promise<T> {
     try {
@@ -61,16 +72,24 @@ export class ContainerDriver implements DriverV1 {
         name: this.name,
         op,
         endpoint: this.conn.endpoint().host,
-        image: this.options.image,
+        ...(this.options ? { image: this.options.image } : {}),
       });
     }
   }
 
-  createSpec(image = this.options.image): CreateSpec {
-    const o = this.options;
+  /** The creation options; an attached container's are unknown (core never creates it). */
+  private created(): ContainerOptions {
+    if (this.options) return this.options;
+    throw new InvalidOptionsError([{ path: '(options)', message: 'unknown for this container' }], {
+      hint: `the options of ${this.name} are unknown (@vms did not create it): create it anew with options`,
+    });
+  }
+
+  createSpec(image?: string): CreateSpec {
+    const o = this.created();
     return {
       name: this.name,
-      image,
+      image: image ?? o.image,
       command: o.command ?? [...DEFAULT_COMMAND],
       env: o.env,
       labels: {
@@ -99,14 +118,19 @@ export class ContainerDriver implements DriverV1 {
 
   async doCreate(ctx: OpContext): Promise<void> {
     validateInstanceName(this.name);
-    const ref = checkReference(this.options.image);
-    await this.call('create', ctx, (engine) => this.ensureImage(engine, ref, ctx));
+    const o = this.created();
+    const ref = checkReference(o.image);
+    await this.call('create', ctx, (engine) => this.ensureImage(engine, ref, o.pull, ctx));
     await this.createFrom(this.createSpec(), ctx);
   }
 
   /** Applies the pull policy: pulls when asked to (`always`) or when the engine lacks the image. */
-  private async ensureImage(engine: Engine, ref: ImageReference, ctx: OpContext): Promise<void> {
-    const policy = this.options.pull;
+  private async ensureImage(
+    engine: Engine,
+    ref: ImageReference,
+    policy: ContainerOptions['pull'],
+    ctx: OpContext,
+  ): Promise<void> {
     if (policy === 'never') return;
     if (policy === 'missing' && (await engine.imageExists(ref.raw, ctx))) {
       ctx.debug('image present: not pulling', { image: ref.raw });

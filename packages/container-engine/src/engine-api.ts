@@ -2,6 +2,7 @@
  * The engine over its HTTP API (docker Engine API; podman's docker-compatible API): no process per
  * call. `cp` and the `extraCreateArgs` escape hatch go through the CLI engine.
  */
+
 import { Readable } from 'node:stream';
 import { TimeoutError } from '@vms/core';
 import {
@@ -18,6 +19,7 @@ import {
   type PullSpec,
   parseEventLine,
 } from './engine.js';
+import { OCI_START_FAILURE, startFailureExitCode } from './exec-start.js';
 import { type ApiClient, abortReason, EngineApiError, StreamDemuxer } from './http.js';
 import { parseImage, parseInspect, parseSummary } from './parse.js';
 import { layerEventOf, lineSplitter, type PullMessage, pullErrorOf } from './pull.js';
@@ -178,9 +180,18 @@ export class ApiEngine implements Engine {
       ...ctx,
       body: { Detach: false, Tty: spec.tty },
     });
-    const demux = new StreamDemuxer((chunk, stream) =>
-      stream === 'stderr' ? spec.onStderr(chunk) : spec.onStdout(chunk),
-    );
+    // A command that cannot start yields one stdout frame with the runtime's message and no
+    // output of its own: that frame goes to stderr and decides the exit code.
+    let startFailure: string | undefined;
+    let first = true;
+    const demux = new StreamDemuxer((chunk, stream) => {
+      if (first && stream === 'stdout' && OCI_START_FAILURE.test(chunk.toString('utf8'))) {
+        startFailure = chunk.toString('utf8');
+        spec.onStderr(chunk);
+      } else if (stream === 'stderr') spec.onStderr(chunk);
+      else spec.onStdout(chunk);
+      first = false;
+    });
     const onData = (data: Buffer) => (spec.tty ? spec.onStdout(data) : demux.push(data));
     await new Promise<void>((resolve, reject) => {
       const onAbort = () => {
@@ -221,7 +232,8 @@ export class ApiEngine implements Engine {
       `/exec/${created.Id}/json`,
       ctx,
     );
-    return info.ExitCode ?? -1;
+    const exitCode = info.ExitCode ?? -1;
+    return startFailure === undefined ? exitCode : startFailureExitCode(startFailure, exitCode);
   }
 
   async logs(

@@ -19,6 +19,7 @@ import {
   parseEventLine,
 } from './engine.js';
 import { isNotFound, NO_SUCH_CONTAINER, NO_SUCH_IMAGE } from './errors.js';
+import { startFailureExitCode } from './exec-start.js';
 import { parseImage, parseInspect, parseJsonOutput, parseVersion } from './parse.js';
 import { dockerPullLine, lineSplitter, podmanPullLine } from './pull.js';
 import type { ImageReference } from './reference.js';
@@ -151,7 +152,7 @@ export class CliEngine implements Engine {
       onStderr: spec.onStderr,
       maxOutputBytes: 64 * 1024,
     });
-    return r.exitCode;
+    return startFailureExitCode(r.stderr, r.exitCode);
   }
 
   async logs(

@@ -1,13 +1,9 @@
 // Regenerates the generated parts of README.md: the state table (from the built dist/states.js)
-// and the "write a backend" example (from src/__examples__/notes-backend.ts). Tests check both.
+// and the guide's code blocks (```ts file=src/NAME from src/__examples__/NAME). Tests check both.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { renderStateTable } from '../dist/states.js';
 
 const file = new URL('../README.md', import.meta.url);
-const example = readFileSync(
-  new URL('../src/__examples__/notes-backend.ts', import.meta.url),
-  'utf8',
-);
 
 function replaceBetween(text, begin, end, body) {
   const a = text.indexOf(begin);
@@ -23,11 +19,9 @@ text = replaceBetween(
   '<!-- state-table:end -->',
   `\n${renderStateTable()}\n`,
 );
-text = replaceBetween(
-  text,
-  '```ts example=notes-backend\n',
-  '```',
-  example.endsWith('\n') ? example : `${example}\n`,
-);
+text = text.replace(/```ts file=src\/([\w.-]+)\n[\s\S]*?```/g, (_, name) => {
+  const example = readFileSync(new URL(`../src/__examples__/${name}`, import.meta.url), 'utf8');
+  return `\`\`\`ts file=src/${name}\n${example.endsWith('\n') ? example : `${example}\n`}\`\`\``;
+});
 writeFileSync(file, text);
-console.log('README.md regenerated (state table, notes-backend example)');
+console.log('README.md regenerated (state table, guide examples)');

@@ -3,6 +3,8 @@
  * `Symbol.for` marker, so it works across two copies of @vms/core in one process.
  */
 
+import type { Capability } from './spec/v1.js';
+
 const MARKER = Symbol.for('@vms/core.error');
 
 export type ErrorCode =
@@ -54,7 +56,11 @@ export class VmsError extends Error {
   }
 
   /** True when `value` is a @vms error with this code. */
-  static hasCode<C extends ErrorCode>(value: unknown, code: C): value is VmsError & { code: C } {
+  /**
+   * True when `value` is a @vms error with this code, from any copy of core; narrows to the class
+   * that code belongs to (`INVALID_OPTIONS` → `InvalidOptionsError`, with `field` and `issues`).
+   */
+  static hasCode<C extends ErrorCode>(value: unknown, code: C): value is ErrorOfCode<C> {
     return VmsError.isInstance(value) && value.code === code;
   }
 
@@ -71,8 +77,11 @@ export class VmsError extends Error {
 }
 
 export interface IssuePath {
+  /** Dotted path of the field, e.g. `ports.0.host` (`name` for the instance name). */
   path: string;
   message: string;
+  /** For an unknown key: the closest valid one (dotted path). */
+  suggestion?: string;
 }
 
 export class InvalidOptionsError extends VmsError {
@@ -118,12 +127,45 @@ export class InvalidTransitionError extends VmsError {
   }
 }
 
+export interface CapabilityErrorOptions extends VmsErrorOptions {
+  /** The option that needs the capability (`ports`, `mounts`), when an option does. */
+  option?: string;
+  /** Why this instance lacks it, when the driver narrowed it (e.g. "only macOS guests suspend"). */
+  reason?: string;
+}
+
+/** The backend (or this instance of it) cannot do what was asked: `capability` names what. */
 export class CapabilityUnsupportedError extends VmsError {
-  readonly capability: string;
-  constructor(capability: string, backend: string, options: VmsErrorOptions = {}) {
-    super('CAPABILITY_UNSUPPORTED', `backend ${backend} does not support ${capability}`, options);
+  /** A `Capability`, or what else an instance may lack (`engine`, "a podman engine"). */
+  readonly capability: Capability | (string & {});
+  readonly backend: string;
+  readonly option: string | undefined;
+  readonly reason: string | undefined;
+  constructor(
+    capability: Capability | (string & {}),
+    backend: string,
+    options: CapabilityErrorOptions = {},
+  ) {
+    const subject = options.reason && options.instance ? options.instance : `backend ${backend}`;
+    super(
+      'CAPABILITY_UNSUPPORTED',
+      `${subject} does not support ${capability}${options.option ? ` (option ${options.option})` : ''}${options.reason ? `: ${options.reason}` : ''}`,
+      options,
+    );
     this.name = 'CapabilityUnsupportedError';
     this.capability = capability;
+    this.backend = backend;
+    this.option = options.option;
+    this.reason = options.reason;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return {
+      ...super.toJSON(),
+      capability: this.capability,
+      backend: this.backend,
+      ...(this.option ? { option: this.option } : {}),
+    };
   }
 }
 
@@ -266,3 +308,19 @@ export class ToolNotFoundError extends VmsError {
     this.tool = tool;
   }
 }
+
+/** The error class of each code with fields of its own; the others are plain `VmsError`s. */
+interface ErrorsByCode {
+  INVALID_OPTIONS: InvalidOptionsError;
+  INVALID_TRANSITION: InvalidTransitionError;
+  CAPABILITY_UNSUPPORTED: CapabilityUnsupportedError;
+  TIMEOUT: TimeoutError;
+  LOCKED: LockedError;
+  COMMAND_FAILED: CommandFailedError;
+  POLICY_REFUSED: PolicyRefusedError;
+}
+
+/** What `VmsError.hasCode(value, code)` narrows to. */
+export type ErrorOfCode<C extends ErrorCode> = C extends keyof ErrorsByCode
+  ? ErrorsByCode[C]
+  : VmsError & { code: C };

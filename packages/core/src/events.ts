@@ -1,24 +1,10 @@
 /** Typed events emitted by an Instance. */
 import { EventEmitter } from 'node:events';
 import type { VmsError } from './errors.js';
+import type { ProgressDetail } from './spec/v1.js';
 import type { Action, InstanceState } from './states.js';
 
-/**
- * Optional structured detail of a progress step, for work that can be measured (bytes of an image
- * pull, files of a copy). Every field is optional: a step may carry only some of them.
- */
-export interface ProgressDetail {
-  /** What `current` and `total` count. */
-  unit?: 'bytes' | 'items';
-  /** Done so far. */
-  current?: number;
-  /** Expected in all, when known (it may grow as more of the work becomes known). */
-  total?: number;
-  /** The part of the work this update is about, e.g. one image layer's id. */
-  item?: string;
-  /** Parts finished and parts known so far, e.g. image layers pulled of the image's layers. */
-  parts?: { done: number; total: number };
-}
+export type { ProgressDetail };
 
 export interface InstanceEvents {
   /** Every state change, including the transitional ones. */

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createInstance } from './instance.js';
-import type { BackendV1, EngineRequest } from './spec.js';
-import { createMockBackend, type MockOptions } from './testing/mock-backend.js';
+import type { BackendV1, EngineRequest } from './spec/v1.js';
+import { createMockBackend, type mockOptionsSchema } from './testing/mock-backend.js';
 
 const home = mkdtempSync(join(tmpdir(), 'vms-engine-test-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -17,7 +17,7 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 function withEngine() {
   const mock = createMockBackend({ name: 'vmock' });
   const asked: Array<{ name: string; request: EngineRequest; state: string | undefined }> = [];
-  const backend: BackendV1<MockOptions> = {
+  const backend: BackendV1<typeof mockOptionsSchema> = {
     ...mock,
     driver(name, options) {
       return {

@@ -1,6 +1,14 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { VmsError } from './errors.js';
 import { createInstance, type Instance, openInstance } from './instance.js';
+import { acquireLock } from './lock.js';
+import { commonInstanceOptions } from './options.js';
+import type { BackendV1 } from './spec/v1.js';
+import { delegateBackend, delegateDriver } from './testing/conformance/delegate.js';
 import { createMockBackend } from './testing/mock-backend.js';
 
 let n = 0;
@@ -338,5 +346,197 @@ describe('Instance runtime', () => {
     const c = await openInstance(mock, name);
     expect(c.options).toMatchObject({ image: 'mock:latest' });
     expect(c.state.name).toBe('initial');
+  });
+
+  it('refuses an unknown option, naming it and the closest valid one (also in nested objects)', () => {
+    const mock = createMockBackend();
+    // @ts-expect-error: a misspelt option does not compile
+    const typo = () => createInstance(mock, fresh(), { imagee: 'alpine' });
+    expect(typo).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_OPTIONS',
+        field: 'imagee',
+        message: 'invalid option imagee: unknown option (did you mean image?)',
+      }),
+    );
+    // @ts-expect-error: nested too
+    const nested = () => createInstance(mock, fresh(), { userData: { hostnam: 'box' } });
+    expect(nested).toThrow(expect.objectContaining({ field: 'userData.hostnam' }));
+    expect(nested).toThrow(/did you mean userData.hostname\?/);
+  });
+
+  it('refuses unknown keys even when the backend schema would drop them silently', () => {
+    const loose: BackendV1 = {
+      ...createMockBackend({ name: 'loose' }),
+      optionsSchema: z.object({ image: z.string().default('x') }),
+    };
+    expect(() => createInstance(loose, fresh(), { imagee: 'y' })).toThrow(/did you mean image\?/);
+  });
+
+  it('refuses common options whose capability the backend lacks, naming both', () => {
+    const mock = createMockBackend({ capabilities: { portForward: false, mounts: false } });
+    expect(() => createInstance(mock, fresh(), { ports: [{ guest: 80 }] })).toThrow(
+      expect.objectContaining({
+        code: 'CAPABILITY_UNSUPPORTED',
+        capability: 'portForward',
+        option: 'ports',
+        message: 'backend mock does not support portForward (option ports)',
+      }),
+    );
+    expect(() =>
+      createInstance(mock, fresh(), { mounts: [{ source: '/tmp', target: '/x' }] }),
+    ).toThrow(expect.objectContaining({ capability: 'mounts', option: 'mounts' }));
+    expect(mock.calls).toEqual([]);
+  });
+
+  it('narrows capabilities per instance when the driver says so, with its reason', async () => {
+    const mock = createMockBackend();
+    const narrowed = delegateBackend(mock, (d) =>
+      delegateDriver(d, { capabilities: () => ({ suspend: 'only macOS guests suspend' }) }),
+    );
+    const vm = createInstance(narrowed, fresh());
+    expect(vm.capabilities.suspend).toBe(false);
+    expect(vm.capabilities.exec).toBe(true);
+    await vm.create();
+    await vm.start();
+    await expect(vm.suspend()).rejects.toMatchObject({
+      code: 'CAPABILITY_UNSUPPORTED',
+      capability: 'suspend',
+      message: `${vm.id} does not support suspend: only macOS guests suspend`,
+    });
+    expect(mock.calls.filter((c) => c.verb === 'suspend')).toEqual([]);
+    await vm.delete();
+  });
+
+  it('refuses a backend that declares a capability its driver does not implement', () => {
+    const broken = delegateBackend(createMockBackend(), (d) =>
+      delegateDriver(d, { doSnapshotCreate: undefined }),
+    );
+    expect(() => createInstance(broken, fresh())).toThrow(
+      expect.objectContaining({
+        code: 'PROTOCOL_ERROR',
+        message: expect.stringMatching(/snapshot: doSnapshotCreate/),
+      }),
+    );
+  });
+
+  it("waits for another process's lock only until the op's own deadline, then LOCKED", async () => {
+    const home = mkdtempSync(join(tmpdir(), 'vms-lockwait-'));
+    const mock = createMockBackend();
+    const vm = createInstance(mock, fresh(), {}, { home });
+    await vm.create();
+    const held = await acquireLock(join(home, 'locks', 'mock', `${vm.name}.lock`));
+    try {
+      const started = Date.now();
+      // create's default deadline is 5 minutes; stop's own 300 ms is what bounds the wait.
+      await expect(vm.stop({ timeoutMs: 300 })).rejects.toMatchObject({
+        code: 'LOCKED',
+        instance: vm.id,
+      });
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await held.release();
+    }
+    await vm.delete();
+  });
+
+  it('a deadline too short to even take a free lock is TIMEOUT, not LOCKED', async () => {
+    const vm = createInstance(createMockBackend(), fresh());
+    await expect(vm.create({ timeoutMs: 1 })).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      message: `timed out after 1ms: create of ${vm.id}`,
+    });
+  });
+
+  it('exec on a suspended instance hints to resume it', async () => {
+    const vm = createInstance(createMockBackend(), fresh());
+    await vm.create();
+    await vm.start();
+    await vm.suspend();
+    await expect(vm.exec(['true'])).rejects.toMatchObject({
+      code: 'INVALID_TRANSITION',
+      hint: `resume it first: vms resume ${vm.id}`,
+    });
+    await vm.delete();
+  });
+
+  it('successful op events carry durationMs too', async () => {
+    const vm = createInstance(createMockBackend({ delayMs: 5 }), fresh());
+    const ends: { ok?: boolean; durationMs?: number }[] = [];
+    vm.on('op', (e) => {
+      if (e.phase === 'end') ends.push({ ok: e.ok, durationMs: e.durationMs });
+    });
+    await vm.create();
+    await vm.delete();
+    expect(ends).toHaveLength(2);
+    for (const e of ends) {
+      expect(e.ok).toBe(true);
+      expect(e.durationMs).toBeGreaterThanOrEqual(5);
+    }
+  });
+
+  it('validates exec input before anything runs: cwd absolute, env names', async () => {
+    const vm = createInstance(createMockBackend(), fresh());
+    await expect(vm.exec(['pwd'], { cwd: 'relative' })).rejects.toMatchObject({ field: 'cwd' });
+    await expect(vm.exec(['env'], { env: { 'BAD-NAME': 'x' } })).rejects.toMatchObject({
+      field: 'env.BAD-NAME',
+    });
+  });
+});
+
+describe('openInstance', () => {
+  const required = commonInstanceOptions.extend({ image: z.string().min(1) });
+
+  it('attaches with the recorded options; else the backend attach driver; else the defaults', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'vms-open-'));
+    const mock = createMockBackend({ name: 'openable' });
+    const created = createInstance(mock, 'box', { image: 'alpine:1' }, { home });
+    await created.create();
+    const fromRecord = await openInstance(mock, 'box', { home });
+    expect(fromRecord.optionsFrom).toBe('record');
+    expect(fromRecord.options?.image).toBe('alpine:1');
+    expect(fromRecord.state.name).toBe('stopped');
+
+    const defaults = await openInstance(mock, 'other', { home });
+    expect(defaults.optionsFrom).toBe('defaults');
+    expect(defaults.state.name).toBe('initial');
+    await created.delete();
+  });
+
+  it('without a record, a backend whose options are required attaches through attach()', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'vms-open-'));
+    const mock = createMockBackend({ name: 'attachable' });
+    const elsewhere = createInstance(
+      mock,
+      'foreign',
+      {},
+      { home: mkdtempSync(join(tmpdir(), 'x-')) },
+    );
+    await elsewhere.create(); // made by "another machine": no record in `home`
+    const strict: BackendV1<typeof required> = {
+      ...mock,
+      optionsSchema: required,
+      driver: (name, options) => mock.driver(name, { ...mock.optionsSchema.parse({}), ...options }),
+    };
+    await expect(openInstance(strict, 'foreign', { home })).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+      field: 'image',
+      hint: expect.stringMatching(/no record of attachable:foreign on this machine/),
+    });
+    const attaching: BackendV1<typeof required> = {
+      ...strict,
+      attach: (name) => mock.driver(name, mock.optionsSchema.parse({})),
+    };
+    const vm = await openInstance(attaching, 'foreign', { home });
+    expect(vm.optionsFrom).toBe('attach');
+    expect(vm.options).toBeUndefined();
+    expect(vm.state.name).toBe('stopped');
+    await vm.start();
+    expect(vm.state.name).toBe('running');
+    await vm.delete();
+    await expect(vm.create()).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+      message: expect.stringMatching(/options of attachable:foreign are unknown/),
+    });
   });
 });

@@ -4,6 +4,14 @@
  * and abort, rollback of half-done work, error wrapping and typed events.
  */
 import { join } from 'node:path';
+import type * as z4 from 'zod/v4/core';
+import {
+  assertDriverMatchesCapabilities,
+  checkOptionCapabilities,
+  type EffectiveCapabilities,
+  effectiveCapabilities,
+  requireCapability,
+} from './capabilities.js';
 import {
   AlreadyExistsError,
   CapabilityUnsupportedError,
@@ -16,11 +24,12 @@ import {
 } from './errors.js';
 import { type InstanceEvents, type ProgressDetail, TypedEmitter } from './events.js';
 import { acquireLock, type LockHandle } from './lock.js';
-import { parseOptions, validateInstanceName } from './options.js';
+import { parseInstanceOptions, validateInstanceName } from './options.js';
 import type { ReadinessStrategy, ReadinessTarget } from './readiness.js';
 import { readInstanceRecord, removeInstanceRecord, writeInstanceRecord } from './records.js';
 import type {
   BackendV1,
+  Capabilities,
   Capability,
   DriverV1,
   EngineEndpoint,
@@ -31,7 +40,7 @@ import type {
   OpName,
   Properties,
   SnapshotInfo,
-} from './spec.js';
+} from './spec/v1.js';
 import { type Action, type InstanceState, type StateName, transition } from './states.js';
 import { vmsHome } from './store.js';
 import { abortReasonToError, type DeadlineSignal, deadlineSignal } from './wait.js';
@@ -67,7 +76,10 @@ export interface InstanceSettings {
   home?: string;
   /** Directory of the cross-process locks (default `<home>/locks`). */
   lockDir?: string;
-  /** How long a mutating op waits for another process's lock (default: the op's own deadline). */
+  /**
+   * How long a mutating op waits for another process's lock. Default (and cap): the op's own
+   * deadline, which covers waiting for the lock, reconciling and the work itself.
+   */
   lockTimeoutMs?: number;
   /** Readiness strategies that must pass before `start()` returns (after the driver's own). */
   readiness?: ReadinessStrategy | ReadinessStrategy[];
@@ -79,6 +91,7 @@ export interface InstanceSettings {
 
 export interface OpOptions {
   signal?: AbortSignal;
+  /** Deadline of the whole op: waiting for the lock, reconciling and the work (default per op). */
   timeoutMs?: number;
   /** Receives the current step of a long operation. */
   onProgress?: (step: string, elapsedMs: number, detail?: ProgressDetail) => void;
@@ -113,10 +126,15 @@ export interface RefreshResult {
 }
 
 export interface ExecOptions extends OpOptions {
+  /** Bytes for the command's stdin, then end-of-file (default: empty stdin). */
   stdin?: string | Uint8Array | NodeJS.ReadableStream;
+  /** Extra environment for this command (names: letters, digits, `_`, not starting with a digit). */
   env?: Record<string, string>;
+  /** Absolute working directory in the guest. */
   cwd?: string;
+  /** User (name or uid) to run as. */
   user?: string;
+  /** Allocate a terminal. */
   tty?: boolean;
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
@@ -235,36 +253,94 @@ function wrapError(error: unknown, deadline: Deadline, what: string, id: string)
   return wrapped;
 }
 
-export class Instance extends TypedEmitter<InstanceEvents> {
-  readonly backend: BackendV1<unknown>;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Checks exec's argv and io options before anything runs, naming the bad field. */
+function validateExec(argv: unknown, options: ExecOptions): void {
+  if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== 'string')) {
+    throw new InvalidOptionsError([
+      { path: 'argv', message: 'must be a non-empty array of strings' },
+    ]);
+  }
+  if (
+    options.cwd !== undefined &&
+    (typeof options.cwd !== 'string' || !options.cwd.startsWith('/'))
+  )
+    throw new InvalidOptionsError([
+      {
+        path: 'cwd',
+        message: `must be an absolute path in the guest, got ${JSON.stringify(options.cwd)}`,
+      },
+    ]);
+  if (options.user !== undefined && (typeof options.user !== 'string' || options.user === ''))
+    throw new InvalidOptionsError([{ path: 'user', message: 'must be a non-empty string' }]);
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (!ENV_NAME.test(key) || typeof value !== 'string')
+      throw new InvalidOptionsError([
+        { path: `env.${key}`, message: 'must be a variable name mapped to a string' },
+      ]);
+  }
+}
+
+/** What a hint says to do about an action that is not legal in `state`. */
+function hintFor(action: string, state: string, id: string): string | undefined {
+  if (state === 'initial' || state === 'deleted') return `create it first: vms create ${id}`;
+  if (state === 'suspended') return `resume it first: vms resume ${id}`;
+  if (state === 'stopped' && action !== 'start') return `start it first: vms start ${id}`;
+  if (state === 'broken') return `see vms inspect ${id}; stop or delete it`;
+  return undefined;
+}
+
+/** How an Instance came to be: see `createInstance` and `openInstance`. */
+export interface InstanceInit<O> {
+  backend: BackendV1;
+  name: string;
+  /** The parsed options (undefined when attached without them: see `BackendV1.attach`). */
+  options: O;
+  driver: DriverV1;
+  /** Where the options came from; `attach`: they are unknown (the instance cannot be created). */
+  optionsFrom: OptionsSource;
+  settings?: InstanceSettings | undefined;
+}
+
+/**
+ * Where an Instance's options came from: `input` (createInstance), `record` (what @vms recorded
+ * at create), `attach` (unknown: the backend's attach driver), `defaults` (the schema's, `{}`).
+ */
+export type OptionsSource = 'input' | 'record' | 'attach' | 'defaults';
+
+/**
+ * One instance of a backend, as users hold it. `O` is the type of its parsed options
+ * (`z.output` of the backend's schema). Make one with `createInstance` or `openInstance`.
+ */
+export class Instance<O = unknown> extends TypedEmitter<InstanceEvents> {
+  readonly backend: BackendV1;
   readonly name: string;
   /** `backend:name`, the id users type. */
   readonly id: string;
-  readonly options: unknown;
+  /** The parsed options (what the driver got). */
+  readonly options: O;
+  /** Where the options came from (see `OptionsSource`). */
+  readonly optionsFrom: OptionsSource;
   readonly #driver: DriverV1;
   readonly #settings: InstanceSettings;
   #state: InstanceState = { name: 'initial' };
+  #last: Observation | undefined;
   #createdHere = false;
   #unwatch: (() => void) | undefined;
   #busy = 0;
 
   /** Use `createInstance` / `openInstance`. */
-  constructor(
-    backend: BackendV1<unknown>,
-    name: string,
-    options: unknown,
-    settings: InstanceSettings = {},
-  ) {
+  constructor(init: InstanceInit<O>) {
     super();
-    validateInstanceName(name);
-    const custom = backend.validateName?.(name);
-    if (custom) throw new InvalidOptionsError([{ path: 'name', message: custom }]);
-    this.backend = backend;
-    this.name = name;
-    this.id = `${backend.name}:${name}`;
-    this.options = parseOptions(backend.optionsSchema, options);
-    this.#settings = settings;
-    this.#driver = backend.driver(name, this.options);
+    this.backend = init.backend;
+    this.name = init.name;
+    this.id = `${init.backend.name}:${init.name}`;
+    this.options = init.options;
+    this.#driver = init.driver;
+    this.optionsFrom = init.optionsFrom;
+    this.#settings = init.settings ?? {};
+    assertDriverMatchesCapabilities(init.backend, init.driver);
   }
 
   /** The state the runtime believes; `refresh()` reconciles it with reality. */
@@ -276,14 +352,38 @@ export class Instance extends TypedEmitter<InstanceEvents> {
     return this.#settings.home ?? vmsHome();
   }
 
-  get capabilities() {
-    return this.backend.capabilities;
+  /**
+   * What this instance can do: the backend's capabilities, narrowed by its driver for this
+   * instance (from its options and the last observation).
+   */
+  get capabilities(): Capabilities {
+    return this.#effective().capabilities;
+  }
+
+  #effective(): EffectiveCapabilities {
+    return effectiveCapabilities(this.backend, this.#driver, this.#last);
+  }
+
+  /** Refuses options whose capability this instance lacks (`ports`, `mounts`). */
+  checkOptions(): void {
+    checkOptionCapabilities(this.options, this.#effective(), this.backend.name, this.id);
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
 
   /** Creates the instance (stopped). A failed create removes what it made. */
   async create(options: OpOptions = {}): Promise<void> {
+    if (this.optionsFrom === 'attach') {
+      return Promise.reject(
+        new InvalidOptionsError(
+          [{ path: '(options)', message: `the options of ${this.id} are unknown` }],
+          {
+            instance: this.id,
+            hint: `create it with createInstance(backend, name, options) (vms create ${this.id} …)`,
+          },
+        ),
+      );
+    }
     await this.#mutate('create', options, async (ctx) => {
       await this.#driver.doCreate(ctx);
       this.#createdHere = true;
@@ -300,7 +400,7 @@ export class Instance extends TypedEmitter<InstanceEvents> {
   /** Starts (or resumes) the instance and returns when it is ready. A failed start is force-stopped. */
   async start(options: OpOptions = {}): Promise<void> {
     await this.#mutate('start', options, async (ctx, from) => {
-      if (from.name === 'suspended') await this.#driver.doResume(ctx);
+      if (from.name === 'suspended') await this.#verb('suspend', 'doResume')(ctx);
       else await this.#driver.doStart(ctx);
       await this.#awaitReadiness(ctx);
     });
@@ -309,7 +409,7 @@ export class Instance extends TypedEmitter<InstanceEvents> {
   /** Stops the instance: graceful for `graceMs`, then forced. Stop on stopped is a no-op. */
   async stop(options: StopOptions = {}): Promise<StopResult> {
     const graceMs = options.graceMs ?? DEFAULT_STOP_GRACE_MS;
-    const result = await this.#mutate<StopResult>(
+    return this.#mutate<StopResult>(
       'stop',
       options,
       async (ctx) => {
@@ -334,19 +434,16 @@ export class Instance extends TypedEmitter<InstanceEvents> {
       },
       () => ({ how: 'already-stopped' }),
     );
-    return result;
   }
 
   async suspend(options: OpOptions = {}): Promise<void> {
-    this.#requireCapability('suspend');
-    await this.#mutate('suspend', options, (ctx) => this.#driver.doSuspend(ctx));
+    const doSuspend = this.#verb('suspend', 'doSuspend');
+    await this.#mutate('suspend', options, (ctx) => doSuspend(ctx));
   }
 
   async resume(options: OpOptions = {}): Promise<void> {
-    this.#requireCapability('suspend');
-    await this.#mutate('resume', options, async (ctx) => {
-      await this.#driver.doResume(ctx);
-    });
+    const doResume = this.#verb('suspend', 'doResume');
+    await this.#mutate('resume', options, (ctx) => doResume(ctx));
   }
 
   /** Deletes the instance from any settled state (stopping it first). Delete of an absent one is a no-op. */
@@ -377,20 +474,21 @@ export class Instance extends TypedEmitter<InstanceEvents> {
 
   // ---- non-mutating ----------------------------------------------------------------------
 
-  /** Runs argv in the instance. A timeout or abort ends the process inside the instance too. */
+  /**
+   * Runs argv in the instance (never through a shell). Resolves with the exit code, also a
+   * non-zero one (127: command not found). A timeout or abort ends the command inside the
+   * instance too, and rejects with TIMEOUT / ABORTED.
+   */
   async exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
-    this.#requireCapability('exec');
-    if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== 'string')) {
-      throw new InvalidOptionsError([
-        { path: 'argv', message: 'must be a non-empty array of strings' },
-      ]);
-    }
+    const doExec = this.#verb('exec', 'doExec');
+    validateExec(argv, options);
     if (this.#state.name !== 'running')
       await this.refresh({ ...(options.signal ? { signal: options.signal } : {}) });
     if (this.#state.name !== 'running') {
+      const hint = hintFor('exec', this.#state.name, this.id);
       throw new InvalidTransitionError('exec', this.#state.name, {
         instance: this.id,
-        hint: `start it first: vms start ${this.id}`,
+        ...(hint ? { hint } : {}),
       });
     }
     const max = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
@@ -413,7 +511,7 @@ export class Instance extends TypedEmitter<InstanceEvents> {
     };
     const started = Date.now();
     const result = await this.#run('exec', options, (ctx) =>
-      this.#driver.doExec(
+      doExec(
         argv,
         {
           ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
@@ -444,13 +542,14 @@ export class Instance extends TypedEmitter<InstanceEvents> {
     return { state: r.state, properties: r.properties };
   }
 
+  /**
+   * The instance's own output. With `follow`, keeps streaming until the deadline (rejects with
+   * TIMEOUT) or the caller's abort (ABORTED), however the driver ends its stream then.
+   */
   async logs(options: LogsOptions = {}): Promise<void> {
-    this.#requireCapability('logs');
-    const doLogs = this.#driver.doLogs;
-    if (!doLogs)
-      throw new CapabilityUnsupportedError('logs', this.backend.name, { instance: this.id });
-    await this.#run('logs', options, (ctx) =>
-      doLogs.call(this.#driver, {
+    const doLogs = this.#verb('logs', 'doLogs');
+    await this.#run('logs', options, async (ctx) => {
+      await doLogs({
         ...ctx,
         follow: options.follow ?? false,
         ...(options.tail !== undefined ? { tail: options.tail } : {}),
@@ -458,30 +557,37 @@ export class Instance extends TypedEmitter<InstanceEvents> {
           this.emit('output', { instance: this.id, stream, chunk, source: 'logs' });
           options.onData?.(chunk, stream);
         },
-      }),
-    );
+      });
+      if (options.follow && ctx.signal.aborted) throw ctx.signal.reason;
+    });
   }
 
   /** Snapshots (capability `snapshot`). Serialised with the lifecycle ops. */
   readonly snapshots = {
-    create: (name: string, options: OpOptions = {}) =>
-      this.#snapshotOp('doSnapshotCreate', name, options) as Promise<void>,
-    restore: (name: string, options: OpOptions = {}) =>
-      this.#snapshotOp('doSnapshotRestore', name, options) as Promise<void>,
-    delete: (name: string, options: OpOptions = {}) =>
-      this.#snapshotOp('doSnapshotDelete', name, options) as Promise<void>,
-    list: (options: OpOptions = {}) =>
-      this.#snapshotOp('doSnapshotList', undefined, options) as Promise<SnapshotInfo[]>,
+    create: (name: string, options: OpOptions = {}): Promise<void> =>
+      this.#snapshotOp(options, name, (ctx) =>
+        this.#verb('snapshot', 'doSnapshotCreate')(name, ctx),
+      ),
+    restore: (name: string, options: OpOptions = {}): Promise<void> =>
+      this.#snapshotOp(options, name, (ctx) =>
+        this.#verb('snapshot', 'doSnapshotRestore')(name, ctx),
+      ),
+    delete: (name: string, options: OpOptions = {}): Promise<void> =>
+      this.#snapshotOp(options, name, (ctx) =>
+        this.#verb('snapshot', 'doSnapshotDelete')(name, ctx),
+      ),
+    list: (options: OpOptions = {}): Promise<SnapshotInfo[]> =>
+      this.#snapshotOp(options, undefined, (ctx) => this.#verb('snapshot', 'doSnapshotList')(ctx)),
   };
 
   async copyIn(hostPath: string, guestPath: string, options: OpOptions = {}): Promise<void> {
-    const fn = this.#copyFn('doCopyIn');
-    await this.#run('copy', options, (ctx) => fn.call(this.#driver, hostPath, guestPath, ctx));
+    const doCopyIn = this.#verb('copy', 'doCopyIn');
+    await this.#run('copy', options, (ctx) => doCopyIn(hostPath, guestPath, ctx));
   }
 
   async copyOut(guestPath: string, hostPath: string, options: OpOptions = {}): Promise<void> {
-    const fn = this.#copyFn('doCopyOut');
-    await this.#run('copy', options, (ctx) => fn.call(this.#driver, guestPath, hostPath, ctx));
+    const doCopyOut = this.#verb('copy', 'doCopyOut');
+    await this.#run('copy', options, (ctx) => doCopyOut(guestPath, hostPath, ctx));
   }
 
   /**
@@ -527,11 +633,18 @@ export class Instance extends TypedEmitter<InstanceEvents> {
       });
     }
     return enqueue(this.id, async () => {
-      const lock = await this.#lock(op);
+      const deadline = makeDeadline(this.#timeout('engine', op), op.signal);
       try {
-        return await this.#run('engine', op, (ctx) => doEngine.call(this.#driver, request, ctx));
+        const lock = await this.#lockWithin(deadline, `engine of ${this.id}`);
+        try {
+          return await this.#runWithin('engine', deadline, op, (ctx) =>
+            doEngine.call(this.#driver, request, ctx),
+          );
+        } finally {
+          await lock.release();
+        }
       } finally {
-        await lock?.release();
+        deadline.dispose();
       }
     });
   }
@@ -549,41 +662,46 @@ export class Instance extends TypedEmitter<InstanceEvents> {
 
   // ---- machinery -------------------------------------------------------------------------
 
-  #requireCapability(capability: Capability): void {
-    if (!this.backend.capabilities[capability]) {
-      throw new CapabilityUnsupportedError(capability, this.backend.name, { instance: this.id });
-    }
-  }
-
-  #copyFn(key: 'doCopyIn' | 'doCopyOut') {
-    this.#requireCapability('copy');
+  /**
+   * The driver method behind a capability, bound to the driver, after checking the capability
+   * (CapabilityUnsupportedError naming it when this instance lacks it).
+   */
+  #verb<K extends VerbKey>(capability: Capability, key: K): NonNullable<DriverV1[K]> {
+    requireCapability(this.#effective(), capability, this.backend.name, this.id);
     const fn = this.#driver[key];
-    if (!fn) throw new CapabilityUnsupportedError('copy', this.backend.name, { instance: this.id });
-    return fn;
+    if (typeof fn !== 'function') {
+      // Unreachable for drivers checked at construction; kept for drivers that change later.
+      assertDriverMatchesCapabilities(this.backend, this.#driver);
+    }
+    return (fn as (...args: unknown[]) => unknown).bind(this.#driver) as NonNullable<DriverV1[K]>;
   }
 
-  async #snapshotOp(
-    key: 'doSnapshotCreate' | 'doSnapshotRestore' | 'doSnapshotDelete' | 'doSnapshotList',
-    name: string | undefined,
+  #snapshotOp<T>(
     options: OpOptions,
-  ): Promise<unknown> {
-    this.#requireCapability('snapshot');
-    const fn = this.#driver[key] as ((...args: unknown[]) => Promise<unknown>) | undefined;
-    if (!fn)
-      throw new CapabilityUnsupportedError('snapshot', this.backend.name, { instance: this.id });
-    if (name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(name)) {
-      throw new InvalidOptionsError([
-        { path: 'snapshot', message: `${JSON.stringify(name)} is not a valid snapshot name` },
-      ]);
+    name: string | undefined,
+    body: (ctx: OpContext) => Promise<T>,
+  ): Promise<T> {
+    try {
+      requireCapability(this.#effective(), 'snapshot', this.backend.name, this.id);
+      if (name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(name)) {
+        throw new InvalidOptionsError([
+          { path: 'snapshot', message: `${JSON.stringify(name)} is not a valid snapshot name` },
+        ]);
+      }
+    } catch (error) {
+      return Promise.reject(error);
     }
     return enqueue(this.id, async () => {
-      const lock = await this.#lock(options);
+      const deadline = makeDeadline(this.#timeout('snapshot', options), options.signal);
       try {
-        return await this.#run('snapshot', options, (ctx) =>
-          name === undefined ? fn.call(this.#driver, ctx) : fn.call(this.#driver, name, ctx),
-        );
+        const lock = await this.#lockWithin(deadline, `snapshot of ${this.id}`);
+        try {
+          return await this.#runWithin('snapshot', deadline, options, body);
+        } finally {
+          await lock.release();
+        }
       } finally {
-        await lock?.release();
+        deadline.dispose();
       }
     });
   }
@@ -597,8 +715,12 @@ export class Instance extends TypedEmitter<InstanceEvents> {
     );
   }
 
-  #context(action: string, deadline: Deadline, options: OpOptions): OpContext {
-    const started = Date.now();
+  #context(
+    action: string,
+    deadline: Deadline,
+    options: OpOptions,
+    started = Date.now(),
+  ): OpContext {
     const debug = this.#settings.debug ?? envDebug;
     return {
       signal: deadline.signal,
@@ -622,12 +744,23 @@ export class Instance extends TypedEmitter<InstanceEvents> {
   async #run<T>(op: OpName, options: OpOptions, body: (ctx: OpContext) => Promise<T>): Promise<T> {
     const deadline = makeDeadline(this.#timeout(op, options), options.signal);
     try {
+      return await this.#runWithin(op, deadline, options, body);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  async #runWithin<T>(
+    op: string,
+    deadline: Deadline,
+    options: OpOptions,
+    body: (ctx: OpContext) => Promise<T>,
+  ): Promise<T> {
+    try {
       if (deadline.signal.aborted) throw deadline.signal.reason;
       return await settleWithin(body(this.#context(op, deadline, options)), deadline.signal);
     } catch (error) {
       throw wrapError(error, deadline, `${op} of ${this.id}`, this.id);
-    } finally {
-      deadline.dispose();
     }
   }
 
@@ -652,6 +785,7 @@ export class Instance extends TypedEmitter<InstanceEvents> {
     if (this.#unwatch || !this.#driver.watch) return;
     this.#unwatch = this.#driver.watch((observation) => {
       if (this.#busy > 0) return; // an op in flight owns the state; it reconciles itself
+      this.#last = observation;
       const observed = stateFromObservation(observation, this.#state.name);
       if (!sameState(observed, this.#state)) {
         this.emit('drift', { instance: this.id, expected: this.#state, observed, at: now() });
@@ -665,17 +799,37 @@ export class Instance extends TypedEmitter<InstanceEvents> {
     this.#unwatch = undefined;
   }
 
-  async #lock(options: OpOptions): Promise<LockHandle | undefined> {
+  /**
+   * Takes the cross-process lock within the op's deadline (or `lockTimeoutMs`, when shorter).
+   * Another process holding it past then: LOCKED; the deadline passing with nobody holding it
+   * (a 1 ms timeout): TIMEOUT of the op.
+   */
+  async #lockWithin(deadline: Deadline, what: string): Promise<LockHandle> {
     const dir = this.#settings.lockDir ?? join(this.#home, 'locks');
-    return acquireLock(join(dir, this.backend.name, `${this.name}.lock`), {
-      timeoutMs: this.#settings.lockTimeoutMs ?? this.#timeout('create', options),
-      ...(options.signal ? { signal: options.signal } : {}),
-      description: `lock of ${this.id}`,
-    });
+    const remaining = Math.max(0, deadline.deadline - Date.now());
+    try {
+      return await acquireLock(join(dir, this.backend.name, `${this.name}.lock`), {
+        timeoutMs: Math.min(this.#settings.lockTimeoutMs ?? remaining, remaining),
+        signal: deadline.signal,
+        description: `lock of ${this.id}`,
+      });
+    } catch (error) {
+      if (VmsError.hasCode(error, 'LOCKED') || !deadline.signal.aborted) {
+        const e = toVmsError(error);
+        e.instance ??= this.id;
+        throw e;
+      }
+      // The op's own deadline (or the caller's abort) ended the wait, nobody holding the lock.
+      const e = abortReasonToError(deadline.signal, what);
+      e.instance = this.id;
+      throw e;
+    }
   }
 
   async #observe(ctx: OpContext): Promise<Observation> {
-    return this.#driver.doInspect(ctx);
+    const observation = await this.#driver.doInspect(ctx);
+    this.#last = observation;
+    return observation;
   }
 
   /** Observes reality with a fresh deadline (used after failures, when the op's signal is spent). */
@@ -696,6 +850,10 @@ export class Instance extends TypedEmitter<InstanceEvents> {
 
   async #refreshNow(options: OpOptions): Promise<RefreshResult> {
     const observation = await this.#run('refresh', options, (ctx) => this.#observe(ctx));
+    return this.#applyObservation(observation);
+  }
+
+  #applyObservation(observation: Observation): RefreshResult {
     const expected = this.#state;
     const observed = stateFromObservation(observation, expected.name);
     const drift = !sameState(expected, observed);
@@ -727,8 +885,8 @@ export class Instance extends TypedEmitter<InstanceEvents> {
   }
 
   /**
-   * The one path of every mutating action: queue, lock, reconcile, check the table, run the
-   * driver under a deadline, then success state, or rollback + observe + failure state.
+   * The one path of every mutating action: queue; then, under one deadline, lock, reconcile,
+   * check the table, run the driver; then success state, or rollback + observe + failure state.
    */
   async #mutate<T>(
     action: Exclude<Action, 'refresh'>,
@@ -739,19 +897,28 @@ export class Instance extends TypedEmitter<InstanceEvents> {
     return enqueue(this.id, async () => {
       this.#busy++;
       const started = Date.now();
+      const what = `${action} of ${this.id}`;
       this.emit('op', { instance: this.id, action, phase: 'begin' });
+      const deadline = makeDeadline(this.#timeout(action, options), options.signal);
       let lock: LockHandle | undefined;
       try {
-        lock = await this.#lock(options);
+        lock = await this.#lockWithin(deadline, what);
         if (this.#settings.reconcile !== false) {
+          const refreshMs = Math.min(this.#timeout('refresh', {}), deadline.deadline - Date.now());
+          const reconcile = makeDeadline(Math.max(0, refreshMs), deadline.signal);
           try {
-            await this.#refreshNow(options);
+            const observation = await this.#runWithin('refresh', reconcile, options, (ctx) =>
+              this.#observe(ctx),
+            ).catch((error: unknown) => {
+              throw deadline.signal.aborted ? wrapError(error, deadline, what, this.id) : error;
+            });
+            this.#applyObservation(observation);
           } catch (error) {
             // Delete works from any state: when reality cannot be observed (a corrupt record),
             // the instance is broken and the driver's delete removes whatever is there.
             if (
               action !== 'delete' ||
-              options.signal?.aborted ||
+              deadline.signal.aborted ||
               VmsError.hasCode(error, 'ABORTED')
             )
               throw error;
@@ -759,6 +926,8 @@ export class Instance extends TypedEmitter<InstanceEvents> {
               { name: 'broken', reason: `cannot observe: ${toVmsError(error).message}` },
               'refresh',
             );
+          } finally {
+            reconcile.dispose();
           }
         }
         const from = this.#state;
@@ -770,32 +939,41 @@ export class Instance extends TypedEmitter<InstanceEvents> {
               hint: `delete it first (vms delete ${this.id}) or pick another name`,
             });
           }
-          throw new InvalidTransitionError(action, from.name, { instance: this.id });
+          const hint = hintFor(action, from.name, this.id);
+          throw new InvalidTransitionError(action, from.name, {
+            instance: this.id,
+            ...(hint ? { hint } : {}),
+          });
         }
+        let result: T;
         if (cell.noop) {
-          if (!onNoop) return undefined as T;
-          return onNoop();
+          result = onNoop ? await onNoop() : (undefined as T);
+        } else {
+          const ctx = this.#context(action, deadline, options, started);
+          this.#setState({ name: cell.via }, action);
+          try {
+            result = await settleWithin(body(ctx, from), deadline.signal);
+            this.#setState({ name: cell.success as StateName }, action);
+          } catch (error) {
+            const wrapped = wrapError(error, deadline, what, this.id);
+            await this.#rollback(action, from);
+            const observed = await this.#observeAfterFailure(from.name);
+            const fallback: InstanceState =
+              cell.failure === 'previous'
+                ? from
+                : { name: 'broken', reason: `${action} failed: ${wrapped.message}` };
+            this.#setState(observed ?? fallback, action);
+            throw wrapped;
+          }
         }
-        const deadline = makeDeadline(this.#timeout(action, options), options.signal);
-        const ctx = this.#context(action, deadline, options);
-        this.#setState({ name: cell.via }, action);
-        try {
-          const result = await settleWithin(body(ctx, from), deadline.signal);
-          this.#setState({ name: cell.success as StateName }, action);
-          return result;
-        } catch (error) {
-          const wrapped = wrapError(error, deadline, `${action} of ${this.id}`, this.id);
-          await this.#rollback(action, from);
-          const observed = await this.#observeAfterFailure(from.name);
-          const fallback: InstanceState =
-            cell.failure === 'previous'
-              ? from
-              : { name: 'broken', reason: `${action} failed: ${wrapped.message}` };
-          this.#setState(observed ?? fallback, action);
-          throw wrapped;
-        } finally {
-          deadline.dispose();
-        }
+        this.emit('op', {
+          instance: this.id,
+          action,
+          phase: 'end',
+          ok: true,
+          durationMs: Date.now() - started,
+        });
+        return result;
       } catch (error) {
         const wrapped = toVmsError(error);
         wrapped.instance ??= this.id;
@@ -809,12 +987,10 @@ export class Instance extends TypedEmitter<InstanceEvents> {
         });
         throw wrapped;
       } finally {
+        deadline.dispose();
         this.#busy--;
         await lock?.release();
       }
-    }).then((result) => {
-      this.emit('op', { instance: this.id, action, phase: 'end', ok: true });
-      return result;
     });
   }
 
@@ -830,14 +1006,14 @@ export class Instance extends TypedEmitter<InstanceEvents> {
   }
 
   #readinessTarget(): ReadinessTarget {
-    const driver = this.#driver;
     return {
       exec: async (argv: string[], { signal }: { signal: AbortSignal }) => {
+        const doExec = this.#verb('exec', 'doExec');
         const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
         const deadline = makeDeadline(this.#timeout('exec', {}), signal);
         try {
           const r = await settleWithin(
-            driver.doExec(
+            doExec(
               argv,
               { onStdout: (c) => chunks.stdout.push(c), onStderr: (c) => chunks.stderr.push(c) },
               this.#context('readiness', deadline, {}),
@@ -857,51 +1033,125 @@ export class Instance extends TypedEmitter<InstanceEvents> {
   }
 }
 
-export type InstanceOf<B extends BackendV1<unknown>> = Instance & { backend: B };
+type VerbKey =
+  | 'doSuspend'
+  | 'doResume'
+  | 'doExec'
+  | 'doLogs'
+  | 'doSnapshotCreate'
+  | 'doSnapshotRestore'
+  | 'doSnapshotList'
+  | 'doSnapshotDelete'
+  | 'doCopyIn'
+  | 'doCopyOut';
 
-/** A handle on instance `name` of `backend`, in state `initial` (nothing is created yet; no I/O). */
-export function createInstance<O>(
-  backend: BackendV1<O>,
+/** The settings argument, optional; and the options argument too when `{}` is valid input. */
+type CreateArgs<S extends z4.$ZodType> =
+  Record<string, never> extends z4.input<S>
+    ? [options?: NoInfer<z4.input<S>>, settings?: InstanceSettings]
+    : [options: NoInfer<z4.input<S>>, settings?: InstanceSettings];
+
+/**
+ * A handle on instance `name` of `backend`, in state `initial` (nothing is created yet; no I/O).
+ * `options` is what the backend's schema accepts (`z.input`): a misspelt or missing option does
+ * not compile, and at run time every option is validated (unknown keys too) and every common
+ * option checked against the backend's capabilities, before anything runs.
+ *
+ * Dynamic callers (a CLI, a server taking JSON) hold the backend as `BackendV1` (any schema):
+ * then `options` is `unknown`, validated at run time with the same errors (INVALID_OPTIONS naming
+ * the field and, for an unknown key, the closest valid one; CAPABILITY_UNSUPPORTED).
+ */
+export function createInstance<S extends z4.$ZodType>(
+  backend: BackendV1<S>,
   name: string,
-  options?: Partial<O> | Record<string, unknown>,
-  settings?: InstanceSettings,
-): Instance {
-  return new Instance(backend as BackendV1<unknown>, name, options ?? {}, settings);
+  ...[options, settings]: CreateArgs<S>
+): Instance<z4.output<S>> {
+  validateName(backend, name);
+  const parsed = parseInstanceOptions(backend.optionsSchema, options ?? {});
+  const instance = new Instance<z4.output<S>>({
+    backend,
+    name,
+    options: parsed,
+    driver: backend.driver(name, parsed),
+    optionsFrom: 'input',
+    settings,
+  });
+  instance.checkOptions();
+  return instance;
+}
+
+function validateName(backend: BackendV1, name: string): void {
+  validateInstanceName(name);
+  const custom = backend.validateName?.(name);
+  if (custom) throw new InvalidOptionsError([{ path: 'name', message: custom }]);
 }
 
 /**
- * Attaches to an existing instance: a handle whose state is reconciled with reality. Without
- * `options`, the options it was created with (by any process on this machine) are used.
+ * Attaches to an existing instance by (backend, name), with the options it was created with:
+ * those @vms recorded at `create` (by any process on this machine, same `home`); when there is no
+ * valid record, the backend's `attach` driver (options unknown: the instance can be operated on,
+ * not created); else the schema's defaults (`{}`). `instance.optionsFrom` says which. Then
+ * reconciles the state with reality (`refresh`; skip it with `refresh: false`). There is no option
+ * input, so it works the same for dynamic callers. Throws INVALID_OPTIONS, with a hint, when none
+ * of the three applies.
  */
-export async function openInstance<O>(
-  backend: BackendV1<O>,
+export async function openInstance<S extends z4.$ZodType>(
+  backend: BackendV1<S>,
   name: string,
-  options?: Partial<O> | Record<string, unknown>,
-  settings?: InstanceSettings & OpOptions,
-): Promise<Instance> {
-  let resolved = options;
-  let remembered = true;
-  if (resolved === undefined) {
-    const record = await readInstanceRecord(
-      settings?.home ?? vmsHome(),
-      backend.name,
-      validateInstanceName(name),
-    );
-    remembered = record !== undefined;
-    resolved = (record?.options ?? {}) as Record<string, unknown>;
-  }
-  let instance: Instance;
-  try {
-    instance = createInstance(backend, name, resolved, settings);
-  } catch (error) {
-    if (!remembered && VmsError.hasCode(error, 'INVALID_OPTIONS')) {
-      throw new InvalidOptionsError((error as InvalidOptionsError).issues, {
-        cause: error,
-        hint: `@vms has no record of ${backend.name}:${name} on this machine (not created here): pass its options`,
-      });
+  settings: InstanceSettings & OpOptions & { refresh?: boolean } = {},
+): Promise<Instance<z4.output<S> | undefined>> {
+  validateName(backend, name);
+  const id = `${backend.name}:${name}`;
+  const make = (options: z4.output<S> | undefined, driver: DriverV1, optionsFrom: OptionsSource) =>
+    new Instance<z4.output<S> | undefined>({
+      backend,
+      name,
+      options,
+      driver,
+      optionsFrom,
+      settings,
+    });
+  let instance: Instance<z4.output<S> | undefined> | undefined;
+  let recordError: unknown;
+  // An unreadable (corrupt, truncated) record counts as an invalid one: attach without it.
+  const record = await readInstanceRecord(settings.home ?? vmsHome(), backend.name, name).catch(
+    (error: unknown) => {
+      if (!VmsError.hasCode(error, 'PROTOCOL_ERROR')) throw error;
+      recordError = error;
+      return undefined;
+    },
+  );
+  if (record) {
+    try {
+      const parsed = parseInstanceOptions(backend.optionsSchema, record.options);
+      instance = make(parsed, backend.driver(name, parsed), 'record');
+    } catch (error) {
+      recordError = error;
     }
-    throw error;
   }
-  await instance.refresh(settings ?? {});
+  if (!instance && backend.attach) instance = make(undefined, backend.attach(name), 'attach');
+  if (!instance) {
+    let parsed: z4.output<S>;
+    try {
+      parsed = parseInstanceOptions(backend.optionsSchema, {});
+    } catch (error) {
+      if (recordError !== undefined && !record) throw recordError; // unreadable: nothing else to go on
+      const first = recordError ?? error;
+      throw new InvalidOptionsError(
+        VmsError.hasCode(first, 'INVALID_OPTIONS')
+          ? first.issues
+          : [{ path: '(options)', message: toVmsError(first).message }],
+        {
+          cause: first,
+          instance: id,
+          hint: record
+            ? `the options ${id} was created with no longer validate: pass valid ones with createInstance(backend, name, options)`
+            : `@vms has no record of ${id} on this machine (not created here): pass its options with createInstance(backend, name, options)`,
+        },
+      );
+    }
+    instance = make(parsed, backend.driver(name, parsed), 'defaults');
+  }
+  if (settings.refresh !== false) await instance.refresh(settings);
   return instance;
 }

@@ -191,7 +191,8 @@ async function stealStale(path: string, staleText: string): Promise<void> {
  * Takes the lock at `path`, waiting (capped backoff) while another live process or another
  * acquisition in this process holds it. Creates the parent directory (0700) when needed. Stale
  * locks (holder dead, or PID reused) are taken over. Throws LockedError naming the holder's PID
- * when `timeoutMs` (default 30 s) passes, AbortedError when `signal` aborts.
+ * when `timeoutMs` (default 30 s) passes while another owner holds it (TimeoutError when it passes
+ * before anyone was seen holding it), AbortedError when `signal` aborts.
  */
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<LockHandle> {
   parseOptions(lockOptionsSchema, options);
@@ -204,6 +205,8 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
   const owner = ownerRecord();
   const content = `${JSON.stringify(owner)}\n`;
   let holderPid: number | undefined;
+  /** Whether another owner was seen holding the lock: only then is giving up LOCKED. */
+  let held = false;
   try {
     await waitFor(
       async ({ signal }) => {
@@ -223,6 +226,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
           if (text === undefined) continue; // released between our create and read: try again
           const holder = parseOwner(text);
           holderPid = holder?.pid;
+          held = true;
           if (holder ? isStaleOwner(holder) : await isAbandonedUnreadable(path)) {
             await stealStale(path, text);
             if ((await readText(path)) !== text) continue; // gone (or replaced): try again at once
@@ -238,7 +242,8 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       },
     );
   } catch (error) {
-    if (VmsError.hasCode(error, 'TIMEOUT'))
+    // A deadline that passed before anyone was seen holding the lock is a plain timeout.
+    if (VmsError.hasCode(error, 'TIMEOUT') && held)
       throw new LockedError(path, holderPid, { cause: error });
     throw error;
   }

@@ -3,7 +3,10 @@
  * with their own fields (`commonInstanceOptions.extend({ image: z.string() })`).
  */
 import { z } from 'zod';
+import * as z4 from 'zod/v4/core';
+import { closestMatch } from './closest.js';
 import { InvalidOptionsError, type IssuePath } from './errors.js';
+import { optionsJsonSchema, propertiesAt, unknownKeyIssues } from './options-json-schema.js';
 
 export const portForwardSchema = z
   .object({
@@ -41,7 +44,11 @@ export const userDataSchema = z
   .strict();
 export type UserData = z.infer<typeof userDataSchema>;
 
-export const commonInstanceOptions = z.object({
+/**
+ * The options every backend shares. Strict: an unknown key is an error, never dropped. Extend it
+ * (`commonInstanceOptions.extend({ image: z.string() })`); the extension stays strict.
+ */
+export const commonInstanceOptions = z.strictObject({
   cpus: z.number().positive().max(1024).optional(),
   memoryMiB: z.number().int().positive().optional(),
   diskGiB: z.number().positive().optional(),
@@ -89,27 +96,73 @@ function protoKeyPath(input: unknown, prefix: string[], seen: Set<object>): stri
 }
 
 /** Validates `input` with `schema`, throwing InvalidOptionsError naming every bad field. */
-export function parseOptions<S extends z.ZodType>(
+export function parseOptions<S extends z4.$ZodType>(
   schema: S,
   input: unknown,
   prefix = '',
-): z.output<S> {
+): z4.output<S> {
   const proto = protoKeyPath(input, prefix ? [prefix] : [], new Set());
   if (proto) {
     throw new InvalidOptionsError([
       { path: proto.join('.'), message: '"__proto__" is not allowed as a key' },
     ]);
   }
-  const result = schema.safeParse(input ?? {});
+  const result = z4.safeParse(schema, input ?? {});
   if (result.success) return result.data;
-  throw new InvalidOptionsError(zodIssues(result.error, prefix));
+  throw new InvalidOptionsError(zodIssues(result.error, prefix, schema));
 }
 
-export function zodIssues(error: z.ZodError, prefix = ''): IssuePath[] {
-  return error.issues.map((issue) => ({
-    path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.'),
-    message: issue.message,
-  }));
+/**
+ * Validates a user's instance options with a backend's schema: unknown keys first (at any depth,
+ * each named with the closest valid key, whether or not the schema is strict), then the schema.
+ */
+export function parseInstanceOptions<S extends z4.$ZodType>(
+  schema: S,
+  input: unknown,
+): z4.output<S> {
+  const proto = protoKeyPath(input, [], new Set());
+  if (proto) {
+    throw new InvalidOptionsError([
+      { path: proto.join('.'), message: '"__proto__" is not allowed as a key' },
+    ]);
+  }
+  const json = optionsJsonSchema(schema);
+  const unknown = json ? unknownKeyIssues(json, input ?? {}) : [];
+  const result = z4.safeParse(schema, input ?? {});
+  if (result.success && unknown.length === 0) return result.data;
+  const others = result.success
+    ? []
+    : zodIssues(result.error).filter((i) => !unknown.some((u) => u.path === i.path));
+  throw new InvalidOptionsError([...unknown, ...others]);
+}
+
+/**
+ * zod issues as dotted paths. An unrecognized key is reported at its own path, with the closest
+ * valid key when `schema` is given (`unknown option (did you mean maxInstances?)`).
+ */
+export function zodIssues(error: z4.$ZodError, prefix = '', schema?: z4.$ZodType): IssuePath[] {
+  return error.issues.flatMap((issue) => {
+    const at = (extra: string[] = []) =>
+      [prefix, ...issue.path.map(String), ...extra].filter(Boolean).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      const json = schema ? optionsJsonSchema(schema) : undefined;
+      const known = json
+        ? propertiesAt(
+            json,
+            issue.path.map((k) => (typeof k === 'number' ? k : String(k))),
+          )
+        : undefined;
+      return issue.keys.map((key) => {
+        const suggestion = known ? closestMatch(key, known) : undefined;
+        return {
+          path: at([key]),
+          message: suggestion ? `unknown option (did you mean ${suggestion}?)` : 'unknown option',
+          ...(suggestion ? { suggestion: at([suggestion]) } : {}),
+        };
+      });
+    }
+    return [{ path: at(), message: issue.message }];
+  });
 }
 
 /** Parses docker-style port specs: "8080:80", "127.0.0.1:8080:80/udp", "80" (host port auto). */

@@ -10,7 +10,7 @@ const built = existsSync(join(root, 'dist', 'index.js'));
 
 describe('the published package', () => {
   it.skipIf(!built)(
-    'holds only what users need: dist code and types, README, package.json',
+    'holds only what users need: dist code, types and source maps, README, package.json',
     async () => {
       const { stdout } = await promisify(execFile)(
         'npm',
@@ -23,10 +23,17 @@ describe('the published package', () => {
       expect(files).toContain('dist/index.js');
       expect(files).toContain('dist/index.d.ts');
       expect(files).toContain('dist/testing/index.js');
+      expect(files).toContain('dist/spec/index.js');
+      // Source maps (with their sources inlined) so failures of the suite point at TypeScript.
+      expect(files).toContain('dist/testing/conformance/harness.js.map');
       expect(files).toContain('README.md');
       const unexpected = files.filter(
         (f) =>
-          !(f === 'README.md' || f === 'package.json' || /^dist\/[\w/-]+\.(js|d\.ts)$/.test(f)),
+          !(
+            f === 'README.md' ||
+            f === 'package.json' ||
+            /^dist\/[\w/-]+\.(js|d\.ts|js\.map)$/.test(f)
+          ),
       );
       expect(unexpected).toEqual([]);
       expect(

@@ -4,7 +4,7 @@
  */
 
 import { BackendUnavailableError, ToolNotFoundError, VmsError } from './errors.js';
-import type { DetectResult } from './spec.js';
+import type { DetectResult } from './spec/v1.js';
 
 export interface DetectToolOptions {
   /** The tool as configured: a name looked up on PATH, or a path. Reported as `toolPath`. */

@@ -1,7 +1,13 @@
 import { runConformanceSuite, testRunLabels } from '@vms/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocker } from './docker.js';
-import { dockerSkipReason, removeBehindBack, sweepTestSuite, TEST_IMAGE } from './test-helpers.js';
+import {
+  dockerSkipReason,
+  removeBehindBack,
+  sweepTestSuite,
+  TEST_IMAGE,
+  world,
+} from './test-helpers.js';
 
 const skip = dockerSkipReason();
 const run = `conf-${process.pid}`;
@@ -19,6 +25,7 @@ if (skip) {
         image: TEST_IMAGE,
         labels: { ...testRunLabels(), 'dev.vms.test-suite': run },
       }),
+      observe: world,
       namePrefix: 'vmsconf-docker',
       removeBehindBack,
       stopGraceMs: 10_000,

@@ -38,6 +38,7 @@ describe('@vms/docker without an engine', () => {
     expect(VmsError.hasCode(bad, 'INVALID_OPTIONS') && bad.message).toMatch(/settings\.transport/);
     // Core validates options when the instance is made (or at create, whichever it does first).
     const noImage = async () =>
+      // @ts-expect-error: image is required
       createInstance(createDocker({ runner: explodingRunner }), 'noimage', {}).create();
     await expect(noImage()).rejects.toMatchObject({ code: 'INVALID_OPTIONS', field: 'image' });
   });

@@ -244,7 +244,7 @@ describe.skipIf(skip !== undefined)('docker: fault injection (private dockerd)',
         await vm.start();
         corruptFile(instanceRecordPath(home, 'docker', name), how, rng);
         // Attaching by name alone either works or says the record is unreadable, with a hint.
-        const opened = await openInstance(b, name, undefined, { home }).then(
+        const opened = await openInstance(b, name, { home }).then(
           () => undefined,
           (e: VmsError) => e,
         );

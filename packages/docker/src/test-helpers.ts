@@ -13,7 +13,12 @@ export { type PrivateDockerd, privateDockerd, TEST_IMAGE };
 
 const engine = testEngine('docker', { setupHint: 'run scripts/ci/containers.sh' });
 /** `dockerSkipReason()`: why the real-engine tests cannot run here, or undefined when they can. */
-export const { removeBehindBack, sweepTestSuite, unavailableReason: dockerSkipReason } = engine;
+export const {
+  removeBehindBack,
+  sweepTestSuite,
+  unavailableReason: dockerSkipReason,
+  world,
+} = engine;
 
 /** Every distinct docker CLI version on this machine (Docker CE's and Debian's 20.10, say). */
 export const dockerClis = () => cliVersions('docker');

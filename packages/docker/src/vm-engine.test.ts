@@ -18,7 +18,7 @@ import {
   type Instance,
   VmsError,
 } from '@vms/core';
-import { createMockBackend, type MockOptions, testRunLabels } from '@vms/core/testing';
+import { createMockBackend, type mockOptionsSchema, testRunLabels } from '@vms/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDocker } from './docker.js';
 import { dockerSkipReason, sweepTestSuite, TEST_IMAGE } from './test-helpers.js';
@@ -61,7 +61,7 @@ function vmBackend() {
     engines.get(name)?.close();
     engines.delete(name);
   };
-  const backend: BackendV1<MockOptions> = {
+  const backend: BackendV1<typeof mockOptionsSchema> = {
     ...mock,
     driver(name, options) {
       const d = mock.driver(name, options);

@@ -20,8 +20,9 @@ import {
   limaSettingsSchema,
 } from './options.js';
 
-export interface LimaBackend extends BackendV1<LimaOptions> {
+export interface LimaBackend extends BackendV1<typeof limaOptionsSchema> {
   readonly name: 'lima';
+  driver(name: string, options: LimaOptions): LimaDriver;
 }
 
 export function createLima(settings: LimaSettings = {}): LimaBackend {
@@ -37,7 +38,7 @@ export function createLima(settings: LimaSettings = {}): LimaBackend {
       suspend: false,
       exec: true,
       logs: false,
-      // qemu instances only; others throw CapabilityUnsupportedError naming their vmType.
+      // qemu instances only: the driver turns it off for other vmTypes.
       snapshot: true,
       copy: true,
       portForward: true,

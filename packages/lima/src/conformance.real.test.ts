@@ -5,6 +5,7 @@
  */
 import { runConformanceSuite, which } from '@vms/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { limactlWorld } from '../test/fake.js';
 import { createLima } from './index.js';
 
 const limactl = which('limactl');
@@ -22,6 +23,7 @@ if (reason === undefined) {
       name: `lima (real: ${limactl})`,
       backend: () => createLima(),
       options: () => ({ template, cpus: 1, memoryMiB: 1024 }),
+      observe: limactlWorld(limactl as string),
       namePrefix: 'vmsconf-lima',
       timeoutMs: 1_800_000,
     },

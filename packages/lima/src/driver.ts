@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import {
   AlreadyExistsError,
+  type CapabilityNarrowing,
   CapabilityUnsupportedError,
   CommandFailedError,
   type DriverExecResult,
@@ -104,16 +105,16 @@ export class LimaDriver implements DriverV1 {
     );
   }
 
-  doSuspend(): Promise<void> {
-    return Promise.reject(
-      new CapabilityUnsupportedError('suspend', 'lima', {
-        hint: 'limactl has no suspend; use snapshots (qemu) or stop',
-      }),
-    );
-  }
-
-  doResume(): Promise<void> {
-    return this.doSuspend();
+  /**
+   * Lima implements snapshots only for vmType qemu: off for instances of another vmType (from
+   * the options, or from what lima reports of an existing instance).
+   */
+  capabilities(last: Observation | undefined): CapabilityNarrowing {
+    const observed = last?.properties?.extra?.vmType;
+    const vmType = typeof observed === 'string' ? observed : this.options.vmType;
+    return vmType && vmType !== 'qemu'
+      ? { snapshot: `lima implements snapshots only for vmType qemu; ${this.name} uses ${vmType}` }
+      : {};
   }
 
   async doDelete(ctx: OpContext): Promise<{ existed: boolean }> {

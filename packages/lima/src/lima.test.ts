@@ -368,12 +368,14 @@ describe('exec, copy, snapshots', () => {
 });
 
 describe('snapshots on vz', () => {
-  it('are unsupported with the reason', async () => {
+  it('are unsupported for this instance, with the reason, before limactl is asked', async () => {
     const v = vm({ vmType: 'vz' });
+    expect(v.capabilities.snapshot).toBe(false);
     await v.create();
     await expect(v.snapshots.create('s')).rejects.toMatchObject({
       code: 'CAPABILITY_UNSUPPORTED',
-      hint: expect.stringContaining('vz'),
+      capability: 'snapshot',
+      message: expect.stringContaining('uses vz'),
     });
   });
 });

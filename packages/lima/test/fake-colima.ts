@@ -7,8 +7,13 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killProcessesMentioning, processesMentioning, readProcFile } from '@vms/core/testing';
-import { FAKE_LIMACTL, type LimaFaults } from './fake.js';
+import {
+  killProcessesMentioning,
+  processesMentioning,
+  readProcFile,
+  type WorldObserver,
+} from '@vms/core/testing';
+import { FAKE_LIMACTL, fakeLimaWorld, type LimaFaults } from './fake.js';
 
 export const FAKE_COLIMA = fileURLToPath(new URL('./fake-colima.mjs', import.meta.url));
 
@@ -96,5 +101,14 @@ export function installFakeColima(): FakeColima {
       process.env.PATH = oldPath;
       fs.rmSync(root, { recursive: true, force: true });
     },
+  };
+}
+
+/** The fake's world without the colima backend: profile NAME is the Lima instance colima-NAME. */
+export function fakeColimaWorld(fake: Pick<FakeColima, 'limaHome'>): WorldObserver {
+  const lima = fakeLimaWorld({ home: fake.limaHome });
+  return {
+    state: (name) => lima.state(`colima-${name}`),
+    processes: (name, text) => lima.processes!(`colima-${name}`, text),
   };
 }

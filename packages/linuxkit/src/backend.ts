@@ -50,8 +50,10 @@ const CAPABILITIES: Capabilities = {
   mounts: true,
 };
 
-export interface LinuxkitBackend extends BackendV1<LinuxkitOptions> {
+export interface LinuxkitBackend extends BackendV1<typeof linuxkitOptionsSchema> {
   driver(name: string, options: LinuxkitOptions): LinuxkitDriver;
+  /** A driver for an instance whose record is gone or invalid: inspect, stop, snapshot, delete. */
+  attach(name: string): LinuxkitDriver;
   /** The templates this backend builds from (built-in and the user's). */
   readonly templates: TemplateCatalog;
 }
@@ -73,7 +75,7 @@ export function createLinuxkit(settings: LinuxkitSettings = {}): LinuxkitBackend
     specificationVersion: SPECIFICATION_VERSION,
     name: 'linuxkit',
     capabilities: CAPABILITIES,
-    optionsSchema: linuxkitOptionsSchema as unknown as z.ZodType<LinuxkitOptions>,
+    optionsSchema: linuxkitOptionsSchema,
     defaultTimeouts: { create: 30 * 60_000, start: 180_000, stop: 60_000, snapshot: 300_000 },
     templates,
 
@@ -111,18 +113,26 @@ export function createLinuxkit(settings: LinuxkitSettings = {}): LinuxkitBackend
     },
 
     driver(name: string, options: LinuxkitOptions): LinuxkitDriver {
-      return new LinuxkitDriver(name, options, {
-        get store() {
-          return getStore();
-        },
-        qemuAt,
-        templates,
-        linuxkit: s.linuxkit,
-        ...(s.uefiFirmware ? { uefiFirmware: s.uefiFirmware } : {}),
-        runner,
-      });
+      return new LinuxkitDriver(name, options, deps());
+    },
+
+    attach(name: string): LinuxkitDriver {
+      return new LinuxkitDriver(name, undefined, deps());
     },
   };
+
+  function deps(): ConstructorParameters<typeof LinuxkitDriver>[2] {
+    return {
+      get store() {
+        return getStore();
+      },
+      qemuAt,
+      templates,
+      linuxkit: s.linuxkit,
+      ...(s.uefiFirmware ? { uefiFirmware: s.uefiFirmware } : {}),
+      runner,
+    };
+  }
 }
 
 /** The default backend: QEMU from PATH, accelerator probed, `linuxkit` from PATH for builds. */

@@ -6,10 +6,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AlreadyExistsError,
+  type CapabilityNarrowing,
   type DriverExecResult,
   type DriverStopOutcome,
   type DriverV1,
   type ExecIo,
+  InvalidOptionsError,
   type LogsRequest,
   NotFoundError,
   type Observation,
@@ -42,16 +44,45 @@ export interface LinuxkitDriverDeps {
 
 export class LinuxkitDriver implements DriverV1 {
   readonly #name: string;
-  readonly #options: LinuxkitOptions;
+  readonly #options: LinuxkitOptions | undefined;
   readonly #deps: LinuxkitDriverDeps;
   #qemuBackend: QemuBackend | undefined;
   /** One qemu driver per image configuration (its stop bookkeeping must be the one watch sees). */
   #qemuDriver: { key: string; driver: QemuDriver } | undefined;
 
-  constructor(name: string, options: LinuxkitOptions, deps: LinuxkitDriverDeps) {
+  /**
+   * `options` is undefined when attached to an instance whose record is gone or no longer valid:
+   * it can be inspected, stopped, snapshotted and deleted; starting it needs its options.
+   */
+  constructor(name: string, options: LinuxkitOptions | undefined, deps: LinuxkitDriverDeps) {
     this.#name = name;
     this.#options = options;
     this.#deps = deps;
+  }
+
+  /** The creation options, for the verbs that need them. */
+  get #opts(): LinuxkitOptions {
+    if (this.#options) return this.#options;
+    throw new InvalidOptionsError(
+      [{ path: '(options)', message: `the options of linuxkit:${this.#name} are unknown` }],
+      {
+        hint: `its record is missing or no longer valid: delete it (vms delete linuxkit:${this.#name}) and create it anew`,
+      },
+    );
+  }
+
+  /**
+   * Snapshots live in a disk: a kernel+initrd or ISO image without `diskGiB` has none (known
+   * from the image format once the instance exists).
+   */
+  capabilities(last: Observation | undefined): CapabilityNarrowing {
+    const lk = last?.properties?.extra?.linuxkit;
+    const format =
+      typeof lk === 'object' && lk !== null && 'format' in lk ? String(lk.format) : undefined;
+    const noDisk = format === 'kernel+initrd' || format === 'iso';
+    return noDisk && this.#options?.diskGiB === undefined
+      ? { snapshot: `a ${format} image has no disk to snapshot (set diskGiB for one)` }
+      : {};
   }
 
   /** This instance's directory (state.json, qemu/, image/). */
@@ -64,10 +95,13 @@ export class LinuxkitDriver implements DriverV1 {
     if (this.#qemuDriver && (this.#qemuDriver.key === key || !state))
       return this.#qemuDriver.driver;
     this.#qemuBackend ??= this.#deps.qemuAt(join(this.dir, 'qemu'));
-    const driver = this.#qemuBackend.driver(
-      this.#name,
-      qemuOptionsFor(state?.image, this.#options, state?.uefiFirmware),
-    );
+    // Options unknown (attached): the qemu instance's own attach driver (no boot options).
+    const driver = this.#options
+      ? this.#qemuBackend.driver(
+          this.#name,
+          qemuOptionsFor(state?.image, this.#options, state?.uefiFirmware),
+        )
+      : this.#qemuBackend.attach(this.#name);
     this.#qemuDriver = { key, driver };
     return driver;
   }
@@ -87,7 +121,7 @@ export class LinuxkitDriver implements DriverV1 {
   async doCreate(ctx: OpContext): Promise<void> {
     if (await this.#state())
       throw new AlreadyExistsError(`linuxkit instance ${this.#name} already exists`);
-    const o = this.#options;
+    const o = this.#opts;
     // A directory without state.json is what a killed create leaves: start afresh.
     await this.#deps.store.remove(this.#name);
     await this.#deps.store.ensureDir(this.#name);
@@ -169,7 +203,7 @@ export class LinuxkitDriver implements DriverV1 {
     }
     const qemu = this.#qemu(state);
     await qemu.doStart(ctx);
-    if (this.#options.mounts.length > 0) {
+    if (this.#opts.mounts.length > 0) {
       try {
         await this.#mountAll(qemu, ctx);
       } catch (error) {
@@ -183,7 +217,7 @@ export class LinuxkitDriver implements DriverV1 {
 
   /** Mounts each 9p share in the guest over SSH (the image needs 9p support and sshd). */
   async #mountAll(qemu: QemuDriver, ctx: OpContext): Promise<void> {
-    for (const [i, m] of this.#options.mounts.entries()) {
+    for (const [i, m] of this.#opts.mounts.entries()) {
       ctx.progress(`mounting ${m.target} in the guest`);
       let stderr = '';
       const script = `mkdir -p "$2" && mount -t 9p -o trans=virtio,version=9p2000.L${m.readOnly ? ',ro' : ''} "$1" "$2"`;

@@ -11,6 +11,8 @@ import {
   testGuestSkipReason,
 } from '@vms/qemu/testing';
 
+import type { LinuxkitOptionsInput } from '../src/options.js';
+
 export { processesUnder, sweep, type TestGuest } from '@vms/qemu/testing';
 
 export const guest = loadTestGuest();
@@ -35,9 +37,12 @@ export function kernelTriple(g: TestGuest, dir: string, name = 'guest'): string 
 }
 
 /** Options every real test VM uses: TCG, 1 vCPU, 256 MiB, the guest's baked-in key. */
-export function vmOptions(g: TestGuest, extra: Record<string, unknown> = {}) {
+export function vmOptions(
+  g: TestGuest,
+  extra: Partial<LinuxkitOptionsInput> = {},
+): LinuxkitOptionsInput {
   return {
-    accel: 'tcg',
+    accel: 'tcg' as const,
     cpus: 1,
     memoryMiB: 256,
     restrictNetwork: true,

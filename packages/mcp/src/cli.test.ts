@@ -56,7 +56,9 @@ describe('vms mcp', () => {
     const bad = writePolicy(withMcp, 'bad', { maxInstance: 2 });
     const e = await runVms(withMcp, ['mcp', '--config', bad, '--check-config']);
     expect(e.code).toBe(2);
-    expect(e.stderr).toContain(`invalid option ${bad}: Unrecognized key: "maxInstance"`);
+    expect(e.stderr).toContain(
+      `invalid option ${bad}.maxInstance: unknown option (did you mean maxInstances?)`,
+    );
     const flag = await runVms(withMcp, ['mcp', '--max-output', 'lots']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('invalid --max-output');

@@ -151,7 +151,7 @@ export type Policy = z.output<typeof policySchema>;
 export function parsePolicy(input: unknown, source = 'policy'): Policy {
   const result = policySchema.safeParse(input ?? {});
   if (result.success) return result.data;
-  throw new InvalidOptionsError(zodIssues(result.error, source));
+  throw new InvalidOptionsError(zodIssues(result.error, source, policySchema));
 }
 
 /**

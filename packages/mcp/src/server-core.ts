@@ -14,7 +14,9 @@ import {
   type Instance,
   type InstanceSettings,
   InvalidOptionsError,
+  optionsJsonSchema,
   parseOptions,
+  propertiesAt,
   toVmsError,
   vmsHome,
 } from '@vms/core';
@@ -55,10 +57,10 @@ export interface ServerCoreOptions {
   log?: (line: string) => void;
 }
 
-/** Keys of a backend's options (its zod object's shape), to know what it can take. */
+/** Keys of a backend's options (from its published JSON Schema), to know what it can take. */
 function optionKeys(backend: BackendV1): Set<string> {
-  const shape = (backend.optionsSchema as { shape?: unknown }).shape;
-  return new Set(shape && typeof shape === 'object' ? Object.keys(shape) : []);
+  const json = optionsJsonSchema(backend.optionsSchema);
+  return new Set((json && propertiesAt(json, [])) ?? []);
 }
 
 export class ServerCore {

@@ -93,7 +93,7 @@ export function errorData(error: unknown): Record<string, unknown> {
   const e = toVmsError(error);
   const extra: Record<string, unknown> = {};
   if (VmsError.hasCode(e, 'POLICY_REFUSED') && 'rule' in e) extra.rule = e.rule;
-  if (e instanceof InvalidOptionsError) {
+  if (VmsError.hasCode(e, 'INVALID_OPTIONS')) {
     extra.field = e.field;
     extra.issues = e.issues;
   }

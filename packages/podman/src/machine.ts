@@ -300,7 +300,9 @@ function lastLine(text: string): string {
   return text.trim().split('\n').pop()?.trim() ?? '';
 }
 
-export interface PodmanMachineBackend extends BackendV1<MachineOptions> {}
+export interface PodmanMachineBackend extends BackendV1<typeof machineOptionsSchema> {
+  driver(name: string, options: MachineOptions): PodmanMachineDriver;
+}
 
 /** A `podman-machine` backend: Podman Machine VMs as instances. Construction does no I/O. */
 export function createPodmanMachine(

@@ -19,7 +19,7 @@ export function useCiContainersConf(): void {
 }
 
 const engine = testEngine('podman', { setupHint: 'run scripts/ci/containers.sh' });
-export const { removeBehindBack, sweepTestSuite } = engine;
+export const { removeBehindBack, sweepTestSuite, world } = engine;
 
 /** Why the real-engine tests cannot run here, or undefined when they can. */
 export function podmanSkipReason(): string | undefined {
@@ -44,6 +44,11 @@ function answers(socket: string): Promise<boolean> {
   });
 }
 
+/** Where `startPodmanService(name)` puts its socket (known before it starts, for backends made early). */
+export function podmanServiceSocket(name: string): string {
+  return path.join(os.tmpdir(), `vms-podman-${name}-${process.pid}.sock`);
+}
+
 export interface PodmanService {
   /** unix:// URL of its socket. */
   readonly host: string;
@@ -58,7 +63,7 @@ export async function startPodmanService(
   name: string,
   env: Record<string, string> = {},
 ): Promise<PodmanService> {
-  const socket = path.join(os.tmpdir(), `vms-podman-${name}-${process.pid}.sock`);
+  const socket = podmanServiceSocket(name);
   rmSync(socket, { force: true });
   const service: ChildProcess = spawn(
     'setpriv',

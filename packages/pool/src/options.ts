@@ -22,20 +22,16 @@ export type RecycleMode = 'delete' | 'snapshot' | 'reuse';
  * else `state`. `exec`: `exec(['true'])` must exit 0. `state`: `refresh()` must say running.
  * `none`: no check. A function: resolves when ready; throws, or resolves `false`, when not.
  */
-export type HealthCheck =
-  | 'auto'
-  | 'exec'
-  | 'state'
-  | 'none'
-  | ((instance: Instance, ctx: { signal: AbortSignal }) => Promise<unknown>);
+export type HealthCheck = 'auto' | 'exec' | 'state' | 'none' | HealthCheckFn;
 
-const functionSchema = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', {
+type HealthCheckFn = (instance: Instance, ctx: { signal: AbortSignal }) => Promise<unknown>;
+const functionSchema = z.custom<HealthCheckFn>((v) => typeof v === 'function', {
   message: 'must be a function',
 });
 
 export const poolConfigSchema = z
   .object({
-    backend: z.custom<BackendV1<unknown>>((v) => isBackendV1(v), {
+    backend: z.custom<BackendV1>((v) => isBackendV1(v), {
       message: 'must be a @vms backend (vms-backend-v1)',
     }),
     namePrefix: z
@@ -87,9 +83,7 @@ export const poolConfigSchema = z
   });
 
 export type PoolConfigInput = z.input<typeof poolConfigSchema>;
-export type PoolConfigParsed = z.output<typeof poolConfigSchema> & {
-  healthCheck: HealthCheck;
-};
+export type PoolConfigParsed = z.output<typeof poolConfigSchema>;
 
 const signalSchema = z.instanceof(AbortSignal, { message: 'must be an AbortSignal' });
 
@@ -120,13 +114,13 @@ export type WaitOptions = z.input<typeof waitOptionsSchema>;
 
 export const pruneOptionsSchema = z
   .object({
-    backend: z.custom<BackendV1<unknown>>((v) => isBackendV1(v), {
+    backend: z.custom<BackendV1>((v) => isBackendV1(v), {
       message: 'must be a @vms backend (vms-backend-v1)',
     }),
     namePrefix: z.string().regex(NAME_PREFIX_PATTERN, 'must be a pool name prefix'),
     /**
      * Instance options handed to the backend to build the delete handles (the pool's own
-     * options). Default: `{ image }` from what `list` reports, else `{}`.
+     * options). Default: the options @vms recorded when each instance was created.
      */
     options: z.record(z.string(), z.unknown()).optional(),
     instanceSettings: z

@@ -2,7 +2,7 @@ import { InvalidOptionsError, TimeoutError } from '@vms/core';
 import { createMockBackend, type MockBackend } from '@vms/core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { POOL_ID_LABEL, POOL_LABEL, POOL_SNAPSHOT, parseMemberName } from './naming.js';
-import { createPool, type Lease, type Pool, type PoolConfig } from './pool.js';
+import { createPool, type Pool, type PoolConfig } from './pool.js';
 import { collect, nextEvent, track } from './test-support/events.js';
 import { runPoolScenarios } from './test-support/scenarios.js';
 
@@ -293,9 +293,21 @@ describe('pool on the mock backend', () => {
     expect(pool.stats().busy).toBe(1);
     await again.release();
     expect(pool.stats().totals.released).toBe(2);
-    await expect(pool.release({ name: 'x' } as unknown as Lease)).rejects.toMatchObject({
-      field: 'instance',
-    });
+    const other = setup({ min: 0, max: 1 }).pool;
+    const foreign = await other.acquire();
+    await expect(pool.release(foreign)).rejects.toMatchObject({ field: 'instance' });
+    await foreign.release();
+  });
+
+  it('releasing again after the delete-recycle finished is still a no-op (lease or instance)', async () => {
+    const { pool } = setup({ min: 0, max: 1, recycle: 'delete' });
+    const lease = await pool.acquire();
+    const deleted = nextEvent(pool, 'deleted');
+    await lease.release();
+    await deleted; // recycled: the member is gone from the pool
+    await expect(lease.release()).resolves.toBeUndefined();
+    await expect(pool.release(lease.instance)).resolves.toBeUndefined();
+    expect(pool.stats().totals.released).toBe(1);
   });
 
   it('`await using` releases the lease; use() releases, deleting after a throw', async () => {
@@ -411,7 +423,7 @@ describe('pool on the mock backend', () => {
     const mock = createMockBackend();
     const bad = (config: Record<string, unknown>) => {
       try {
-        createPool({ backend: mock, namePrefix: 'v', ...config } as PoolConfig);
+        Reflect.apply(createPool, undefined, [{ backend: mock, namePrefix: 'v', ...config }]);
       } catch (error) {
         expect(error).toBeInstanceOf(InvalidOptionsError);
         return (error as InvalidOptionsError).field || (error as Error).message;
@@ -425,6 +437,7 @@ describe('pool on the mock backend', () => {
     expect(bad({ recycle: 'keep' })).toBe('recycle');
     expect(bad({ options: { image: '' } })).toBe('options.image');
     expect(bad({ minn: 1 })).toMatch(/minn/);
+    expect(bad({ options: { imagee: 'x' } })).toBe('options.imagee');
   });
 
   it('validates acquire and release options', async () => {
@@ -432,7 +445,8 @@ describe('pool on the mock backend', () => {
     await expect(pool.acquire({ timeoutMs: -1 })).rejects.toMatchObject({
       field: 'acquire.timeoutMs',
     });
-    await expect(pool.acquire({ signal: 'no' as unknown as AbortSignal })).rejects.toMatchObject({
+    // A JavaScript caller's wrong type, validated at run time.
+    await expect(Reflect.apply(pool.acquire, pool, [{ signal: 'no' }])).rejects.toMatchObject({
       field: 'acquire.signal',
     });
     expect(pool.stats().live).toBe(0);

@@ -18,12 +18,15 @@ import {
   InvalidOptionsError,
   isTimeoutReason,
   OperationFailedError,
+  optionsJsonSchema,
   parseOptions,
+  propertiesAt,
   TimeoutError,
   TypedEmitter,
   toVmsError,
-  type VmsError,
+  VmsError,
 } from '@vms/core';
+import type * as z4 from 'zod/v4/core';
 import { PoolClosedError } from './errors.js';
 import type { BackgroundPhase, DeleteReason, PoolEvents } from './events.js';
 import { runHealthCheck } from './health.js';
@@ -43,12 +46,15 @@ import {
 import { LatencyWindow, type PoolStats, type PoolTotals } from './stats.js';
 import { deleteMember } from './teardown.js';
 
-export interface PoolConfig<O = unknown> {
-  backend: BackendV1<O>;
+export interface PoolConfig<S extends z4.$ZodType = z4.$ZodType> {
+  backend: BackendV1<S>;
   /** Names instances `<namePrefix>-<poolId>-<n>` and labels them `dev.vms.pool=<namePrefix>`. */
   namePrefix: string;
-  /** Instance options for the backend (its labels get the pool's labels added). */
-  options?: Partial<O> | Record<string, unknown>;
+  /**
+   * Instance options for the backend, as its schema takes them (a misspelt option does not
+   * compile); the pool adds its labels when the backend has a `labels` option.
+   */
+  options?: NoInfer<z4.input<S>>;
   /** Warm instances kept ready (default 1). */
   min?: number;
   /** Most live instances: warm, busy, creating, checking, recycling (default max(min, 1)). */
@@ -137,6 +143,11 @@ class LeaseImpl implements Lease {
   released = false;
   readonly #pool: Pool;
 
+  /** Whether this lease belongs to `pool`. */
+  of(pool: Pool): boolean {
+    return this.#pool === pool;
+  }
+
   constructor(pool: Pool, instance: Instance, waitedMs: number) {
     this.#pool = pool;
     this.instance = instance;
@@ -160,13 +171,15 @@ export class Pool extends TypedEmitter<PoolEvents> {
   readonly name: string;
   /** Random id of this pool object, part of its instances' names. */
   readonly id: string;
-  readonly backend: BackendV1<unknown>;
+  readonly backend: BackendV1;
   readonly min: number;
   readonly max: number;
   readonly recycle: RecycleMode;
 
   readonly #config: PoolConfigParsed;
-  readonly #instanceOptions: Record<string, unknown>;
+  readonly #instanceOptions: unknown;
+  /** Every instance this pool handed out: releasing one again after it was recycled is a no-op. */
+  readonly #handedOut = new WeakSet<object>();
   readonly #lifetime = new AbortController();
   readonly #members = new Map<string, Member>();
   /** Warm members; the last one is handed out first, so surplus ones idle out. */
@@ -196,9 +209,9 @@ export class Pool extends TypedEmitter<PoolEvents> {
   #idleTimer: NodeJS.Timeout | undefined;
 
   /** Use `createPool`. */
-  constructor(config: PoolConfig<unknown>) {
+  constructor(config: PoolConfig) {
     super();
-    const c = parseOptions(poolConfigSchema, config) as PoolConfigParsed;
+    const c: PoolConfigParsed = parseOptions(poolConfigSchema, config);
     this.#config = c;
     this.backend = c.backend;
     this.name = c.namePrefix;
@@ -206,13 +219,20 @@ export class Pool extends TypedEmitter<PoolEvents> {
     this.min = c.min;
     this.max = c.max ?? Math.max(c.min, 1);
     this.recycle = c.recycle;
-    const userLabels = (c.options.labels ?? {}) as Record<string, string>;
-    this.#instanceOptions = {
-      ...c.options,
-      labels: { ...userLabels, ...poolLabels(c.namePrefix, this.id) },
-    };
-    // Bad instance options fail here, naming the field, not later in a background create.
-    parseOptions(c.backend.optionsSchema, this.#instanceOptions, 'options');
+    const labels = poolLabels(c.namePrefix, this.id);
+    const json = optionsJsonSchema(c.backend.optionsSchema);
+    const hasLabels = json === undefined || (propertiesAt(json, [])?.includes('labels') ?? true);
+    const userLabels = isStringRecord(c.options.labels) ? c.options.labels : {};
+    this.#instanceOptions = hasLabels
+      ? { ...c.options, labels: { ...userLabels, ...labels } }
+      : c.options;
+    // Bad instance options (an unknown key, a capability the backend lacks) fail here, naming
+    // the field, not later in a background create. Making a handle does no I/O.
+    try {
+      createInstance(c.backend, memberName(c.namePrefix, this.id, 0), this.#instanceOptions);
+    } catch (error) {
+      throw prefixIssues(error, 'options');
+    }
     this.#latency = new LatencyWindow(c.latencyWindow);
     this.#backoff = backoffDelays(c.refillBackoff);
     // Background errors are events; an unobserved one must never throw out of emit().
@@ -314,6 +334,8 @@ export class Pool extends TypedEmitter<PoolEvents> {
     const instance = target instanceof LeaseImpl ? target.instance : target;
     if (!member || member.instance !== instance) {
       if (this.#closed) return;
+      // Released before, and recycled (deleted) since: still a no-op, as documented.
+      if (target instanceof LeaseImpl ? target.of(this) : this.#handedOut.has(instance)) return;
       throw new InvalidOptionsError([
         { path: 'instance', message: `is not an instance of pool ${this.name} (${this.id})` },
       ]);
@@ -663,6 +685,7 @@ export class Pool extends TypedEmitter<PoolEvents> {
     }
     const waitedMs = now() - waiter.started;
     const lease = new LeaseImpl(this, member.instance, waitedMs);
+    this.#handedOut.add(member.instance);
     member.status = 'busy';
     member.lease = lease;
     this.#latency.add(waitedMs);
@@ -810,7 +833,32 @@ export class Pool extends TypedEmitter<PoolEvents> {
   }
 }
 
-/** Creates a pool and starts filling it to `min` in the background. Throws InvalidOptionsError on bad config. */
-export function createPool<O>(config: PoolConfig<O>): Pool {
-  return new Pool(config as PoolConfig<unknown>);
+/**
+ * Creates a pool and starts filling it to `min` in the background. `options` is typed by the
+ * backend's schema; bad config throws InvalidOptionsError (or CAPABILITY_UNSUPPORTED for an
+ * option the backend cannot honour).
+ */
+export function createPool<S extends z4.$ZodType>(config: PoolConfig<S>): Pool {
+  return new Pool(config);
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Object.values(value).every((v) => typeof v === 'string')
+  );
+}
+
+/** An InvalidOptionsError about instance options, its fields prefixed (`options.image`). */
+function prefixIssues(error: unknown, prefix: string): unknown {
+  if (!VmsError.hasCode(error, 'INVALID_OPTIONS')) return error;
+  return new InvalidOptionsError(
+    error.issues.map((i) => ({
+      ...i,
+      path: `${prefix}.${i.path}`,
+      ...(i.suggestion ? { suggestion: `${prefix}.${i.suggestion}` } : {}),
+    })),
+    { cause: error, ...(error.hint ? { hint: error.hint } : {}) },
+  );
 }

@@ -2,7 +2,14 @@
  * `prunePool`: finds and deletes the instances pools named `namePrefix` left behind (a process
  * that crashed, a pool dropped without `close()`). The CLI's `prune` can call it.
  */
-import { createInstance, deadlineSignal, parseOptions, toVmsError, type VmsError } from '@vms/core';
+import {
+  createInstance,
+  deadlineSignal,
+  openInstance,
+  parseOptions,
+  toVmsError,
+  type VmsError,
+} from '@vms/core';
 import { POOL_LABEL, parseMemberName } from './naming.js';
 import { type PruneOptions, pruneOptionsSchema } from './options.js';
 import { livePoolIds } from './pool.js';
@@ -44,9 +51,11 @@ export async function prunePool(options: PruneOptions): Promise<PruneResult> {
     await Promise.all(
       doomed.map(async (l) => {
         try {
-          const instanceOptions =
-            o.options ?? (l.properties?.image ? { image: l.properties.image } : {});
-          const instance = createInstance(o.backend, l.name, instanceOptions, o.instanceSettings);
+          // With the pool's options when given; else attached from what @vms recorded at create
+          // (or through the backend's attach driver when that record is gone).
+          const instance = o.options
+            ? createInstance(o.backend, l.name, o.options, o.instanceSettings)
+            : await openInstance(o.backend, l.name, { ...o.instanceSettings, refresh: false });
           await deleteMember(instance, {
             timeoutMs: Math.max(1, deadline.deadline - Date.now()),
             signal: deadline.signal,

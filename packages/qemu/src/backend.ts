@@ -49,9 +49,11 @@ const CAPABILITIES: Capabilities = {
 
 const INSTALL_HINT = 'apt-get install qemu-system-x86 qemu-utils openssh-client genisoimage';
 
-export interface QemuBackend extends BackendV1<QemuOptions> {
+export interface QemuBackend extends BackendV1<typeof qemuOptionsSchema> {
   /** The driver type, for callers that want paths (console log, instance dir). */
   driver(name: string, options: QemuOptions): QemuDriver;
+  /** A driver for an instance whose record is gone or invalid: inspect, stop, snapshot, delete. */
+  attach(name: string): QemuDriver;
 }
 
 export function createQemu(settings: QemuSettings = {}): QemuBackend {
@@ -76,7 +78,7 @@ export function createQemu(settings: QemuSettings = {}): QemuBackend {
     specificationVersion: SPECIFICATION_VERSION,
     name: 'qemu',
     capabilities: CAPABILITIES,
-    optionsSchema: qemuOptionsSchema as unknown as z.ZodType<QemuOptions>,
+    optionsSchema: qemuOptionsSchema,
     defaultTimeouts: { start: 180_000, stop: 60_000, snapshot: 300_000 },
 
     async detect(ctx): Promise<DetectResult> {
@@ -165,18 +167,26 @@ export function createQemu(settings: QemuSettings = {}): QemuBackend {
     },
 
     driver(name: string, options: QemuOptions): QemuDriver {
-      return new QemuDriver(name, options, {
-        runner,
-        get store() {
-          return getStore();
-        },
-        binary: s.binary,
-        qemuImg: s.qemuImg,
-        accel: s.accel,
-        pickPort: s.pickPort ?? pickFreePort,
-      });
+      return new QemuDriver(name, options, deps());
+    },
+
+    attach(name: string): QemuDriver {
+      return new QemuDriver(name, undefined, deps());
     },
   };
+
+  function deps(): ConstructorParameters<typeof QemuDriver>[2] {
+    return {
+      runner,
+      get store() {
+        return getStore();
+      },
+      binary: s.binary,
+      qemuImg: s.qemuImg,
+      accel: s.accel,
+      pickPort: s.pickPort ?? pickFreePort,
+    };
+  }
 }
 
 /** The default backend: `qemu-system-x86_64` from PATH, accelerator probed. */

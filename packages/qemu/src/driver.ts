@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import {
   AlreadyExistsError,
+  type CapabilityNarrowing,
   type DriverExecResult,
   type DriverStopOutcome,
   type DriverV1,
@@ -77,17 +78,40 @@ function hostnameFor(name: string): string {
 
 export class QemuDriver implements DriverV1 {
   readonly #name: string;
-  readonly #options: QemuOptions;
+  readonly #options: QemuOptions | undefined;
   readonly #deps: DriverDeps;
   readonly #paths: InstancePaths;
   /** Set while this driver itself ends QEMU, so watch() does not report our own stop as drift. */
   #ending = 0;
 
-  constructor(name: string, options: QemuOptions, deps: DriverDeps) {
+  /**
+   * `options` is undefined when attached to an instance whose record is gone or no longer valid:
+   * it can be inspected, stopped, snapshotted and deleted; starting or exec needs its options.
+   */
+  constructor(name: string, options: QemuOptions | undefined, deps: DriverDeps) {
     this.#name = name;
     this.#options = options;
     this.#deps = deps;
     this.#paths = instancePaths(deps.store.instanceDir(name));
+  }
+
+  /** The creation options, for the verbs that need them. */
+  get #opts(): QemuOptions {
+    if (this.#options) return this.#options;
+    throw new InvalidOptionsError(
+      [{ path: '(options)', message: `the options of qemu:${this.#name} are unknown` }],
+      {
+        hint: `its record is missing or no longer valid: delete it (vms delete qemu:${this.#name}) and create it anew`,
+      },
+    );
+  }
+
+  /** Snapshots live in a disk image: an instance without `disk` or `diskGiB` has none. */
+  capabilities(): CapabilityNarrowing {
+    const o = this.#options;
+    return o && !o.disk && o.diskGiB === undefined
+      ? { snapshot: 'snapshots need a disk (option disk or diskGiB)' }
+      : {};
   }
 
   get paths(): InstancePaths {
@@ -143,7 +167,7 @@ export class QemuDriver implements DriverV1 {
     if (await this.#state())
       throw new AlreadyExistsError(`qemu instance ${this.#name} already exists`);
     const { runner, qemuImg } = this.#deps;
-    const o = this.#options;
+    const o = this.#opts;
     const p = this.#paths;
     checkHostPath(p.dir, 'VMS_HOME');
     if (o.ssh.privateKey) checkHostPath(o.ssh.privateKey, 'ssh.privateKey');
@@ -280,7 +304,7 @@ export class QemuDriver implements DriverV1 {
         },
       );
     }
-    const o = this.#options;
+    const o = this.#opts;
     const p = this.#paths;
     ctx.progress('choosing the accelerator');
     const accel = await resolveAccel(
@@ -396,7 +420,7 @@ export class QemuDriver implements DriverV1 {
     return {
       host: '127.0.0.1',
       port: launch.sshPort,
-      user: this.#options.ssh.user,
+      user: this.#opts.ssh.user,
       privateKey: state.privateKey,
       knownHosts,
       alias: `vms-${this.#name}`,
@@ -414,7 +438,7 @@ export class QemuDriver implements DriverV1 {
    * sshd answers, or the keys given.
    */
   async #pinHostKey(launch: Launch, file: string, ctx: OpContext): Promise<void> {
-    const source = this.#options.hostKey;
+    const source = this.#opts.hostKey;
     const dead = this.#deadReason(launch);
     let keys: string[];
     if (source === 'console') {
@@ -500,7 +524,7 @@ export class QemuDriver implements DriverV1 {
     );
     if (status.status !== 'running')
       throw new OperationFailedError(`QEMU is ${status.status} after launch`);
-    if (this.#options.readiness === 'ssh') await this.#sshReady(state, launch, ctx);
+    if (this.#opts.readiness === 'ssh') await this.#sshReady(state, launch, ctx);
   }
 
   /**
@@ -513,7 +537,7 @@ export class QemuDriver implements DriverV1 {
     const dead = this.#deadReason(launch);
     const pending = `${this.#paths.knownHosts}.pending`;
     await this.#pinHostKey(launch, pending, ctx);
-    const marker = this.#options.readyMarker;
+    const marker = this.#opts.readyMarker;
     if (marker) {
       // The guest prints the marker once its SSH server listens: that line is the readiness
       // event, seen through inotify as it is written (no SSH round trip on the critical path).
@@ -761,7 +785,7 @@ export class QemuDriver implements DriverV1 {
   }
 
   #properties(state: QemuState, launch: Launch | undefined) {
-    const o = this.#options;
+    const o = this.#opts;
     const ports: PortMapping[] = launch ? launch.ports.slice(1) : [];
     return {
       cpus: o.cpus,

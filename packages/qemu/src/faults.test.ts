@@ -188,7 +188,7 @@ describe.skipIf(skipReason !== undefined)('qemu: fault injection (TCG)', () => {
       // refresh and list say broken, with the reason; stop ends every process of it.
       const a = fresh();
       await interruptedStart(a);
-      const vm = await openInstance(backend, a, options(), { home });
+      const vm = await openInstance(backend, a, { home });
       expect(vm.state).toMatchObject({
         name: 'broken',
         reason: expect.stringMatching(/no start recorded it/),
@@ -216,7 +216,7 @@ describe.skipIf(skipReason !== undefined)('qemu: fault injection (TCG)', () => {
         },
         { description: 'the interrupted start’s QEMU to daemonise', timeoutMs: 120_000 },
       );
-      const other = await openInstance(backend, b, options(), { home });
+      const other = await openInstance(backend, b, { home });
       expect(other.state.name).toBe('broken');
       await expect(other.start()).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
       const ctx = {

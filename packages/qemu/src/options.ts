@@ -86,13 +86,6 @@ export const qemuOptionsSchema = commonInstanceOptions
         message: 'needs kernel',
       });
     }
-    if (o.mounts.length > 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['mounts'],
-        message: 'mounts are not supported by the qemu backend',
-      });
-    }
   });
 
 export type QemuOptions = z.output<typeof qemuOptionsSchema>;

@@ -19,6 +19,15 @@ export interface QmpEvent {
   timestamp?: { seconds: number; microseconds: number };
 }
 
+function isTimestamp(value: unknown): value is NonNullable<QmpEvent['timestamp']> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Record<string, unknown>).seconds === 'number' &&
+    typeof (value as Record<string, unknown>).microseconds === 'number'
+  );
+}
+
 export interface QmpCallOptions {
   signal?: AbortSignal;
   /** Relative deadline (default 10 s). */
@@ -173,7 +182,11 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; close: [] }> {
       return;
     }
     if (typeof message.event === 'string') {
-      this.emit('event', message as unknown as QmpEvent);
+      const { data, timestamp } = message;
+      const event: QmpEvent = { event: message.event };
+      if (typeof data === 'object' && data !== null) event.data = { ...data };
+      if (isTimestamp(timestamp)) event.timestamp = timestamp;
+      this.emit('event', event);
       return;
     }
     const id = message.id === undefined ? undefined : String(message.id);

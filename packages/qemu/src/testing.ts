@@ -7,6 +7,9 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { WorldObserver } from '@vms/core/testing';
+import { QmpClient } from './qmp.js';
+import { instancePaths } from './state.js';
 import { findTool } from './tools.js';
 
 /** Where the test guest lives: `$VMS_TEST_GUEST`, else `$VMS_TEST_CACHE/guest` (default cache /var/cache/vms-test). */
@@ -115,4 +118,47 @@ export function sweep(path: string): number {
   }
   rmSync(path, { recursive: true, force: true });
   return pids.length;
+}
+
+/** PIDs of QEMU processes whose command line mentions `dir`. */
+function qemuProcessesUnder(dir: string): number[] {
+  return processesUnder(dir).filter((pid) => {
+    try {
+      const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+      const state = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return /qemu-system/.test(argv0) && state[state.lastIndexOf(')') + 2] !== 'Z';
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * The world of qemu instances, seen without the qemu driver (the conformance suite's observe
+ * port): an instance exists while `recordDir(name)` does, runs while a QEMU process mentions
+ * `instanceDir(name)`, and is suspended when QMP says its run state is `paused`.
+ */
+export function qemuWorld(
+  instanceDir: (name: string) => string,
+  recordDir: (name: string) => string = instanceDir,
+): WorldObserver {
+  return {
+    async state(name) {
+      const dir = instanceDir(name);
+      if (qemuProcessesUnder(dir).length > 0) {
+        try {
+          const q = await QmpClient.connect(instancePaths(dir).qmpSocket, { timeoutMs: 5_000 });
+          try {
+            const { status } = await q.execute<{ status: string }>('query-status');
+            return status === 'paused' || status === 'suspended' ? 'suspended' : 'running';
+          } finally {
+            q.close();
+          }
+        } catch {
+          return 'running';
+        }
+      }
+      return existsSync(recordDir(name)) ? 'stopped' : 'absent';
+    },
+  };
 }

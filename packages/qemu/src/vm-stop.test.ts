@@ -131,7 +131,7 @@ describe.skipIf(skipReason !== undefined)('qemu: stopping VMs (TCG)', () => {
       kernel: guest!.vmlinux,
       initrd: guest!.initrd,
       cmdline: guest!.cmdline,
-      accel: 'tcg',
+      accel: 'tcg' as const,
       memoryMiB: 256,
       restrictNetwork: true,
       readyMarker: guest!.marker,

@@ -21,8 +21,11 @@ import {
 } from './options.js';
 import { createTartStore } from './records.js';
 
-export interface TartBackend extends BackendV1<TartOptions> {
+export interface TartBackend extends BackendV1<typeof tartOptionsSchema> {
   readonly name: 'tart';
+  driver(name: string, options: TartOptions): TartDriver;
+  /** A driver for a VM @vms did not create: runs with tart's defaults, cannot create. */
+  attach(name: string): TartDriver;
 }
 
 export function createTart(settings: TartSettings = {}): TartBackend {
@@ -41,7 +44,7 @@ export function createTart(settings: TartSettings = {}): TartBackend {
     specificationVersion: SPECIFICATION_VERSION,
     name: 'tart',
     capabilities: {
-      // macOS guests only; a Linux guest's suspend throws CapabilityUnsupportedError.
+      // macOS guests started suspendable only: the driver turns it off for the others.
       suspend: true,
       exec: true,
       logs: true,
@@ -97,6 +100,10 @@ export function createTart(settings: TartSettings = {}): TartBackend {
 
     driver(name: string, options: TartOptions): TartDriver {
       return new TartDriver({ cli, runner, store: getStore() }, name, options);
+    },
+
+    attach(name: string): TartDriver {
+      return new TartDriver({ cli, runner, store: getStore() }, name, undefined);
     },
 
     validateName(name: string): string | undefined {

@@ -5,6 +5,7 @@
  */
 import { runConformanceSuite, which } from '@vms/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tartWorld } from '../test/fake.js';
 import { createTart } from './index.js';
 
 const tartPath = which('tart');
@@ -17,6 +18,7 @@ if (tartPath) {
       name: `tart (real: ${tartPath})`,
       backend: () => createTart(),
       options: () => ({ source: image, suspendable: image.includes('macos') }),
+      observe: tartWorld(tartPath),
       namePrefix: 'vmsconf-tart',
       timeoutMs: 1_800_000,
     },

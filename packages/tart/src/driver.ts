@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import {
   AlreadyExistsError,
+  type CapabilityNarrowing,
   CapabilityUnsupportedError,
   CommandFailedError,
   type DriverExecResult,
@@ -17,6 +18,7 @@ import {
   type ExecIo,
   fatal,
   type GuestExit,
+  InvalidOptionsError,
   type LogsRequest,
   NotFoundError,
   type Observation,
@@ -34,7 +36,7 @@ import {
 } from '@vms/core';
 import { type CallOptions, isDoesNotExist, isNotRunning, isRunning, type TartCli } from './cli.js';
 import { guestCommand } from './guest-command.js';
-import type { TartOptions } from './options.js';
+import { type TartOptions, tartOptionsSchema } from './options.js';
 import type { TartVmDetails } from './parse.js';
 import { InstanceFiles, processAlive, type RunRecord, type TartState } from './records.js';
 import { describeExit, type ExitRecord, supervisedArgv } from './supervisor.js';
@@ -47,6 +49,8 @@ export interface TartDriverContext {
 
 /** Deadline of clean-up work after a failure; not tied to the failed op's signal. */
 const RECOVERY_MS = 30_000;
+/** How a VM @vms did not create is run: tart's defaults (`source` is only used by create). */
+const RUN_DEFAULTS: TartOptions = tartOptionsSchema.parse({ source: '(unknown)' });
 /** What `tart stop --timeout N` may take beyond N before we kill `tart run` ourselves. */
 const STOP_SLACK_MS = 5_000;
 /** How long the supervisor may take to record an exit it has seen. */
@@ -59,11 +63,18 @@ export class TartDriver implements DriverV1 {
   /** The `tart run` this process started, when it did. */
   #proc: SpawnedProcess | undefined;
 
+  /** The creation options; undefined when attached to a VM @vms did not create. */
+  readonly created: TartOptions | undefined;
+  /** What `tart run` and readiness use: the creation options, or tart's defaults. */
+  readonly options: TartOptions;
+
   constructor(
     context: TartDriverContext,
     readonly name: string,
-    readonly options: TartOptions,
+    options: TartOptions | undefined,
   ) {
+    this.created = options;
+    this.options = options ?? RUN_DEFAULTS;
     this.#cli = context.cli;
     this.#runner = context.runner;
     this.#files = new InstanceFiles(context.store, name);
@@ -71,23 +82,37 @@ export class TartDriver implements DriverV1 {
 
   // ------------------------------------------------------------------------ create / delete
 
+  /**
+   * tart suspends macOS guests started with --suspendable only: off for instances whose options
+   * do not ask for it, and for guests seen running another OS.
+   */
+  capabilities(last: Observation | undefined): CapabilityNarrowing {
+    const os = last?.properties?.os;
+    if (os !== undefined && os !== 'darwin')
+      return { suspend: `tart can only suspend macOS guests; VM "${this.name}" runs ${os}` };
+    if (this.created && !this.created.suspendable)
+      return { suspend: 'created without suspendable: true' };
+    return {};
+  }
+
   async doCreate(ctx: OpContext): Promise<void> {
+    if (!this.created) throw new InvalidOptionsError([{ path: '(options)', message: 'unknown' }]);
     const call = callOptions(ctx);
     // `tart clone` silently replaces an existing VM: refuse first.
     if (await this.#cli.get(this.name, call)) {
       throw new AlreadyExistsError(`tart VM "${this.name}" already exists`);
     }
-    ctx.progress(`cloning ${this.options.source}`);
+    ctx.progress(`cloning ${this.created.source}`);
     try {
-      await this.#cli.run(['clone', this.options.source, this.name], call);
-      const set = setArgs(this.options);
+      await this.#cli.run(['clone', this.created.source, this.name], call);
+      const set = setArgs(this.created);
       if (set.length > 0) {
         ctx.progress('applying resources');
         await this.#cli.run(['set', this.name, ...set], call);
       }
       await this.#files.writeInstance({
-        source: this.options.source,
-        labels: this.options.labels,
+        source: this.created.source,
+        labels: this.created.labels,
         createdAt: new Date().toISOString(),
       });
     } catch (error) {

@@ -36,23 +36,8 @@ export const tartOptionsSchema = commonInstanceOptions
     audio: z.boolean().default(false),
     readiness: tartReadinessSchema.default({ ip: true, exec: true, maxPollIntervalMs: 1000 }),
   })
+  // ports and mounts need capabilities tart lacks: core refuses them (CAPABILITY_UNSUPPORTED).
   .superRefine((options, ctx) => {
-    if (options.ports.length > 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ports'],
-        message:
-          'tart does not forward ports: reach the guest at its IP (properties.ip) or use runArgs ["--net-softnet-expose", ...]',
-      });
-    }
-    if (options.mounts.length > 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['mounts'],
-        message:
-          'tart shares directories at fixed guest locations: use runArgs ["--dir", "name:/host/path[:ro]"]',
-      });
-    }
     if (options.userData !== undefined) {
       ctx.addIssue({
         code: 'custom',

@@ -126,16 +126,17 @@ describe('create', () => {
     expect((await v.refresh()).state.name).toBe('initial');
   });
 
-  it('rejects options tart cannot honour, naming the field', () => {
+  it('rejects options tart cannot honour, naming the field or the capability', () => {
     expect(() => createInstance(backend, 'x', { source: LINUX, ports: [{ guest: 80 }] })).toThrow(
-      expect.objectContaining({ code: 'INVALID_OPTIONS', field: 'ports' }),
+      expect.objectContaining({ code: 'CAPABILITY_UNSUPPORTED', capability: 'portForward' }),
     );
     expect(() =>
       createInstance(backend, 'x', { source: LINUX, mounts: [{ source: '/a', target: '/b' }] }),
-    ).toThrow(expect.objectContaining({ field: 'mounts' }));
+    ).toThrow(expect.objectContaining({ capability: 'mounts', option: 'mounts' }));
     expect(() => createInstance(backend, 'x', { source: LINUX, diskGiB: 1.5 })).toThrow(
       expect.objectContaining({ field: 'diskGiB' }),
     );
+    // @ts-expect-error: source is required
     expect(() => createInstance(backend, 'x', {})).toThrow(
       expect.objectContaining({ field: 'source' }),
     );
@@ -321,10 +322,14 @@ describe('suspend', () => {
     await v.create();
     await v.start();
     expect(calls('run', v.name).at(-1)).not.toContain('--suspendable');
+    fake.clearCalls();
     await expect(v.suspend()).rejects.toMatchObject({
       code: 'CAPABILITY_UNSUPPORTED',
-      hint: expect.stringContaining('linux'),
+      capability: 'suspend',
+      message: expect.stringContaining('runs linux'),
     });
+    expect(v.capabilities.suspend).toBe(false);
+    expect(calls('suspend')).toEqual([]);
     expect((await v.refresh()).state.name).toBe('running');
   });
 
@@ -332,9 +337,10 @@ describe('suspend', () => {
     const v = vm({ source: MACOS });
     await v.create();
     await v.start();
+    expect(v.capabilities.suspend).toBe(false);
     await expect(v.suspend()).rejects.toMatchObject({
       code: 'CAPABILITY_UNSUPPORTED',
-      hint: expect.stringContaining('suspendable: true'),
+      message: expect.stringContaining('suspendable: true'),
     });
   });
 

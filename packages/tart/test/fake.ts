@@ -2,11 +2,18 @@
  * Puts fake-tart first on PATH (as `tart`) with its own TART_HOME, and gives tests its call log,
  * its fault switches and a sweep for processes it left behind.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killProcessesMentioning, processesMentioning, readProcFile } from '@vms/core/testing';
+import {
+  killProcessesMentioning,
+  processesMentioning,
+  processesRunning,
+  readProcFile,
+  type WorldObserver,
+} from '@vms/core/testing';
 
 export const FAKE_TART = fileURLToPath(new URL('./fake-tart.mjs', import.meta.url));
 
@@ -79,4 +86,46 @@ export function installFakeTart(): FakeTart {
     },
   };
   return fake;
+}
+
+/**
+ * The fake's world, seen without the tart backend: a VM exists while its config.json does, runs
+ * while a `tart run NAME` process lives, is suspended while it has a saved state and none runs;
+ * the commands `tart exec` runs are processes on this host.
+ */
+export function fakeTartWorld(fake: Pick<FakeTart, 'root' | 'home'>): WorldObserver {
+  return {
+    async state(name) {
+      const dir = join(fake.home, 'vms', name);
+      const running = processesMentioning(fake.root).some((pid) => {
+        const argv = readProcFile(pid, 'cmdline').split('\0');
+        const run = argv.indexOf('run');
+        return run > 0 && argv.slice(run + 1).includes(name);
+      });
+      if (running) return 'running';
+      if (!fs.existsSync(join(dir, 'config.json'))) return 'absent';
+      return fs.existsSync(join(dir, 'state.vzvmsave')) ? 'suspended' : 'stopped';
+    },
+    async processes(_name, text) {
+      return processesRunning(text).length;
+    },
+  };
+}
+
+/** The real tart's view of a VM (`tart list --format json`), without the tart backend. */
+export function tartWorld(tart: string): WorldObserver {
+  return {
+    async state(name) {
+      const list = JSON.parse(
+        execFileSync(tart, ['list', '--source', 'local', '--format', 'json'], { encoding: 'utf8' }),
+      ) as { Name?: string; State?: string }[];
+      const entry = list.find((e) => e.Name === name);
+      if (!entry) return 'absent';
+      return entry.State === 'running'
+        ? 'running'
+        : entry.State === 'suspended'
+          ? 'suspended'
+          : 'stopped';
+    },
+  };
 }

@@ -11,13 +11,13 @@ import {
   type InstanceSettings,
   InvalidOptionsError,
   NotFoundError,
+  openInstance,
   parseOptions,
   type SnapshotInfo,
   toVmsError,
   validateInstanceName,
 } from '@vms/core';
 import { z } from 'zod';
-import { attach } from './core-adapter.js';
 import type { Hub } from './hub.js';
 import type { InstanceAction } from './protocol.js';
 
@@ -159,9 +159,13 @@ export class Actions {
     const { backend, name } = splitId(id, this.#backends);
     let pending = this.#handles.get(id);
     if (!pending) {
-      pending = attach(backend, name, { ...this.#settings, signal: this.#closing }).then((i) =>
-        this.#wire(i),
-      );
+      // Core attaches with the options recorded at create, else the backend's attach driver
+      // (an instance @vms did not create), else the schema's defaults; the ops reconcile.
+      pending = openInstance(backend, name, {
+        ...this.#settings,
+        signal: this.#closing,
+        refresh: false,
+      }).then((i) => this.#wire(i));
       this.#handles.set(id, pending);
       pending.catch(() => this.#handles.delete(id));
     }

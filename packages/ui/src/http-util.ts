@@ -51,7 +51,7 @@ export function errorBody(error: unknown): {
       code: e.code,
       message: e.message,
       ...(e.hint ? { hint: e.hint } : {}),
-      ...(e instanceof InvalidOptionsError ? { issues: e.issues } : {}),
+      ...(VmsError.hasCode(e, 'INVALID_OPTIONS') ? { issues: e.issues } : {}),
     },
   };
 }

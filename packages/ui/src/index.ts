@@ -1,4 +1,3 @@
-export { optionsJsonSchema } from './core-adapter.js';
 export type { LatencyRow } from './latency.js';
 export type {
   BackendView,

@@ -16,11 +16,16 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type BackendV1, type InstanceSettings, NotFoundError, VmsError } from '@vms/core';
+import {
+  type BackendV1,
+  type InstanceSettings,
+  NotFoundError,
+  optionsJsonSchema,
+  VmsError,
+} from '@vms/core';
 import { WebSocketServer } from 'ws';
 import { Actions } from './actions.js';
 import { type Asset, loadAssets } from './assets.js';
-import { optionsJsonSchema } from './core-adapter.js';
 import { readJson, sendError, sendJson, sendText, writeHead } from './http-util.js';
 import { Hub } from './hub.js';
 import { BackendFeed } from './live.js';
@@ -198,7 +203,7 @@ export async function startUi(options: UiOptions): Promise<UiServer> {
           );
         return sendJson(res, 200, {
           backend: backend.name,
-          schema: optionsJsonSchema(backend) ?? null,
+          schema: optionsJsonSchema(backend.optionsSchema) ?? null,
         });
       }
       const sub = ROUTES.action.exec(path);

@@ -1,13 +1,14 @@
 /** The create form is generated from each backend's real options schema (docker's, qemu's). */
+
+import { optionsJsonSchema } from '@vms/core';
 import { docker } from '@vms/docker';
 import { createQemu } from '@vms/qemu';
 import { describe, expect, it } from 'vitest';
-import { optionsJsonSchema } from '../src/core-adapter.js';
 import { fieldsOf, optionsFrom } from './schema-form.js';
 
 describe('the create form from a backend schema', () => {
   it('docker: image is required and first; numbers, lists, key=value maps and JSON fields by type', () => {
-    const fields = fieldsOf(optionsJsonSchema(docker));
+    const fields = fieldsOf(optionsJsonSchema(docker.optionsSchema));
     expect(fields[0]).toMatchObject({ key: 'image', kind: 'text', required: true });
     const kinds = Object.fromEntries(fields.map((f) => [f.key, f.kind]));
     expect(kinds).toMatchObject({
@@ -23,7 +24,7 @@ describe('the create form from a backend schema', () => {
   });
 
   it('turns the form’s text into options that the backend’s own schema accepts', () => {
-    const fields = fieldsOf(optionsJsonSchema(docker));
+    const fields = fieldsOf(optionsJsonSchema(docker.optionsSchema));
     const { options, errors } = optionsFrom(fields, {
       image: ' busybox ',
       cpus: '1.5',
@@ -46,7 +47,7 @@ describe('the create form from a backend schema', () => {
   });
 
   it('names each field whose text does not parse', () => {
-    const fields = fieldsOf(optionsJsonSchema(docker));
+    const fields = fieldsOf(optionsJsonSchema(docker.optionsSchema));
     const { errors } = optionsFrom(fields, { memoryMiB: '1.5', env: 'novalue', ports: '[{' });
     expect(errors).toEqual({
       memoryMiB: 'must be a whole number',
@@ -56,7 +57,7 @@ describe('the create form from a backend schema', () => {
   });
 
   it('a user key never becomes an object path (__proto__ stays a plain entry)', () => {
-    const fields = fieldsOf(optionsJsonSchema(docker));
+    const fields = fieldsOf(optionsJsonSchema(docker.optionsSchema));
     const { options } = optionsFrom(fields, { env: '__proto__=x' });
     const env = options.env as Record<string, string>;
     expect(Object.getPrototypeOf(env)).toBe(null);
@@ -65,7 +66,7 @@ describe('the create form from a backend schema', () => {
   });
 
   it('qemu: its schema gives a form too', () => {
-    const fields = fieldsOf(optionsJsonSchema(createQemu()));
+    const fields = fieldsOf(optionsJsonSchema(createQemu().optionsSchema));
     expect(fields.map((f) => f.key)).toEqual(
       expect.arrayContaining(['kernel', 'memoryMiB', 'cpus']),
     );

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, realpathSync } from 'node:fs';
 import path from 'node:path';
+import type { WorldObserver, WorldState } from '@vms/core/testing';
 import { TEST_SUITE_LABEL } from './suite.js';
 
 /** The image real-engine tests use (VMS_TEST_IMAGE, default the locally built CI busybox). */
@@ -24,7 +25,18 @@ export interface TestEngine {
   removeBehindBack(name: string): Promise<void>;
   /** Removes every container labelled `dev.vms.test-suite=SUITE` (a file's afterAll sweep, also after failures). */
   sweepTestSuite(suite: string): Promise<void>;
+  /**
+   * The engine's own view of a container, through its CLI (`inspect`, `top`): the conformance
+   * suite's observe port, independent of the backend's transport and driver.
+   */
+  world: WorldObserver;
 }
+
+const WORLD_OF_STATUS: Record<string, WorldState> = {
+  running: 'running',
+  paused: 'suspended',
+  restarting: 'running',
+};
 
 export interface TestEngineOptions {
   /** The image the tests need (default TEST_IMAGE). */
@@ -41,6 +53,10 @@ export function testEngine(
   const setup = options.setupHint ? `; ${options.setupHint}` : '';
   const cli = (...args: string[]) =>
     execFileSync(binary, args, { stdio: 'pipe', timeout: 60_000 }).toString('utf8');
+  const absent = (error: unknown) =>
+    /no such (container|object)|no container with name/i.test(
+      String((error as { stderr?: Buffer }).stderr ?? ''),
+    );
   return {
     binary,
     unavailableReason() {
@@ -56,6 +72,31 @@ export function testEngine(
     removeBehindBack(name) {
       cli('rm', '-f', name);
       return Promise.resolve();
+    },
+    world: {
+      async state(name) {
+        let status: string;
+        try {
+          status = cli(
+            'inspect',
+            '--type',
+            'container',
+            '--format',
+            '{{.State.Status}}',
+            name,
+          ).trim();
+        } catch (error) {
+          if (absent(error)) return 'absent';
+          throw error;
+        }
+        return WORLD_OF_STATUS[status] ?? 'stopped';
+      },
+      async processes(name, text) {
+        // docker top takes ps options (it needs the pid column); podman top takes descriptors.
+        const out =
+          binary === 'docker' ? cli('top', name, '-eo', 'pid,args') : cli('top', name, 'args');
+        return out.split('\n').filter((line) => line.includes(text)).length;
+      },
     },
     sweepTestSuite(suite) {
       const ids = cli('ps', '-aq', '--filter', `label=${TEST_SUITE_LABEL}=${suite}`)

@@ -2,7 +2,7 @@
  * `@vms/core/testing`: the kit for backend authors. vitest stays external: the conformance
  * suite takes the test functions it uses.
  */
-export * from './conformance.js';
+export * from './conformance/index.js';
 export * from './fake-cli.js';
 export * from './faults.js';
 export * from './mock-backend.js';

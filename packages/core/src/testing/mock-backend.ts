@@ -3,6 +3,8 @@
  * pools and CLIs without any tool installed. Instances live in a `world` shared by every driver
  * of one backend object, so several Instance handles see the same reality.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import {
   AbortedError,
@@ -22,12 +24,16 @@ import {
   type OpContext,
   type SnapshotInfo,
   SPECIFICATION_VERSION,
-} from '../spec.js';
+} from '../spec/v1.js';
+import type { WorldObserver, WorldState } from './conformance/types.js';
 
 export const mockOptionsSchema = commonInstanceOptions.extend({
   image: z.string().min(1).default('mock:latest'),
 });
-export type MockOptions = z.input<typeof mockOptionsSchema>;
+/** What a user writes. */
+export type MockOptionsInput = z.input<typeof mockOptionsSchema>;
+/** What the mock's driver receives. */
+export type MockOptions = z.output<typeof mockOptionsSchema>;
 
 export type MockVerb =
   | 'create'
@@ -62,13 +68,13 @@ export interface MockInstanceRecord {
   name: string;
   state: ObservedState;
   reason?: string;
-  options: z.output<typeof mockOptionsSchema>;
+  options: MockOptions;
   createdAt: string;
   files: Map<string, string>;
   snapshots: Map<string, { files: Map<string, string>; createdAt: string }>;
   logs: string[];
-  /** Exec'd processes still running (by id), so tests can see an exec ended inside the guest. */
-  processes: Set<string>;
+  /** Exec'd processes still running (id → command line), so tests can see an exec ended inside. */
+  processes: Map<string, string>;
 }
 
 export interface MockCall {
@@ -77,7 +83,7 @@ export interface MockCall {
   argv?: string[];
 }
 
-export interface MockBackend extends BackendV1<MockOptions> {
+export interface MockBackend extends BackendV1<typeof mockOptionsSchema> {
   readonly world: Map<string, MockInstanceRecord>;
   readonly calls: MockCall[];
   inject(fault: MockFault): void;
@@ -98,10 +104,12 @@ export interface MockBackendSettings {
 function abortable(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason ?? new AbortedError());
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
+    const timer = Number.isFinite(ms)
+      ? setTimeout(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        }, ms)
+      : undefined;
     const onAbort = () => {
       clearTimeout(timer);
       reject(signal.reason ?? new AbortedError());
@@ -175,8 +183,7 @@ export function createMockBackend(settings: MockBackendSettings = {}): MockBacke
     for (const w of watchers.get(instance) ?? []) w(observation);
   }
 
-  function driver(instance: string, options: MockOptions): DriverV1 {
-    const parsed = mockOptionsSchema.parse(options);
+  function driver(instance: string, parsed: MockOptions): DriverV1 {
     const d: DriverV1 = {
       async doCreate(ctx) {
         const crash = await step('create', instance, ctx);
@@ -190,7 +197,7 @@ export function createMockBackend(settings: MockBackendSettings = {}): MockBacke
           files: new Map(),
           snapshots: new Map(),
           logs: [],
-          processes: new Set(),
+          processes: new Map(),
         });
         if (crash) throw new OperationFailedError('injected crash during create');
       },
@@ -283,6 +290,8 @@ export function createMockBackend(settings: MockBackendSettings = {}): MockBacke
         await step('logs', instance, req);
         const r = record(instance);
         for (const line of r.logs) req.onData(Buffer.from(`${line}\n`), 'stdout');
+        // Following ends only when the op's signal aborts (its deadline, or the caller).
+        if (req.follow) await abortable(Number.POSITIVE_INFINITY, req.signal);
       },
       async doSnapshotCreate(snapshot, ctx) {
         await step('exec', instance, ctx);
@@ -324,7 +333,7 @@ export function createMockBackend(settings: MockBackendSettings = {}): MockBacke
     specificationVersion: SPECIFICATION_VERSION,
     name,
     capabilities,
-    optionsSchema: mockOptionsSchema as unknown as z.ZodType<MockOptions>,
+    optionsSchema: mockOptionsSchema,
     world,
     calls,
     inject(fault) {
@@ -368,9 +377,38 @@ export function createMockBackend(settings: MockBackendSettings = {}): MockBacke
   };
 }
 
+/** Splits a tiny shell script into commands (`;`), words (quotes kept together) and `>&2`. */
+function parseScript(script: string): { words: string[]; toStderr: boolean }[] {
+  return script
+    .split(';')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const words: string[] = [];
+      for (const m of part.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g))
+        words.push(m[1] ?? m[2] ?? m[3] ?? '');
+      const toStderr = words.at(-1) === '>&2';
+      return { words: toStderr ? words.slice(0, -1) : words, toStderr };
+    });
+}
+
+/** Where a guest path lands on the host through a mount, if it does. */
+function mounted(
+  r: MockInstanceRecord,
+  path: string,
+): { host: string; readOnly: boolean } | undefined {
+  for (const m of r.options.mounts) {
+    if (path.startsWith(`${m.target}/`))
+      return { host: join(m.source, path.slice(m.target.length + 1)), readOnly: m.readOnly };
+  }
+  return undefined;
+}
+
 /**
- * A tiny command interpreter standing in for a guest: echo, cat, true, false, sleep N, env,
- * pwd, id -un, `sh -c "exit N"`, `sh -c "echo …"`, write/read files (`tee PATH`, `cat PATH`).
+ * A tiny command interpreter standing in for a guest, enough for the conformance suite: echo,
+ * cat, tee, true, false, sleep N, env, pwd, id -un, tty, ps, `sh -c` over `;`-separated simple
+ * commands (with `>&2` and `exit N`); files live in memory, or on the host under a mount; a
+ * missing command exits 127.
  */
 async function runMockCommand(
   r: MockInstanceRecord,
@@ -378,16 +416,41 @@ async function runMockCommand(
   io: ExecIo,
   ctx: OpContext,
 ): Promise<{ exitCode: number }> {
+  const id = `${Date.now()}-${Math.random()}`;
+  r.processes.set(id, argv.join(' '));
+  try {
+    return await runOne(r, argv, io, ctx, (text) => io.onStdout(Buffer.from(text)));
+  } finally {
+    r.processes.delete(id);
+  }
+}
+
+async function runOne(
+  r: MockInstanceRecord,
+  argv: string[],
+  io: ExecIo,
+  ctx: OpContext,
+  out: (text: string) => void,
+): Promise<{ exitCode: number }> {
   const [cmd, ...args] = argv;
-  const out = (text: string) => io.onStdout(Buffer.from(text));
+  const err = (text: string) => io.onStderr(Buffer.from(text));
   const stdinText = async (): Promise<string> => {
-    const s = io.stdin;
-    if (s === undefined) return '';
-    if (typeof s === 'string') return s;
-    if (s instanceof Uint8Array) return Buffer.from(s).toString('utf8');
+    const stdin = io.stdin;
+    if (stdin === undefined) return '';
+    if (typeof stdin === 'string') return stdin;
+    if (stdin instanceof Uint8Array) return Buffer.from(stdin).toString('utf8');
     const chunks: Buffer[] = [];
-    for await (const c of s as AsyncIterable<Buffer | string>) chunks.push(Buffer.from(c));
+    for await (const c of stdin as AsyncIterable<Buffer | string>) chunks.push(Buffer.from(c));
     return Buffer.concat(chunks).toString('utf8');
+  };
+  const readFile = (path: string): string | undefined => {
+    const m = mounted(r, path);
+    if (!m) return r.files.get(path);
+    try {
+      return readFileSync(m.host, 'utf8');
+    } catch {
+      return undefined;
+    }
   };
   switch (cmd) {
     case 'true':
@@ -403,12 +466,28 @@ async function runMockCommand(
     case 'id':
       out(`${io.user ?? 'root'}\n`);
       return { exitCode: 0 };
+    case 'tty':
+      out(io.tty ? '/dev/pts/0\n' : 'not a tty\n');
+      return { exitCode: io.tty ? 0 : 1 };
     case 'env':
       for (const [k, v] of Object.entries({ ...r.options.env, ...io.env })) out(`${k}=${v}\n`);
       return { exitCode: 0 };
+    case 'ps':
+      out('COMMAND\n');
+      for (const line of r.processes.values()) out(`${line}\n`);
+      return { exitCode: 0 };
     case 'tee': {
       const text = await stdinText();
-      if (args[0]) r.files.set(args[0], text);
+      const path = args[0];
+      if (path) {
+        const m = mounted(r, path);
+        if (m?.readOnly) {
+          err(`tee: ${path}: Read-only file system\n`);
+          return { exitCode: 1 };
+        }
+        if (m) writeFileSync(m.host, text);
+        else r.files.set(path, text);
+      }
       out(text);
       return { exitCode: 0 };
     }
@@ -417,9 +496,9 @@ async function runMockCommand(
         out(await stdinText());
         return { exitCode: 0 };
       }
-      const content = r.files.get(args[0]);
+      const content = readFile(args[0]);
       if (content === undefined) {
-        io.onStderr(Buffer.from(`cat: ${args[0]}: No such file or directory\n`));
+        err(`cat: ${args[0]}: No such file or directory\n`);
         return { exitCode: 1 };
       }
       out(content);
@@ -427,7 +506,7 @@ async function runMockCommand(
     }
     case 'sleep': {
       const id = `${Date.now()}-${Math.random()}`;
-      r.processes.add(id);
+      r.processes.set(id, argv.join(' '));
       try {
         await abortable(Number(args[0] ?? '0') * 1000, ctx.signal);
         return { exitCode: 0 };
@@ -436,19 +515,35 @@ async function runMockCommand(
       }
     }
     case 'sh': {
-      const script = args[0] === '-c' ? (args[1] ?? '') : '';
-      const exit = /^\s*exit\s+(\d+)\s*$/.exec(script);
-      if (exit) return { exitCode: Number(exit[1]) };
-      const echo = /^\s*echo\s+(.*?)\s*(?:;\s*exit\s+(\d+))?\s*$/.exec(script);
-      if (echo) {
-        out(`${echo[1]}\n`);
-        return { exitCode: Number(echo[2] ?? 0) };
+      if (args[0] !== '-c' || args[1] === undefined) {
+        err('sh: the mock runs only sh -c SCRIPT\n');
+        return { exitCode: 2 };
       }
-      io.onStderr(Buffer.from(`sh: mock cannot run: ${script}\n`));
-      return { exitCode: 2 };
+      let last = 0;
+      for (const { words, toStderr } of parseScript(args[1])) {
+        if (words[0] === 'exit') return { exitCode: Number(words[1] ?? last) };
+        const print = toStderr ? err : out;
+        last = (await runOne(r, words, io, ctx, print)).exitCode;
+      }
+      return { exitCode: last };
     }
     default:
-      io.onStderr(Buffer.from(`${cmd}: command not found\n`));
+      err(`${cmd}: command not found\n`);
       return { exitCode: 127 };
   }
+}
+
+/** The mock's world as the conformance suite's observer sees it (never through a driver). */
+export function mockObserver(mock: MockBackend): WorldObserver {
+  return {
+    async state(name): Promise<WorldState> {
+      const r = mock.world.get(name);
+      if (!r) return 'absent';
+      return r.state === 'broken' ? 'stopped' : r.state;
+    },
+    async processes(name, text) {
+      const r = mock.world.get(name);
+      return r ? [...r.processes.values()].filter((line) => line.includes(text)).length : 0;
+    },
+  };
 }

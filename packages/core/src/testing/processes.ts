@@ -23,6 +23,16 @@ export function processesMentioning(text: string): number[] {
   return out;
 }
 
+/**
+ * Live processes on this host whose command line (arguments joined by spaces) contains `text`:
+ * what a fake tool's "guest" runs, for a conformance observer's `processes`.
+ */
+export function processesRunning(text: string): number[] {
+  return processesMentioning(text).filter((pid) =>
+    readProcFile(pid, 'cmdline').replaceAll('\0', ' ').includes(text),
+  );
+}
+
 /** `/proc/PID/FILE` as text; empty when the process is gone or the file is not readable. */
 export function readProcFile(pid: number, file: string): string {
   try {

@@ -27,8 +27,9 @@ import {
 } from './options.js';
 import { colimaHomeDir, profileDir } from './paths.js';
 
-export interface ColimaBackend extends BackendV1<ColimaOptions> {
+export interface ColimaBackend extends BackendV1<typeof colimaOptionsSchema> {
   readonly name: 'colima';
+  driver(name: string, options: ColimaOptions): ColimaDriver;
 }
 
 const INSTALL_HINT =

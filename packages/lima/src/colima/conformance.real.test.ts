@@ -6,10 +6,13 @@
  */
 import { runConformanceSuite, which } from '@vms/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { limactlWorld } from '../../test/fake.js';
 import { createColima } from '../index.js';
 
 const colima = which('colima');
-const runtime = process.env.VMS_COLIMA_TEST_RUNTIME ?? 'none';
+const RUNTIMES = ['docker', 'containerd', 'incus', 'none'] as const;
+const wanted = process.env.VMS_COLIMA_TEST_RUNTIME ?? 'none';
+const runtime = RUNTIMES.find((r) => r === wanted) ?? 'none';
 const reason = !colima
   ? 'colima is not on PATH'
   : !which('limactl')
@@ -25,6 +28,10 @@ if (reason === undefined) {
       name: `colima (real: ${colima})`,
       backend: () => createColima(),
       options: () => ({ runtime, cpus: 1, memoryMiB: 1024 }),
+      // colima's Lima instance of profile NAME is colima-NAME.
+      observe: {
+        state: (name) => limactlWorld('limactl').state(`colima-${name}`),
+      },
       namePrefix: 'vmsconf-colima',
       timeoutMs: 1_800_000,
     },

@@ -30,13 +30,6 @@ export const colimaOptionsSchema = commonInstanceOptions
         message: 'colima provisions its own VM: use its `provision` config or startArgs instead',
       });
     }
-    if (options.ports.length > 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ports'],
-        message: 'colima forwards every port the guest listens on to 127.0.0.1 by itself',
-      });
-    }
   });
 
 export type ColimaOptions = z.output<typeof colimaOptionsSchema>;

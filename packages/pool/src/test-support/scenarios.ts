@@ -13,7 +13,7 @@ import { nextEvent } from './events.js';
 
 export interface ScenarioOptions {
   name: string;
-  backend: () => BackendV1<unknown>;
+  backend: () => BackendV1;
   options: () => Record<string, unknown>;
   /** A command that succeeds in an instance, and its stdout. */
   exec: { argv: string[]; stdout: string };

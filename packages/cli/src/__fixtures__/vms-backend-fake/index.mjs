@@ -4,6 +4,7 @@
 //   FAKE_FAULTS_FOR=NAME                             … only into the backend called NAME
 //   FAKE_CALLS_FILE=path                             appends "verb name" per driver call
 //   FAKE_AVAILABLE=0                                 detect() says the tool is missing
+//   FAKE_CAPABILITIES='{"portForward":false}'          overrides capabilities
 // The backend is named by $FAKE_BACKEND_NAME, else package.json's fakeBackendName, else "fake".
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createMockBackend } from '@vms/core/testing';
@@ -14,6 +15,7 @@ const stateFile = process.env.FAKE_STATE_FILE && `${process.env.FAKE_STATE_FILE}
 const mock = createMockBackend({
   name,
   available: process.env.FAKE_AVAILABLE !== '0',
+  capabilities: JSON.parse(process.env.FAKE_CAPABILITIES || '{}'),
 });
 const faultsFor = process.env.FAKE_FAULTS_FOR;
 if (!faultsFor || faultsFor === name) {
@@ -28,7 +30,7 @@ function load() {
       ...r,
       files: new Map(r.files),
       snapshots: new Map(),
-      processes: new Set(),
+      processes: new Map(),
     });
   }
 }

@@ -2,27 +2,76 @@
  * The versioned contract between @vms/core and a backend: `vms-backend-v1`.
  *
  * A backend author implements `BackendV1` and `DriverV1`. Everything else (the state machine,
- * locking, deadlines, abort, rollback, error wrapping, events) lives in core's `Instance`
- * runtime, so a driver only does the work of each verb against its tool.
+ * locking, deadlines, abort, rollback, error wrapping, capability checks, events) lives in core's
+ * `Instance` runtime, so a driver only does the work of each verb against its tool.
+ *
+ * This module has no runtime dependencies: its only import is a type import of zod's core types,
+ * so `@vms/core/spec` can be compiled against without loading anything.
  */
-import type { z } from 'zod';
-import type { ProgressDetail } from './events.js';
+import type * as z4 from 'zod/v4/core';
 
 export const SPECIFICATION_VERSION = 'vms-backend-v1' as const;
 export type SpecificationVersion = typeof SPECIFICATION_VERSION;
 
-/** What a backend can do beyond create/start/stop/delete/inspect. Checked by core before a call. */
+/**
+ * What a backend can do beyond create/start/stop/delete/inspect. Core checks them before every
+ * call (verbs) and when an instance is made (options): a missing one is a
+ * `CapabilityUnsupportedError` (code `CAPABILITY_UNSUPPORTED`) naming it. A backend's flags are a
+ * ceiling; a driver may narrow them per instance with `DriverV1.capabilities`.
+ */
 export interface Capabilities {
+  /** `suspend()` / `resume()`: needs `doSuspend` and `doResume`. */
   suspend: boolean;
+  /** `exec()`: needs `doExec`. */
   exec: boolean;
+  /** `logs()`: needs `doLogs`. */
   logs: boolean;
+  /** `snapshots.*`: needs `doSnapshotCreate`, `doSnapshotRestore`, `doSnapshotList`, `doSnapshotDelete`. */
   snapshot: boolean;
+  /** `copyIn()` / `copyOut()`: needs `doCopyIn` and `doCopyOut`. */
   copy: boolean;
+  /** The common option `ports` (host → guest port forwards). */
   portForward: boolean;
+  /** The common option `mounts` (host directories in the guest). */
   mounts: boolean;
 }
 
 export type Capability = keyof Capabilities;
+
+/** Every capability, in a stable order. */
+export const CAPABILITY_NAMES: readonly Capability[] = [
+  'suspend',
+  'exec',
+  'logs',
+  'snapshot',
+  'copy',
+  'portForward',
+  'mounts',
+];
+
+/** The driver methods a capability requires: a `true` flag without them is a broken backend. */
+export const CAPABILITY_METHODS: Readonly<Record<Capability, readonly (keyof DriverV1)[]>> = {
+  suspend: ['doSuspend', 'doResume'],
+  exec: ['doExec'],
+  logs: ['doLogs'],
+  snapshot: ['doSnapshotCreate', 'doSnapshotRestore', 'doSnapshotList', 'doSnapshotDelete'],
+  copy: ['doCopyIn', 'doCopyOut'],
+  portForward: [],
+  mounts: [],
+};
+
+/** The common options that need a capability when they are not empty. */
+export const OPTION_CAPABILITIES: Readonly<Record<'ports' | 'mounts', Capability>> = {
+  ports: 'portForward',
+  mounts: 'mounts',
+};
+
+/**
+ * A driver's per-instance narrowing of the backend's capabilities: `false`, or a string saying
+ * why (shown to the user), turns a capability off for this instance; `true` or a missing key
+ * keeps the backend's flag. A driver cannot turn on what its backend lacks.
+ */
+export type CapabilityNarrowing = Partial<Record<Capability, boolean | string>>;
 
 /** The states a driver can observe in its tool. `absent`: the tool does not know the instance. */
 export type ObservedState = 'absent' | 'stopped' | 'running' | 'suspended' | 'broken';
@@ -40,6 +89,7 @@ export interface Properties {
   /** The address to reach the guest at, when it has one. */
   ip?: string;
   ips?: string[];
+  /** Port forwards in effect (a running instance with `ports` must report them). */
   ports?: PortMapping[];
   cpus?: number;
   memoryMiB?: number;
@@ -79,6 +129,23 @@ export interface ListedInstance {
   /** True when @vms created it (labelled / in our state store). */
   managed: boolean;
   properties?: Properties;
+}
+
+/**
+ * Optional structured detail of a progress step, for work that can be measured (bytes of an image
+ * pull, files of a copy). Every field is optional: a step may carry only some of them.
+ */
+export interface ProgressDetail {
+  /** What `current` and `total` count. */
+  unit?: 'bytes' | 'items';
+  /** Done so far. */
+  current?: number;
+  /** Expected in all, when known (it may grow as more of the work becomes known). */
+  total?: number;
+  /** The part of the work this update is about, e.g. one image layer's id. */
+  item?: string;
+  /** Parts finished and parts known so far, e.g. image layers pulled of the image's layers. */
+  parts?: { done: number; total: number };
 }
 
 /** Reports the current step; `detail` adds measurable progress (bytes, layers) when known. */
@@ -123,23 +190,37 @@ export interface DriverStopOutcome {
   guestExit?: GuestExit;
 }
 
+/**
+ * How `doExec` runs a command. Core validates these before the call: `cwd` is absolute, `env`
+ * names are valid variable names, `user` is not empty.
+ */
 export interface ExecIo {
+  /** Bytes for the command's stdin, then end-of-file. Without it, stdin is empty (EOF at once). */
   stdin?: string | Uint8Array | NodeJS.ReadableStream;
+  /** Added to the instance's environment for this command only (wins over the instance's `env`). */
   env?: Record<string, string>;
+  /** Absolute working directory in the guest; default: the instance's own (its `workdir`, or `/`). */
   cwd?: string;
+  /** User (name or uid) the command runs as; default: the instance's default user. */
   user?: string;
-  /** Allocate a terminal (interactive shells). */
+  /** Allocate a terminal (interactive shells): the command sees a TTY on stdin/stdout. */
   tty?: boolean;
   /** Core always provides these; drivers call them as output arrives. */
   onStdout: (chunk: Buffer) => void;
   onStderr: (chunk: Buffer) => void;
 }
 
+/**
+ * The command's exit code. A command that cannot be found exits 127 (126: found but not
+ * executable), as in a shell: `doExec` does not throw for it. A command killed by a signal exits
+ * 128 + the signal number.
+ */
 export interface DriverExecResult {
   exitCode: number;
 }
 
 export interface LogsRequest extends OpContext {
+  /** Keep streaming until `signal` aborts (core aborts it at the deadline or on the caller's abort). */
   follow: boolean;
   /** Only lines after this many from the end, when the backend can. */
   tail?: number;
@@ -172,22 +253,34 @@ export interface SnapshotInfo {
   sizeBytes?: number;
 }
 
-/** One instance's driver. Verbs are named `do*` so users call `Instance` methods instead. */
+/**
+ * One instance's driver. Verbs are named `do*` so users call `Instance` methods instead. The
+ * optional verbs are required by the capability that names them (`CAPABILITY_METHODS`).
+ */
 export interface DriverV1 {
   /** Creates the instance (stopped). Throws AlreadyExistsError when it exists. */
   doCreate(ctx: OpContext): Promise<void>;
   /** Starts a stopped instance and returns when it is ready. */
   doStart(ctx: OpContext): Promise<void>;
-  /** Stops the instance (graceful for `timeoutMs`, then forced); handles a suspended one. */
+  /**
+   * Stops the instance (graceful for `timeoutMs`, then forced); also a suspended one. Returns
+   * only when nothing of the instance runs any more (no process, no paused VM).
+   */
   doStop(req: StopRequest): Promise<DriverStopOutcome>;
-  doSuspend(ctx: OpContext): Promise<void>;
-  doResume(ctx: OpContext): Promise<void>;
+  /** Capability `suspend`: pauses a running instance. */
+  doSuspend?(ctx: OpContext): Promise<void>;
+  /** Capability `suspend`: continues a suspended instance. */
+  doResume?(ctx: OpContext): Promise<void>;
   /** Removes the instance whatever its state (force-stopping it). Returns whether it existed. */
   doDelete(ctx: OpContext): Promise<{ existed: boolean }>;
   /** The real state and properties; `{ state: 'absent' }` when the tool does not know it. */
   doInspect(ctx: OpContext): Promise<Observation>;
-  /** Runs argv in the instance. On abort, the process inside the instance must end too. */
-  doExec(argv: string[], io: ExecIo, ctx: OpContext): Promise<DriverExecResult>;
+  /**
+   * Capability `exec`: runs argv (never through a shell) in the running instance. On abort, the
+   * command and everything it started inside the instance must end too.
+   */
+  doExec?(argv: string[], io: ExecIo, ctx: OpContext): Promise<DriverExecResult>;
+  /** Capability `logs`: the instance's own output (console, main process). */
   doLogs?(req: LogsRequest): Promise<void>;
   doSnapshotCreate?(name: string, ctx: OpContext): Promise<void>;
   doSnapshotRestore?(name: string, ctx: OpContext): Promise<void>;
@@ -203,26 +296,42 @@ export interface DriverV1 {
    */
   doEngineEndpoint?(request: EngineRequest, ctx: OpContext): Promise<EngineEndpoint>;
   /**
+   * Optional: narrows the backend's capabilities for this instance, from its options and the last
+   * observation (undefined before the first). E.g. tart suspends macOS guests only.
+   */
+  capabilities?(last: Observation | undefined): CapabilityNarrowing;
+  /**
    * Optional: tells core when the instance changes behind its back (a VM process exits, a
    * container dies). Returns an unsubscribe function. Core calls it while the instance runs.
    */
   watch?(onChange: (observation: Observation) => void): () => void;
 }
 
-export interface BackendV1<Options = unknown> {
+/**
+ * A backend. `S` is its options schema (zod 4): users write `z.input<S>`, the driver receives
+ * `z.output<S>`. Core validates every user input with it (unknown keys are refused).
+ */
+export interface BackendV1<S extends z4.$ZodType = z4.$ZodType> {
   readonly specificationVersion: SpecificationVersion;
-  /** Short name used in `backend:name`, e.g. "docker". */
+  /** Short name used in `backend:name`, e.g. "docker". Lowercase letters, digits, "-", "_". */
   readonly name: string;
   readonly capabilities: Capabilities;
-  /** zod schema of the instance options; core validates with it before `driver()` is called. */
-  readonly optionsSchema: z.ZodType<Options>;
+  /** zod 4 schema of the instance options; core parses user input with it before `driver()`. */
+  readonly optionsSchema: S;
   /** Default deadlines for this backend's ops, in ms (core has its own defaults). */
   readonly defaultTimeouts?: Partial<Record<OpName, number>>;
   /** Whether the tool is installed and usable. Never throws. */
   detect(ctx?: { signal?: AbortSignal }): Promise<DetectResult>;
   list(ctx: ListContext): Promise<ListedInstance[]>;
-  /** No I/O: returns a driver bound to one instance. `options` are already validated. */
-  driver(name: string, options: Options): DriverV1;
+  /** No I/O: returns a driver bound to one instance, with its parsed options. */
+  driver(name: string, options: z4.output<S>): DriverV1;
+  /**
+   * Optional, no I/O: a driver for an instance that exists but whose options @vms does not know
+   * (made by another tool, or its record is gone or no longer valid). Core never calls its
+   * `doCreate`; verbs that need the creation options may throw. Without it, such an instance can
+   * be opened only when `{}` is valid options.
+   */
+  attach?(name: string): DriverV1;
   /** Optional: checks an instance name for this backend; return a message when invalid. */
   validateName?(name: string): string | undefined;
   /**
@@ -256,9 +365,14 @@ export type OpName =
   | 'copy'
   | 'engine';
 
-/** Infers a backend's options type. */
-export type BackendOptions<B> = B extends BackendV1<infer O> ? O : never;
+/** The options schema of a backend type. */
+export type BackendSchema<B> = B extends BackendV1<infer S> ? S : never;
+/** What a user writes as a backend's options (`createInstance(backend, name, options)`). */
+export type BackendOptionsInput<B> = z4.input<BackendSchema<B>>;
+/** What a backend's driver receives (the parsed options). */
+export type BackendOptions<B> = z4.output<BackendSchema<B>>;
 
+/** Whether `value` has the shape of a `vms-backend-v1` backend (no I/O, no schema parsing). */
 export function isBackendV1(value: unknown): value is BackendV1 {
   if (typeof value !== 'object' || value === null) return false;
   const b = value as Record<string, unknown>;
@@ -270,6 +384,7 @@ export function isBackendV1(value: unknown): value is BackendV1 {
     typeof b.detect === 'function' &&
     typeof b.list === 'function' &&
     typeof b.driver === 'function' &&
-    typeof b.optionsSchema === 'object'
+    typeof b.optionsSchema === 'object' &&
+    b.optionsSchema !== null
   );
 }
