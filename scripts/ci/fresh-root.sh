@@ -166,8 +166,11 @@ run_in() {
   local root=$1 pid
   shift
   pid=$(holder_pid "$root") || { start_holder "$root"; pid=$(holder_pid "$root"); }
-  cd / && nsenter --target "$pid" --mount --pid --net --root --wd=/ /usr/bin/env -i HOME=/root \
+  # --wd without a value: the holder's working directory, the root's own / (nsenter applies a
+  # given path before entering the root, which leaves the shell in an unreachable directory).
+  nsenter --target "$pid" --mount --pid --net --root --wd /usr/bin/env -i HOME=/root \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin TERM=dumb CI=true LANG=C.UTF-8 \
+    TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 \
     NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
     GIT_SSL_CAINFO=/etc/ssl/certs/ca-certificates.crt bash -lc "cd /root; $*"
 }
