@@ -18,7 +18,8 @@ describe('every README code block runs in a test or says why it cannot', () => {
       const where = `${b.file}:${b.line}`;
       if (b.notRun !== undefined)
         return b.notRun.length >= 10 ? [] : [`${where}: the not-run comment needs a reason`];
-      if (!b.id) return [`${where}: no id=… in the info string and no <!-- not-run: reason --> above`];
+      if (!b.id)
+        return [`${where}: no id=… in the info string and no <!-- not-run: reason --> above`];
       const claimed = tests.some((t) => t.includes(`'${b.id}'`) || t.includes(`example=${b.id}`));
       return claimed ? [] : [`${where}: no test claims id=${b.id}`];
     });

@@ -50,7 +50,8 @@ export function readmeBlocks(file: string): ReadmeBlock[] {
     const info = (open[3] as string).trim();
     const body: string[] = [];
     let j = i + 1;
-    while (j < lines.length && !(lines[j] as string).trim().startsWith(fence)) body.push(lines[j++] as string);
+    while (j < lines.length && !(lines[j] as string).trim().startsWith(fence))
+      body.push(lines[j++] as string);
     const [lang = '', ...attrs] = info.split(/\s+/);
     const id = attrs.map((a) => /^(?:id|example)=(.+)$/.exec(a)?.[1]).find(Boolean);
     const above = /^<!--\s*not-run:\s*(.*?)\s*-->$/.exec((lines[i - 1] ?? '').trim());
@@ -79,7 +80,8 @@ export function testFiles(): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name.startsWith('.')) continue;
+      if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name.startsWith('.'))
+        continue;
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
       else if (/\.test\.(ts|mts|mjs)$/.test(entry.name)) out.push(relative(REPO, path));
