@@ -3,35 +3,56 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO, readmeBlocks, readmeFiles, testFiles } from './readme-blocks.js';
 
+/**
+ * READMEs whose blocks are not held to the rule yet, each with why. The lead removes an entry
+ * once its README's blocks are claimed by tests or marked not-run.
+ */
+export const PENDING: Readonly<Record<string, string>> = {
+  'packages/core/README.md':
+    'being rewritten with core’s public API by the contract work; its blocks are covered after it lands',
+  'packages/lima/README.md':
+    'being rewritten by the colima work; its blocks are covered after it lands (against the lima and colima fakes)',
+};
+
 describe('every README code block runs in a test or says why it cannot', () => {
-  const blocks = readmeFiles().flatMap(readmeBlocks);
+  const files = readmeFiles();
+  const blocks = files.flatMap(readmeBlocks);
   const tests = testFiles().map((f) => readFileSync(join(REPO, f), 'utf8'));
 
   it('finds the READMEs and their blocks', () => {
-    expect(readmeFiles()).toContain('README.md');
-    expect(readmeFiles()).toContain('packages/core/README.md');
+    expect(files).toContain('README.md');
+    expect(files).toContain('packages/core/README.md');
     expect(blocks.length).toBeGreaterThan(20);
+    for (const pending of Object.keys(PENDING)) expect(files).toContain(pending);
   });
 
-  it('each block has an id a test claims, or a not-run reason', () => {
-    const problems = blocks.flatMap((b) => {
-      const where = `${b.file}:${b.line}`;
-      if (b.notRun !== undefined)
-        return b.notRun.length >= 10 ? [] : [`${where}: the not-run comment needs a reason`];
-      if (!b.id)
-        return [`${where}: no id=… in the info string and no <!-- not-run: reason --> above`];
-      const claimed = tests.some((t) => t.includes(`'${b.id}'`) || t.includes(`example=${b.id}`));
-      return claimed ? [] : [`${where}: no test claims id=${b.id}`];
-    });
-    expect(problems, problems.join('\n')).toEqual([]);
-  });
+  for (const file of files) {
+    const pending = PENDING[file];
+    it.skipIf(pending !== undefined)(
+      `${file}: each block has an id a test claims, or a not-run reason${pending ? ` (pending: ${pending})` : ''}`,
+      () => {
+        const problems = readmeBlocks(file).flatMap((b) => {
+          const where = `${b.file}:${b.line}`;
+          if (b.notRun !== undefined)
+            return b.notRun.length >= 10 ? [] : [`${where}: the not-run comment needs a reason`];
+          if (!b.id)
+            return [`${where}: no id=… in the info string and no <!-- not-run: reason --> above`];
+          const claimed = tests.some(
+            (t) => t.includes(`'${b.id}'`) || t.includes(`example=${b.id}`),
+          );
+          return claimed ? [] : [`${where}: no test claims id=${b.id}`];
+        });
+        expect(problems, problems.join('\n')).toEqual([]);
+      },
+    );
+  }
 
-  it('ids are unique within a README', () => {
+  it('ids are unique across the READMEs (a test claims a block by its id alone)', () => {
     const seen = new Set<string>();
     const twice = blocks
       .filter((b) => b.id)
       .filter((b) => {
-        const key = `${b.file}#${b.id}`;
+        const key = b.id as string;
         const dup = seen.has(key);
         seen.add(key);
         return dup;

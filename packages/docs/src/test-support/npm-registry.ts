@@ -25,9 +25,14 @@ export interface PackRegistry {
   close(): Promise<void>;
 }
 
-/** This process's environment without the npm_* variables a package manager running us sets. */
+/**
+ * This process's environment without what the package manager running the tests sets: its
+ * `npm_*` variables, and pnpm's NODE_PATH (every workspace package: a user's shell has none).
+ */
 function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) && key !== 'NODE_PATH'),
+  );
 }
 
 export async function startPackRegistry(packs: PackedPackage[]): Promise<PackRegistry> {
