@@ -59,7 +59,11 @@ export function withRegistryHost(ref: string, host: string): string {
 export async function serveReadmeImages(
   engine: EngineName,
   readmeRefs: string[],
-  options: { credentials?: { username: string; password: string } } = {},
+  options: {
+    credentials?: { username: string; password: string };
+    /** A layer of its own of this many random bytes (default none: the test image's layer). */
+    layerBytes?: number;
+  } = {},
 ): Promise<ReadmeImages> {
   const suite = `docs-${randomBytes(4).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), 'docs-images-'));
@@ -101,8 +105,11 @@ export async function serveReadmeImages(
       'create',
       ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
       TEST_IMAGE,
-      'true',
+      ...(options.layerBytes
+        ? ['sh', '-c', `head -c ${options.layerBytes} /dev/urandom > /layer`]
+        : ['true']),
     );
+    if (options.layerBytes) cli('start', '--attach', container);
     cli(
       'commit',
       ...Object.entries(labels).flatMap(([k, v]) => ['--change', `LABEL ${k}=${v}`]),

@@ -44,10 +44,14 @@ export function snippetsDir(): string {
 export interface SnippetOptions {
   /** File name stem (e.g. the block's id). */
   name: string;
+  /** File name ending (default `.mjs`; `.test.mjs` for a block that is a vitest file). */
+  extension?: string;
   /** Run the text as plain JavaScript (.mjs), not compiled. */
   plain?: boolean;
   /** Code put before the block (what the README's text around it defines, e.g. a key `pub`). */
   prelude?: string;
+  /** Code put after the block (to use what it made, e.g. acquire from the pool it set up). */
+  epilogue?: string;
   /** Extra environment (on top of this process's: the run's TMPDIR, VMS_HOME, …). */
   env?: Record<string, string>;
   cwd?: string;
@@ -64,8 +68,11 @@ export interface SnippetResult {
 
 /** Writes the module a block becomes and returns its path. */
 export async function writeSnippet(code: string, options: SnippetOptions): Promise<string> {
-  const source = options.prelude ? `${options.prelude}\n${code}` : code;
-  const file = join(snippetsDir(), `${options.name}-${randomBytes(3).toString('hex')}.mjs`);
+  const source = [options.prelude, code, options.epilogue].filter(Boolean).join('\n');
+  const file = join(
+    snippetsDir(),
+    `${options.name}-${randomBytes(3).toString('hex')}${options.extension ?? '.mjs'}`,
+  );
   const js = options.plain
     ? source
     : (
