@@ -5,6 +5,8 @@
  * Installed without peers, the same project fails: the peer is what makes the types complete.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PENDING } from './pending.js';
+import { readmeBlocks, readmeFiles } from './readme-blocks.js';
 import { type ConsumerProject, consumerProject } from './test-support/consumer.js';
 import { type PackRegistry, startPackRegistry } from './test-support/npm-registry.js';
 import { type PackedPackage, workspacePacks } from './test-support/workspace-packs.js';
@@ -52,6 +54,41 @@ export async function main(signal: AbortSignal): Promise<number> {
 }
 `;
 
+/**
+ * What the text around a block gives it (a `pool` made above, the key `pub`, …), as types: every
+ * TypeScript block of the READMEs compiles in the user's project, those that cannot run here too.
+ */
+const CONTEXT: Readonly<Record<string, string>> = {
+  'pool-events': "import type { Pool } from '@vms/pool';\ndeclare const pool: Pool;",
+  'pool-prune': "import { docker } from '@vms/docker';",
+  'linuxkit-templates': "import { createInstance } from '@vms/core';\ndeclare const pub: string;",
+  'qemu-testing': 'declare function afterAll(fn: () => unknown): void;',
+};
+/** Modules a block imports from its own package (cli-backend-package's `./backend.js`). */
+const BESIDE: Readonly<Record<string, Record<string, string>>> = {
+  'cli-backend-package': {
+    'backend.ts':
+      "import type { BackendV1 } from '@vms/core';\nexport declare function createFoo(): BackendV1;\n",
+  },
+};
+
+/** Every TypeScript block of the READMEs that are not pending, as files of the consumer. */
+function blockFiles(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const file of readmeFiles()) {
+    if (PENDING[file]) continue;
+    for (const block of readmeBlocks(file)) {
+      if (block.lang !== 'ts') continue;
+      const name = block.id ?? `${file.replace(/\W+/g, '-')}-${block.line}`;
+      const context = block.id ? CONTEXT[block.id] : undefined;
+      files[`src/blocks/${name}/index.ts`] = `${context ? `${context}\n` : ''}${block.code}`;
+      for (const [beside, text] of Object.entries((block.id && BESIDE[block.id]) || {}))
+        files[`src/blocks/${name}/${beside}`] = text;
+    }
+  }
+  return files;
+}
+
 let packs: PackedPackage[];
 let registry: PackRegistry;
 let typed: PackedPackage[];
@@ -82,8 +119,11 @@ describe('the published .d.ts in a TypeScript project outside the monorepo', () 
     }
   });
 
-  it('installed with npm (peers included) they compile with zero errors: tsc --init defaults, and with our .d.ts checked too', async () => {
+  it('installed with npm (peers included) they compile with zero errors, and so do the READMEs’ TypeScript blocks: tsc --init defaults, and with our .d.ts checked too', async () => {
     const p = project();
+    const blocks = blockFiles();
+    expect(Object.keys(blocks).length).toBeGreaterThan(15);
+    for (const [path, text] of Object.entries(blocks)) p.write(path, text);
     await p.install();
     expect(await p.typecheck()).toEqual([]);
     expect(await p.typecheck('--skipLibCheck', 'false')).toEqual([]);
