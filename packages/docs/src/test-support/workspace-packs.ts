@@ -47,8 +47,11 @@ export function publishedPackages(): { dir: string; name: string }[] {
 }
 
 async function packOne(dir: string, dest: string): Promise<PackedPackage> {
+  // No lifecycle scripts: core's `prepack` rebuilds its dist, which other test files are using
+  // (the build before the tests made it).
   const { stdout } = await run('pnpm', ['pack', '--json', '--pack-destination', dest], {
     cwd: dir,
+    env: { ...process.env, PNPM_CONFIG_IGNORE_SCRIPTS: 'true' },
     maxBuffer: 16 * 1024 * 1024,
   });
   const { filename } = JSON.parse(stdout) as { filename: string };
