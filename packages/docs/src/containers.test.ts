@@ -14,27 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readmeBlock } from './readme-blocks.js';
 import { withReadmeNames } from './test-support/names-lock.js';
 import {
-  type EngineName,
+  inspectContainer,
   type ReadmeImages,
   readmeImagesSkipReason,
   serveReadmeImages,
 } from './test-support/readme-images.js';
-import { runSnippet, type SnippetResult, substitute } from './test-support/snippets.js';
-
-function inspect(engine: EngineName, name: string, format: string): string | undefined {
-  try {
-    return execFileSync(engine, ['inspect', '--format', format, name], { stdio: 'pipe' })
-      .toString()
-      .trim();
-  } catch {
-    return undefined;
-  }
-}
-
-function expectRan(r: SnippetResult): void {
-  expect(r.stderr, r.stderr).toBe('');
-  expect(r.code, `exit ${r.code} (${r.signal}): ${r.stdout}${r.stderr}`).toBe(0);
-}
+import { expectRan, runSnippet, substitute } from './test-support/snippets.js';
 
 const dockerSkip = readmeImagesSkipReason('docker');
 if (dockerSkip) console.warn(`skipping the docker README blocks: ${dockerSkip}`);
@@ -65,7 +50,7 @@ describe.skipIf(dockerSkip !== undefined)('packages/docker/README.md (real docke
     expect(r.stdout).toMatch(
       /^\[\s*\{\s*hostIp: '127\.0\.0\.1',\s*hostPort: \d+,\s*guestPort: 8080,\s*protocol: 'tcp'\s*\}\s*\]\n0 UTC\n\ngraceful 0\n$/,
     );
-    expect(inspect('docker', 'box', '{{.Id}}')).toBeUndefined();
+    expect(inspectContainer('docker', 'box')).toBeUndefined();
   });
 
   it('docker-settings: each setting makes a backend (nothing is contacted yet)', async () => {
@@ -82,7 +67,7 @@ describe.skipIf(dockerSkip !== undefined)('packages/docker/README.md (real docke
     const code = substitute(block.code, [['registry.example:5000/team/app:1.4', ref]]);
     const r = await withReadmeNames(async () => {
       const out = await runSnippet(code, { name: 'docker-pull', env: registry.env });
-      const image = inspect('docker', 'app', '{{.Config.Image}}');
+      const image = inspectContainer('docker', 'app', '{{.Config.Image}}');
       execFileSync('docker', ['rm', '--force', 'app'], { stdio: 'pipe' });
       return { out, image };
     });
@@ -114,7 +99,7 @@ describe('packages/podman/README.md', () => {
       );
       expectRan(r);
       expect(r.stdout).toBe('nobody\n\n');
-      expect(inspect('podman', 'box', '{{.Id}}')).toBeUndefined();
+      expect(inspectContainer('podman', 'box')).toBeUndefined();
     });
   });
 

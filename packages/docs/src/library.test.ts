@@ -13,14 +13,10 @@ import { transform } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { readmeBlock } from './readme-blocks.js';
 import { readmeImagesSkipReason } from './test-support/readme-images.js';
-import { runSnippet, type SnippetResult } from './test-support/snippets.js';
+import { expectRan, runSnippet } from './test-support/snippets.js';
 
 const run = promisify(execFile);
 const DOCS = fileURLToPath(new URL('..', import.meta.url));
-
-function expectRan(r: SnippetResult): void {
-  expect(r.code, `exit ${r.code} (${r.signal}): ${r.stdout}${r.stderr}`).toBe(0);
-}
 
 describe('packages/cli/README.md', () => {
   it('cli-library: cliMain runs a command and returns its exit code', async () => {
@@ -28,7 +24,7 @@ describe('packages/cli/README.md', () => {
       name: 'cli-library',
       epilogue: "console.error('exit', code);",
     });
-    expectRan(r);
+    expectRan(r, { stderr: true });
     const result = JSON.parse(r.stdout);
     expect(result).toMatchObject({ schema: 'vms-cli/v1', command: 'list' });
     expect(Array.isArray(result.instances)).toBe(true);
@@ -92,7 +88,7 @@ describe.skipIf(dockerSkip !== undefined)('servers as libraries (docker availabl
     const r = await runSnippet(readmeBlock('packages/mcp/README.md', 'mcp-library').code, {
       name: 'mcp-library',
     });
-    expectRan(r);
+    expectRan(r, { stderr: true });
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^http:\/\/127\.0\.0\.1:8765\/mcp [\w-]{16,}\n$/);
   });

@@ -7,18 +7,19 @@
  * runs as written and adds to it, which also shows that `@vms/vms` (`vms-all`) installs beside
  * `@vms/cli` (`vms`).
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { loadTestGuest, testGuestSkipReason } from '@vms/qemu/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readmeBlock } from './readme-blocks.js';
 import { withReadmeNames } from './test-support/names-lock.js';
 import { type PackRegistry, startPackRegistry } from './test-support/npm-registry.js';
 import {
+  inspectContainer,
   type ReadmeImages,
   readmeImagesSkipReason,
   serveReadmeImages,
@@ -29,17 +30,6 @@ import { workspacePacks } from './test-support/workspace-packs.js';
 
 const skip = readmeImagesSkipReason('docker');
 if (skip) console.warn(`skipping the READMEs' npm install -g blocks: ${skip}`);
-
-function container(name: string): { running: boolean } | undefined {
-  try {
-    const state = execFileSync('docker', ['inspect', '--format', '{{.State.Running}}', name], {
-      stdio: 'pipe',
-    });
-    return { running: state.toString().trim() === 'true' };
-  } catch {
-    return undefined;
-  }
-}
 
 /** Every line exited 0 (the failing one is shown with its output). */
 function expectAllOk(results: LineResult[], count: number): void {
@@ -81,7 +71,7 @@ describe.skipIf(skip !== undefined)('README shell blocks with npm install -g (re
     expect(list.instances).toContainEqual(
       expect.objectContaining({ id: 'docker:box', state: 'running' }),
     );
-    expect(container('box')).toBeUndefined();
+    expect(inspectContainer('docker', 'box')).toBeUndefined();
   });
 
   it('packages/cli/README.md cli-intro: the same, stopping before the delete', async () => {
@@ -89,14 +79,14 @@ describe.skipIf(skip !== undefined)('README shell blocks with npm install -g (re
     const lines = shellLines(substitute(block.code, [['alpine:3.20', images.ref('alpine:3.20')]]));
     const r = await withReadmeNames(async () => {
       const out = await runLines(lines.slice(0, 3), options());
-      const running = container('box');
+      const running = inspectContainer('docker', 'box', '{{.State.Running}}');
       out.push(...(await runLines(lines.slice(3), options())));
       return { out, running };
     });
     expectAllOk(r.out, 5);
-    expect(r.running).toEqual({ running: true });
+    expect(r.running).toBe('true');
     expect(r.out[3]?.stdout).toMatch(/^Linux /);
-    expect(container('box')).toBeUndefined();
+    expect(inspectContainer('docker', 'box')).toBeUndefined();
   });
 
   it('packages/cli/README.md cli-error: the error a missing backend gives, word for word', async () => {
@@ -183,6 +173,17 @@ describe.skipIf(skip !== undefined)('README shell blocks with npm install -g (re
     });
 
     /** An MCP client session: list_backends, then an instance of the policy's `alpine` template. */
+    /** Connects an MCP client over `transport` and runs a session; closes the client. */
+    async function over(transport: Transport) {
+      const client = new Client({ name: 'vms-docs-test', version: '1.0.0' });
+      await client.connect(transport);
+      try {
+        return await session(client);
+      } finally {
+        await client.close();
+      }
+    }
+
     async function session(client: Client) {
       const call = async (name: string, args: Record<string, unknown>) => {
         const r = await client.callTool({ name, arguments: args }, undefined, { timeout: 300_000 });
@@ -215,13 +216,7 @@ describe.skipIf(skip !== undefined)('README shell blocks with npm install -g (re
           const transport = new StreamableHTTPClientTransport(new URL(m[1] as string), {
             requestInit: { headers: { Authorization: `Bearer ${m[2]}` } },
           });
-          const client = new Client({ name: 'vms-docs-test', version: '1.0.0' });
-          await client.connect(transport);
-          try {
-            return await session(client);
-          } finally {
-            await client.close();
-          }
+          return over(transport);
         },
       );
       expect(served.value.backends.backends).toContainEqual(
@@ -249,14 +244,8 @@ describe.skipIf(skip !== undefined)('README shell blocks with npm install -g (re
         cwd: npm.dir,
         stderr: 'pipe',
       });
-      const client = new Client({ name: 'vms-docs-test', version: '1.0.0' });
-      await client.connect(transport);
-      try {
-        const r = await session(client);
-        expect(r.exec).toMatchObject({ exitCode: 0, stdout: 'Linux\n' });
-      } finally {
-        await client.close();
-      }
+      const r = await over(transport);
+      expect(r.exec).toMatchObject({ exitCode: 0, stdout: 'Linux\n' });
     });
 
     it('mcp-client-http: the client configuration reaches `VMS_MCP_TOKEN=… vms mcp --http --port 8765`', async () => {
@@ -276,13 +265,7 @@ describe.skipIf(skip !== undefined)('README shell blocks with npm install -g (re
           const transport = new StreamableHTTPClientTransport(new URL(url), {
             requestInit: { headers },
           });
-          const client = new Client({ name: 'vms-docs-test', version: '1.0.0' });
-          await client.connect(transport);
-          try {
-            return await session(client);
-          } finally {
-            await client.close();
-          }
+          return over(transport);
         },
       );
       expect(served.value.exec).toMatchObject({ exitCode: 0, stdout: 'Linux\n' });

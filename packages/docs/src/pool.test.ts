@@ -12,17 +12,12 @@ import {
   readmeImagesSkipReason,
   serveReadmeImages,
 } from './test-support/readme-images.js';
-import { runSnippet, type SnippetResult, substitute } from './test-support/snippets.js';
+import { expectRan, runSnippet, substitute } from './test-support/snippets.js';
 
 const skip = readmeImagesSkipReason('docker');
 if (skip) console.warn(`skipping the pool README blocks: ${skip}`);
 
 const README = 'packages/pool/README.md';
-
-function expectRan(r: SnippetResult): void {
-  expect(r.stderr, r.stderr).toBe('');
-  expect(r.code, `exit ${r.code} (${r.signal}): ${r.stdout}${r.stderr}`).toBe(0);
-}
 
 describe.skipIf(skip !== undefined)(`${README} (real docker)`, () => {
   let images: ReadmeImages;

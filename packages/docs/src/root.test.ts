@@ -3,13 +3,13 @@
  * Node that parses `await using`, run untouched as a plain `.mjs` file), and its two commands,
  * which CI (`.ci/run`) runs in a fresh Debian root.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, readmeBlock } from './readme-blocks.js';
 import { withReadmeNames } from './test-support/names-lock.js';
 import {
+  inspectContainer,
   type ReadmeImages,
   readmeImagesSkipReason,
   serveReadmeImages,
@@ -29,14 +29,6 @@ export function parsesAwaitUsing(): boolean {
 const skip = readmeImagesSkipReason('docker');
 if (skip) console.warn(`skipping the root README's docker example: ${skip}`);
 
-function containerExists(name: string): boolean {
-  return (
-    execFileSync('docker', ['ps', '-aq', '--filter', `name=^${name}$`])
-      .toString()
-      .trim() !== ''
-  );
-}
-
 describe.skipIf(skip !== undefined)('README.md: the example on real docker', () => {
   const block = readmeBlock('README.md', 'root-intro');
   let images: ReadmeImages;
@@ -51,7 +43,7 @@ describe.skipIf(skip !== undefined)('README.md: the example on real docker', () 
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('0 42\n');
     expect(r.code).toBe(0);
-    expect(containerExists('ci-job-1')).toBe(false);
+    expect(inspectContainer('docker', 'ci-job-1')).toBeUndefined();
   });
 
   it.skipIf(!parsesAwaitUsing())(
@@ -63,7 +55,7 @@ describe.skipIf(skip !== undefined)('README.md: the example on real docker', () 
       expect(r.stderr).toBe('');
       expect(r.stdout).toBe('0 42\n');
       expect(r.code).toBe(0);
-      expect(containerExists('ci-job-1')).toBe(false);
+      expect(inspectContainer('docker', 'ci-job-1')).toBeUndefined();
     },
   );
 });

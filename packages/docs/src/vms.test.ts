@@ -17,8 +17,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createFakeLinuxkit } from '../../linuxkit/test/fake-linuxkit.js';
 import { readmeBlock } from './readme-blocks.js';
 import {
+  expectRan,
   runSnippet,
-  type SnippetResult,
   snippetsDir,
   substitute,
   writeSnippet,
@@ -28,10 +28,6 @@ const run = promisify(execFile);
 const skip = testGuestSkipReason();
 if (skip) console.warn(`skipping the qemu and linuxkit README blocks: ${skip}`);
 const guest = skip ? undefined : loadTestGuest();
-
-function expectRan(r: SnippetResult): void {
-  expect(r.code, `exit ${r.code} (${r.signal}): ${r.stdout}${r.stderr}`).toBe(0);
-}
 
 const homes: string[] = [];
 afterAll(() => {

@@ -43,6 +43,24 @@ export interface ReadmeImages {
   close(): Promise<void>;
 }
 
+/** `ENGINE inspect --format FORMAT NAME` of a container, or undefined when there is none. */
+export function inspectContainer(
+  engine: EngineName,
+  name: string,
+  format = '{{.Id}}',
+): string | undefined {
+  try {
+    return execFileSync(engine, ['container', 'inspect', '--format', format, name], {
+      stdio: 'pipe',
+      timeout: 60_000,
+    })
+      .toString()
+      .trim();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Why README images cannot be served here (no engine, no test image, no registry tool). */
 export function readmeImagesSkipReason(engine: EngineName): string | undefined {
   return testEngine(engine).unavailableReason() ?? registrySkipReason();

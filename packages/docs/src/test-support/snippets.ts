@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stop, transform } from 'esbuild';
+import { expect } from 'vitest';
 
 const DOCS_MODULES = fileURLToPath(new URL('../../node_modules', import.meta.url));
 
@@ -111,4 +112,10 @@ export async function runSnippet(code: string, options: SnippetOptions): Promise
   );
   clearTimeout(timer);
   return { file, code: code_, signal, stdout, stderr };
+}
+
+/** The block ran to completion (exit 0); unless `stderr: true`, it wrote nothing on stderr. */
+export function expectRan(r: SnippetResult, options: { stderr?: boolean } = {}): void {
+  if (!options.stderr) expect(r.stderr, r.stderr).toBe('');
+  expect(r.code, `exit ${r.code} (${r.signal}): ${r.stdout}${r.stderr}`).toBe(0);
 }
