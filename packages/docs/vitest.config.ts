@@ -7,7 +7,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts'],
     // README blocks drive real engines and VMs on a 2-core machine: at most 2 files at once.
     maxWorkers: 2,
-    testTimeout: 180_000,
+    // Above the snippet and shell-line deadlines (170 s, 240 s), so theirs are the errors seen.
+    testTimeout: 300_000,
     hookTimeout: 300_000,
   },
 });

@@ -43,8 +43,7 @@ describe.skipIf(skip !== undefined)('README shell blocks with npm install -g (re
   let images: ReadmeImages;
   let npm: ReturnType<PackRegistry['npmEnv']>;
   let home: string;
-  const sh = { timeoutMs: 600_000 } as const;
-  const options = () => ({ env: { ...npm.env, HOME: home }, cwd: npm.dir, ...sh });
+  const options = () => ({ env: { ...npm.env, HOME: home }, cwd: npm.dir });
 
   beforeAll(async () => {
     registry = await startPackRegistry(await workspacePacks());

@@ -5,6 +5,7 @@
  * comes from here, everything else (zod, execa, @types/node, …) from the public npm registry, and
  * no `@vms` name is ever asked of the public registry.
  */
+import { execFileSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,13 +27,34 @@ export interface PackRegistry {
 }
 
 /**
- * This process's environment without what the package manager running the tests sets: its
- * `npm_*` variables, and pnpm's NODE_PATH (every workspace package: a user's shell has none).
+ * This process's environment as a user's shell has it: without what the package manager running
+ * the tests adds (its `npm_*` variables, pnpm's NODE_PATH naming every workspace package, the
+ * workspace's `node_modules/.bin` directories on PATH).
  */
-function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(
+function userEnv(): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) && key !== 'NODE_PATH'),
   );
+  env.PATH = (process.env.PATH ?? '')
+    .split(':')
+    .filter((dir) => dir && !dir.endsWith('/node_modules/.bin'))
+    .join(':');
+  return env;
+}
+
+/**
+ * npm's global config file (`<npm's prefix>/etc/npmrc`): it moves with the prefix, so a temp
+ * prefix would lose the machine's settings (e.g. the `cafile` a TLS-intercepting network needs)
+ * unless it is named.
+ */
+let globalConfig: string | undefined;
+function npmGlobalConfig(): string {
+  globalConfig ??= execFileSync('npm', ['config', 'get', 'globalconfig'], {
+    env: userEnv(),
+    encoding: 'utf8',
+    timeout: 60_000,
+  }).trim();
+  return globalConfig;
 }
 
 export async function startPackRegistry(packs: PackedPackage[]): Promise<PackRegistry> {
@@ -99,8 +121,9 @@ export async function startPackRegistry(packs: PackedPackage[]): Promise<PackReg
         prefix,
         bin,
         env: {
-          ...cleanEnv(),
-          PATH: `${bin}:${process.env.PATH ?? ''}`,
+          ...userEnv(),
+          PATH: `${bin}:${userEnv().PATH}`,
+          npm_config_globalconfig: npmGlobalConfig(),
           npm_config_userconfig: npmrc,
           npm_config_prefix: prefix,
           // One cache per test run, shared by its installs (npm's cache is safe to share).

@@ -49,7 +49,7 @@ export async function runLine(line: string, options: ShellOptions): Promise<Line
     } catch {
       // gone
     }
-  }, options.timeoutMs ?? 300_000);
+  }, options.timeoutMs ?? 240_000);
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearTimeout(timer);
   return { line, code, stdout, stderr };
