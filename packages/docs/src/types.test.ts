@@ -4,6 +4,8 @@
  * compiles a consumer file with zero errors under strict settings that also check our .d.ts.
  * Installed without peers, the same project fails: the peer is what makes the types complete.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PENDING } from './pending.js';
 import { readmeBlocks, readmeFiles } from './readme-blocks.js';
@@ -89,6 +91,8 @@ function blockFiles(): Record<string, string> {
   return files;
 }
 
+const run = promisify(execFile);
+
 let packs: PackedPackage[];
 let registry: PackRegistry;
 let typed: PackedPackage[];
@@ -117,6 +121,26 @@ describe('the published .d.ts in a TypeScript project outside the monorepo', () 
         node: '>=20.19',
       });
     }
+  });
+
+  it('every typed entry point’s .d.ts loads @types/node itself (whatever the tsconfig "types" say)', async () => {
+    const entries = typed.flatMap((p) =>
+      Object.entries((p.manifest.exports ?? {}) as Record<string, { types?: string }>)
+        .filter(([, target]) => typeof target === 'object' && target.types)
+        .map(([subpath, target]) => ({ pack: p, subpath, types: target.types as string })),
+    );
+    expect(entries.length).toBeGreaterThanOrEqual(15);
+    const missing: string[] = [];
+    for (const { pack, subpath, types } of entries) {
+      const { stdout } = await run('tar', [
+        '-xzOf',
+        pack.file,
+        `package/${types.replace(/^\.\//, '')}`,
+      ]);
+      if (!stdout.startsWith('/// <reference types="node"'))
+        missing.push(`${pack.name}${subpath.slice(1)} (${types})`);
+    }
+    expect(missing).toEqual([]);
   });
 
   it('installed with npm (peers included) they compile with zero errors, and so do the READMEs’ TypeScript blocks: tsc --init defaults, and with our .d.ts checked too', async () => {
