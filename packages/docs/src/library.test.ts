@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { transform } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { readmeBlock } from './readme-blocks.js';
+import { withReadmeNames } from './test-support/names-lock.js';
 import { readmeImagesSkipReason } from './test-support/readme-images.js';
 import { expectRan, runSnippet } from './test-support/snippets.js';
 
@@ -85,18 +86,20 @@ const dockerSkip = readmeImagesSkipReason('docker');
 describe.skipIf(dockerSkip !== undefined)('servers as libraries (docker available)', () => {
   it('packages/mcp/README.md mcp-library: stdio until the client goes, then HTTP on 127.0.0.1:8765, closed', async () => {
     // stdin is closed: the stdio client is gone at once, and the block goes on to HTTP.
-    const r = await runSnippet(readmeBlock('packages/mcp/README.md', 'mcp-library').code, {
-      name: 'mcp-library',
-    });
+    const r = await withReadmeNames(() =>
+      runSnippet(readmeBlock('packages/mcp/README.md', 'mcp-library').code, {
+        name: 'mcp-library',
+      }),
+    );
     expectRan(r, { stderr: true });
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^http:\/\/127\.0\.0\.1:8765\/mcp [\w-]{16,}\n$/);
   });
 
   it('packages/ui/README.md ui-library: the dashboard starts on the port given, prints its URL, closes', async () => {
-    const r = await runSnippet(readmeBlock('packages/ui/README.md', 'ui-library').code, {
-      name: 'ui-library',
-    });
+    const r = await withReadmeNames(() =>
+      runSnippet(readmeBlock('packages/ui/README.md', 'ui-library').code, { name: 'ui-library' }),
+    );
     expectRan(r);
     expect(r.stdout).toMatch(/^http:\/\/127\.0\.0\.1:7380\/\?token=[\w-]+\n$/);
   });

@@ -208,15 +208,18 @@ describe.skipIf(skip !== undefined)('README shell blocks with npm install -g (re
       expect(first[1]?.stdout).toBe('');
       expect(first[1]?.stderr).toContain('vms mcp: serving docker on stdio');
 
-      const served = await serveLine(
-        lines[2] as string,
-        { ...options(), ready: /listening on (\S+)\n.*bearer token: (\S+)\n/s },
-        async (m) => {
-          const transport = new StreamableHTTPClientTransport(new URL(m[1] as string), {
-            requestInit: { headers: { Authorization: `Bearer ${m[2]}` } },
-          });
-          return over(transport);
-        },
+      // The README's port (8765) is the lock's too.
+      const served = await withReadmeNames(() =>
+        serveLine(
+          lines[2] as string,
+          { ...options(), ready: /listening on (\S+)\n.*bearer token: (\S+)\n/s },
+          async (m) => {
+            const transport = new StreamableHTTPClientTransport(new URL(m[1] as string), {
+              requestInit: { headers: { Authorization: `Bearer ${m[2]}` } },
+            });
+            return over(transport);
+          },
+        ),
       );
       expect(served.value.backends.backends).toContainEqual(
         expect.objectContaining({ name: 'docker', allowed: true, available: true }),
@@ -256,16 +259,18 @@ describe.skipIf(skip !== undefined)('README shell blocks with npm install -g (re
       ) as { mcpServers: { vms: { type: string; url: string; headers: Record<string, string> } } };
       const { type, url, headers } = config.mcpServers.vms;
       expect(type).toBe('http');
-      const served = await serveLine(
-        `VMS_MCP_TOKEN=${token} vms mcp --http --port 8765 --config ${policy}`,
-        { ...options(), ready: /listening on \S+\n/ },
-        async (_m, output) => {
-          expect(output()).not.toContain(token);
-          const transport = new StreamableHTTPClientTransport(new URL(url), {
-            requestInit: { headers },
-          });
-          return over(transport);
-        },
+      const served = await withReadmeNames(() =>
+        serveLine(
+          `VMS_MCP_TOKEN=${token} vms mcp --http --port 8765 --config ${policy}`,
+          { ...options(), ready: /listening on \S+\n/ },
+          async (_m, output) => {
+            expect(output()).not.toContain(token);
+            const transport = new StreamableHTTPClientTransport(new URL(url), {
+              requestInit: { headers },
+            });
+            return over(transport);
+          },
+        ),
       );
       expect(served.value.exec).toMatchObject({ exitCode: 0, stdout: 'Linux\n' });
       expect(served.code).toBe(0);

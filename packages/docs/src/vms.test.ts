@@ -16,6 +16,7 @@ import { loadTestGuest, processesUnder, sweep, testGuestSkipReason } from '@vms/
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFakeLinuxkit } from '../../linuxkit/test/fake-linuxkit.js';
 import { readmeBlock } from './readme-blocks.js';
+import { withReadmeNames } from './test-support/names-lock.js';
 import {
   expectRan,
   runSnippet,
@@ -103,7 +104,10 @@ describe.skipIf(skip !== undefined)('VM READMEs on real QEMU (test guest)', () =
       ['/home/me/.ssh/id_ed25519', g.idKey],
     ]);
     const vmsHome = home();
-    const r = await runSnippet(code, { name: 'linuxkit-intro', env: { VMS_HOME: vmsHome } });
+    // Its host port 8080 is the README's: under the README names lock.
+    const r = await withReadmeNames(() =>
+      runSnippet(code, { name: 'linuxkit-intro', env: { VMS_HOME: vmsHome } }),
+    );
     expectRan(r);
     expect(r.stdout).toMatch(/^Linux \S+ .*\n\n$/);
     expect(processesUnder(vmsHome)).toEqual([]);

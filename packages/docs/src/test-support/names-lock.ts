@@ -1,7 +1,7 @@
 /**
- * README blocks name their instances (`ci-job-1`, `box`, `web`, …): two doc test runs on one
- * machine at the same time (two checkouts, or the Node matrix beside a developer's run) would
- * fight over them on the shared engine. Blocks that use such names run under this machine-wide
+ * README blocks name their instances (`ci-job-1`, `box`, `app`, …) and ports (8765, 7380, 8080):
+ * two such blocks at once (two test files of a run, or two doc test runs on one machine) would
+ * fight over them on the shared engine and host. Blocks that use such names run under this machine-wide
  * lock: an abstract unix socket (Linux), held while bound and released by the kernel when the
  * holder exits however it ends, so nothing is left on disk and a killed run never blocks the next.
  */
