@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
-exec node packages/cli/dist/bin.cjs demo "$@"
+# The demo's default image (alpine) is pulled from Docker Hub; a fresh machine here may have no
+# public registry, so the demo runs on the local test image setup.sh built (--image overrides it).
+exec node packages/cli/dist/bin.cjs demo --image vms-test/busybox:latest "$@"

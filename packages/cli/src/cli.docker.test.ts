@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pullFixture, registrySkipReason } from '@vms/container-engine/testing';
-import { testRunId } from '@vms/core/testing';
+import { testRunId, testRunLabels } from '@vms/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   makeProject,
@@ -105,6 +105,85 @@ describe.skipIf(reason !== undefined)('vms against real docker', () => {
     expect(del.code).toBe(0);
     expect((await vms(['list', '--json', '--backend', 'docker'])).stdout).not.toContain(`"${id}"`);
     expect((await vms(['start', id])).code).toBe(3);
+  });
+});
+
+// A user's `vms demo` runs a real image that pulls (alpine), never the project's CI test image.
+// There is no public registry here, so the pull is refused (`pull=never`) and the error must name
+// the image the demo chose; where alpine is already local the demo would just run: skipped.
+function alpineIsLocal(): boolean {
+  try {
+    execFileSync('docker', ['image', 'inspect', 'alpine'], { stdio: 'pipe', timeout: 30_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+describe.skipIf(reason !== undefined)('vms demo on docker', () => {
+  const labelled = ['--options-json', JSON.stringify({ labels: testRunLabels() })];
+  it.skipIf(alpineIsLocal())(
+    'uses alpine by default (not the test image), and says so',
+    async () => {
+      const project = makeProject({ workspace: ['docker'] });
+      try {
+        const r = await runVms(
+          project,
+          ['demo', '--backend', 'docker', '--opt', 'pull=never', ...labelled, '--json'],
+          {
+            timeoutMs: 120_000,
+          },
+        );
+        const result = JSON.parse(r.stdout);
+        expect(result).toMatchObject({ ok: false, backend: 'docker', image: 'alpine' });
+        expect(result.error.code).toBe('NOT_FOUND');
+        expect(result.error.message).toContain('alpine');
+        expect(r.code).toBe(3);
+        const text = await runVms(
+          project,
+          ['demo', '--backend', 'docker', '--opt', 'pull=never', ...labelled],
+          {
+            timeoutMs: 120_000,
+          },
+        );
+        expect(text.stdout).toMatch(/^demo on docker: docker:vms-demo-\S+ \(image alpine\)$/m);
+      } finally {
+        project.cleanup();
+      }
+    },
+  );
+
+  it('runs the lifecycle on the image it is given (what scripts/quickstart.sh passes)', async () => {
+    const project = makeProject({ workspace: ['docker'] });
+    try {
+      const r = await runVms(
+        project,
+        ['demo', '--backend', 'docker', '--image', IMAGE, ...labelled, '--json'],
+        {
+          timeoutMs: 180_000,
+        },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const result = JSON.parse(r.stdout);
+      expect(result).toMatchObject({ ok: true, backend: 'docker', image: IMAGE });
+      expect(result.steps.map((s: { step: string }) => s.step)).toEqual([
+        'create',
+        'start',
+        'exec',
+        'suspend',
+        'resume',
+        'stop',
+        'delete',
+      ]);
+      const left = execFileSync('docker', [
+        'ps',
+        '-aq',
+        '--filter',
+        `name=^${result.instance.split(':')[1]}$`,
+      ]);
+      expect(left.toString().trim()).toBe('');
+    } finally {
+      project.cleanup();
+    }
   });
 });
 

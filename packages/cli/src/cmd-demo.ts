@@ -25,10 +25,14 @@ const flagsSchema = backendSelection.extend({
 /** Preference order when no --backend is given. */
 export const DEMO_PREFERENCE = ['docker', 'podman', 'qemu'];
 
-/** Options the demo uses per backend unless --image/--opt say otherwise (CI's test images). */
-const DEMO_DEFAULTS: Record<string, { image?: string }> = {
-  docker: { image: 'vms-test/busybox:latest' },
-  podman: { image: 'vms-test/busybox:latest' },
+/**
+ * The image the demo uses per backend unless --image says otherwise: a small real image that
+ * pulls (podman needs the registry named: Debian's podman resolves no short names). The
+ * project's own quickstart passes its local test image instead (no public registry in CI).
+ */
+export const DEMO_IMAGES: Readonly<Record<string, string>> = {
+  docker: 'alpine',
+  podman: 'docker.io/library/alpine',
 };
 
 interface StepRecord {
@@ -60,8 +64,9 @@ export const run: CommandModule['run'] = async (ctx, args) => {
   const backend = await pickBackend(ctx, flags);
   const name = `vms-demo-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   let instance: Instance;
+  let image: string | undefined;
   try {
-    const defaults = DEMO_DEFAULTS[backend.name] ?? {};
+    image = flags.image ?? DEMO_IMAGES[backend.name];
     instance = makeInstance(
       ctx,
       backend,
@@ -69,7 +74,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
       buildCreateOptions(
         backend,
         {
-          image: flags.image ?? defaults.image,
+          image,
           opt: flags.opt,
           'options-json': flags['options-json'],
         },
@@ -81,7 +86,10 @@ export const run: CommandModule['run'] = async (ctx, args) => {
   }
   const op = { signal: ctx.signal, ...(flags.timeout ? { timeoutMs: flags.timeout } : {}) };
   const steps: StepRecord[] = [];
-  if (!ctx.json) ctx.out.line(`demo on ${ctx.out.style(backend.name, 'bold')}: ${instance.id}`);
+  if (!ctx.json)
+    ctx.out.line(
+      `demo on ${ctx.out.style(backend.name, 'bold')}: ${instance.id}${image ? ` (image ${image})` : ''}`,
+    );
   const print = (r: StepRecord) => {
     if (ctx.json) return;
     const mark = r.skipped
@@ -174,6 +182,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
       ok: !failure,
       backend: backend.name,
       instance: instance.id,
+      ...(image ? { image } : {}),
       steps,
       durationMs,
       ...(e

@@ -424,7 +424,7 @@ export const COMMANDS: readonly CommandDef[] = [
       image: {
         type: 'string',
         value: 'IMAGE',
-        description: 'image to use (default: the backend’s test image)',
+        description: 'image to use (default: alpine, pulled when missing)',
       },
       opt: {
         type: 'string',
@@ -443,6 +443,7 @@ export const COMMANDS: readonly CommandDef[] = [
     },
     examples: [
       'vms demo',
+      'vms demo --image vms-test/busybox:latest',
       'vms demo --backend podman --json',
       `vms demo --backend qemu --options-json '{"kernel":"/boot/vmlinuz","disk":"/img/base.qcow2"}'`,
     ],

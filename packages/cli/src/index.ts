@@ -1,3 +1,5 @@
+/// <reference types="node" preserve="true" />
+// ^ our .d.ts use Node's types: this loads @types/node (a peer) whatever the tsconfig "types" say
 /** `@vms/cli` as a library: run the `vms` command in-process (used by the bundled `vms-all`). */
 export type { BuiltinBackends } from './discovery.js';
 export { BACKEND_PACKAGE_PATTERN, FIRST_PARTY } from './discovery.js';

@@ -1,3 +1,6 @@
+/// <reference types="node" preserve="true" />
+// ^ our .d.ts use Node's types: this loads @types/node (a peer) whatever the tsconfig "types" say
+
 /**
  * `@vms/core`, in three parts (listed by name: a new export is a reviewed change, see
  * `src/exports.test.ts`):

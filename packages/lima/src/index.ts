@@ -1,3 +1,5 @@
+/// <reference types="node" preserve="true" />
+// ^ our .d.ts use Node's types: this loads @types/node (a peer) whatever the tsconfig "types" say
 export { createArgs, shellArgs, startArgs, templateLocator } from './argv.js';
 export { createLima, type LimaBackend, lima } from './backend.js';
 export * from './colima/index.js';

@@ -1,3 +1,5 @@
+/// <reference types="node" preserve="true" />
+// ^ our .d.ts use Node's types: this loads @types/node (a peer) whatever the tsconfig "types" say
 /** `@vms/mcp`: an MCP server that gives agents containers and VMs as sandboxes, under a policy. */
 export { type HttpHandle, type HttpOptions, serveHttp } from './http.js';
 export {

@@ -1,3 +1,5 @@
+/// <reference types="node" preserve="true" />
+// ^ our .d.ts use Node's types: this loads @types/node (a peer) whatever the tsconfig "types" say
 /**
  * `@vms/mcp/sessions`: how an MCP server marks what it makes, so that `vms prune` can tell the
  * instances of a live server from those a crashed one left behind. No MCP SDK here: the CLI's

@@ -1,3 +1,5 @@
+/// <reference types="node" preserve="true" />
+// ^ our .d.ts use Node's types: this loads @types/node (a peer) whatever the tsconfig "types" say
 /** `@vms/pool`: warm pools of @vms instances over any backend. */
 export { PoolClosedError } from './errors.js';
 export type { BackgroundPhase, DeleteReason, PoolEventName, PoolEvents } from './events.js';

@@ -1,3 +1,5 @@
+/// <reference types="node" preserve="true" />
+// ^ our .d.ts use Node's types: this loads @types/node (a peer) whatever the tsconfig "types" say
 /**
  * `@vms/qemu/testing`: helpers for **tests** that boot the project's test guest (built by
  * `scripts/ci/qemu.sh`; see its manifest.json): load the guest's paths, say why real-VM tests

@@ -1,3 +1,5 @@
+/// <reference types="node" preserve="true" />
+// ^ our .d.ts use Node's types: this loads @types/node (a peer) whatever the tsconfig "types" say
 /**
  * `@vms/core/spec`: the versioned contract only, types and a few constants, with no runtime
  * dependencies. Compile a backend against it; run it with `@vms/core`.

@@ -1,3 +1,5 @@
+/// <reference types="node" preserve="true" />
+// ^ our .d.ts use Node's types: this loads @types/node (a peer) whatever the tsconfig "types" say
 /**
  * `@vms/core/testing`: the kit for backend authors. vitest stays external: the conformance
  * suite takes the test functions it uses.

@@ -194,6 +194,29 @@ describe('test runs', () => {
     },
   );
 
+  it.skipIf(noDocker !== undefined)(
+    'removes the images labelled with the run, whatever their names (docker)',
+    async () => {
+      const dead = beginTestRun(await deadPid(), env);
+      const container = containerLabelled({ 'dev.vms.test-run': dead.id });
+      const image = `vmst-core-sweep-${randomBytes(4).toString('hex')}:x`;
+      docker('commit', '--change', `LABEL dev.vms.test-run=${dead.id}`, container, image);
+      const imageExists = (ref: string) => docker('images', '-q', ref) !== '';
+      try {
+        expect(imageExists(image)).toBe(true);
+
+        const report = sweepTestRun(dead.id, env);
+
+        expect(report).toMatchObject({ containers: 1, images: 1 });
+        expect(imageExists(image)).toBe(false);
+        expect(imageExists(IMAGE)).toBe(true);
+      } finally {
+        if (containerExists(container)) docker('rm', '-f', container);
+        if (imageExists(image)) docker('rmi', '-f', image);
+      }
+    },
+  );
+
   it('refuses to sweep what is not a run id', () => {
     expect(() => sweepTestRun('../etc', env)).toThrow(/not a test run id/);
   });

@@ -17,7 +17,8 @@
  *   root in its own runs dir, and leaves alone containers of runs whose root it cannot see.
  *
  * Sweeping a run: SIGKILL every process whose command line or environment mentions its root
- * (never the sweeper or its ancestors), remove its docker/podman containers and images, delete
+ * (never the sweeper or its ancestors), remove its docker/podman containers and images (named
+ * with its id, or labelled `dev.vms.test-run=<id>`), delete
  * network namespaces named after it, unmount whatever is mounted under its root, remove the root.
  */
 import { execFileSync } from 'node:child_process';
@@ -200,6 +201,17 @@ export function sweepTestRun(id: string, env = process.env): SweepReport {
       .filter((ref) => ref.includes(id));
     if (images.length && run(bin, ['rmi', '-f', ...images], 120_000) !== undefined)
       report.images += images.length;
+    // Images labelled with the run (whatever their names: e.g. a README's image name seeded
+    // into a local registry and pulled), with every tag they have.
+    const labelled = [
+      ...new Set(
+        (run(bin, ['images', '-q', '--filter', `label=${TEST_RUN_LABEL}=${id}`]) ?? '')
+          .split('\n')
+          .filter(Boolean),
+      ),
+    ];
+    if (labelled.length && run(bin, ['rmi', '-f', ...labelled], 120_000) !== undefined)
+      report.images += labelled.length;
   }
   for (const line of (run('ip', ['netns', 'list'], 10_000) ?? '').split('\n')) {
     const name = line.split(' ')[0];

@@ -1,3 +1,5 @@
+/// <reference types="node" preserve="true" />
+// ^ our .d.ts use Node's types: this loads @types/node (a peer) whatever the tsconfig "types" say
 /**
  * The vitest `globalSetup` every @vms package uses (`globalSetup: ['@vms/core/testing/vitest-setup']`):
  * runs the package's tests inside a test run (see `test-run.ts`) and gives them a throw-away

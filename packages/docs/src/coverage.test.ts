@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PENDING } from './pending.js';
+import { REPO, readmeBlocks, readmeFiles, testFiles } from './readme-blocks.js';
+
+describe('every README code block runs in a test or says why it cannot', () => {
+  const files = readmeFiles();
+  const blocks = files.flatMap(readmeBlocks);
+  const tests = testFiles().map((f) => readFileSync(join(REPO, f), 'utf8'));
+
+  it('finds the READMEs and their blocks', () => {
+    expect(files).toContain('README.md');
+    expect(files).toContain('packages/core/README.md');
+    expect(blocks.length).toBeGreaterThan(20);
+    for (const pending of Object.keys(PENDING)) expect(files).toContain(pending);
+  });
+
+  for (const file of files) {
+    const pending = PENDING[file];
+    it.skipIf(pending !== undefined)(
+      `${file}: each block has an id a test claims, or a not-run reason${pending ? ` (pending: ${pending})` : ''}`,
+      () => {
+        const problems = readmeBlocks(file).flatMap((b) => {
+          const where = `${b.file}:${b.line}`;
+          if (b.notRun !== undefined)
+            return b.notRun.length >= 10 ? [] : [`${where}: the not-run comment needs a reason`];
+          if (!b.id)
+            return [`${where}: no id=… in the info string and no <!-- not-run: reason --> above`];
+          const claimed = tests.some(
+            (t) => t.includes(`'${b.id}'`) || t.includes(`example=${b.id}`),
+          );
+          return claimed ? [] : [`${where}: no test claims id=${b.id}`];
+        });
+        expect(problems, problems.join('\n')).toEqual([]);
+      },
+    );
+  }
+
+  it('ids are unique across the READMEs (a test claims a block by its id alone)', () => {
+    const seen = new Set<string>();
+    const twice = blocks
+      .filter((b) => b.id)
+      .filter((b) => {
+        const key = b.id as string;
+        const dup = seen.has(key);
+        seen.add(key);
+        return dup;
+      })
+      .map((b) => `${b.file}:${b.line} id=${b.id}`);
+    expect(twice).toEqual([]);
+  });
+});
