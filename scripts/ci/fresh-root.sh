@@ -61,6 +61,7 @@ create() {
   if [ ! -f "$tarball" ]; then
     say "debootstrap $SUITE minbase (cached afterwards as $tarball)"
     tmp=$(mktemp -d "$CACHE/.rootfs.XXXXXX")
+    chmod 0755 "$tmp"
     if ! debootstrap --variant=minbase --include="$INCLUDE" "$SUITE" "$tmp" "$(mirror)" >"$tmp.log" 2>&1; then
       tail -n 20 "$tmp.log" >&2
       rm -rf "$tmp" "$tmp.log"
@@ -74,6 +75,8 @@ create() {
   fi
   mkdir -p "$root"
   tar -C "$root" -xf "$tarball"
+  # / of a real machine is 0755 (the debootstrap dir was mktemp's 0700: nobody could reach anything).
+  chmod 0755 "$root"
   # Debian's sources as the host has them (its mirror), no stale sources.list.
   if [ -f /etc/apt/sources.list.d/debian.sources ]; then
     cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
