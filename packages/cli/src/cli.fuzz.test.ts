@@ -107,7 +107,8 @@ describe('fuzz: through the built vms', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom('__proto__.x', 'constructor.prototype.x', 'prototype', 'a..b', 'toString'),
-        fc.string({ unit: 'binary', maxLength: 20 }),
+        // An argv string cannot hold a NUL byte (the OS ends it there): no user can type one.
+        fc.string({ unit: 'binary', maxLength: 20 }).filter((s) => !s.includes('\0')),
         async (key, val) => {
           const r = await runVms(project, ['create', 'fake:hostile', '--opt', `${key}=${val}`]);
           expect(r.code).toBe(2);

@@ -441,7 +441,9 @@ describe('Instance runtime', () => {
   });
 
   it('a deadline too short to even take a free lock is TIMEOUT, not LOCKED', async () => {
-    const vm = createInstance(createMockBackend(), fresh());
+    // The driver's 50 ms keep the op from finishing inside 1 ms however fast the machine; the
+    // deadline may pass in the lock, the reconcile or the driver: it is the op's TIMEOUT each time.
+    const vm = createInstance(createMockBackend({ delayMs: 50 }), fresh());
     await expect(vm.create({ timeoutMs: 1 })).rejects.toMatchObject({
       code: 'TIMEOUT',
       message: `timed out after 1ms: create of ${vm.id}`,

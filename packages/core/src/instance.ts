@@ -208,6 +208,17 @@ function sameState(a: InstanceState, b: InstanceState): boolean {
 
 type Deadline = DeadlineSignal;
 
+/**
+ * When the deadline's time has passed but its timer has not fired yet (a step with its own,
+ * equal timer lost the race under load), waits for it: the failure is then the op's TIMEOUT.
+ */
+async function settlePassedDeadline(deadline: Deadline): Promise<void> {
+  if (deadline.signal.aborted || Date.now() < deadline.deadline) return;
+  await new Promise<void>((resolve) =>
+    deadline.signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
+}
+
 function makeDeadline(timeoutMs: number, signal?: AbortSignal): Deadline {
   return deadlineSignal({ timeoutMs, ...(signal ? { signal } : {}) });
 }
@@ -814,6 +825,9 @@ export class Instance<O = unknown> extends TypedEmitter<InstanceEvents> {
         description: `lock of ${this.id}`,
       });
     } catch (error) {
+      // The lock's wait and the op's deadline end at the same instant; under load the lock's
+      // timer can fire first. A deadline already past is the op's TIMEOUT: let its timer land.
+      if (!VmsError.hasCode(error, 'LOCKED')) await settlePassedDeadline(deadline);
       if (VmsError.hasCode(error, 'LOCKED') || !deadline.signal.aborted) {
         const e = toVmsError(error);
         e.instance ??= this.id;
@@ -909,8 +923,14 @@ export class Instance<O = unknown> extends TypedEmitter<InstanceEvents> {
           try {
             const observation = await this.#runWithin('refresh', reconcile, options, (ctx) =>
               this.#observe(ctx),
-            ).catch((error: unknown) => {
-              throw deadline.signal.aborted ? wrapError(error, deadline, what, this.id) : error;
+            ).catch(async (error: unknown) => {
+              // The reconcile's deadline is a slice of the op's: when the op's has passed, that
+              // is what ended it (the reconcile's own TIMEOUT would name the wrong step).
+              await settlePassedDeadline(deadline);
+              if (!deadline.signal.aborted) throw error;
+              const e = abortReasonToError(deadline.signal, what);
+              e.instance = this.id;
+              throw e;
             });
             this.#applyObservation(observation);
           } catch (error) {

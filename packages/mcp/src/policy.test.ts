@@ -84,7 +84,7 @@ describe('policy', () => {
 
   it('accepts the README’s example policy', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const block = /```json policy\n([\s\S]*?)```/.exec(readme)?.[1];
+    const block = /```json id=mcp-policy\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(block).toBeDefined();
     expect(parsePolicy(JSON.parse(block as string))).toMatchObject({
       network: 'none',
