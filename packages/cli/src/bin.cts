@@ -5,18 +5,16 @@
 import fs = require('node:fs');
 import nodeModule = require('node:module');
 import path = require('node:path');
+import nodeSupport = require('./node-support.cjs');
 
 const argv = process.argv.slice(2);
-const version = (): string =>
-  (
-    JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as {
-      version: string;
-    }
-  ).version;
+const manifest = (): { version: string; engines: { node: string } } =>
+  JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
+const version = (): string => manifest().version;
 
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   process.stdout.write(`${version()}\n`);
-} else {
+} else if (nodeSupport.checkNode('vms', manifest().engines.node)) {
   // Node >= 22.1 keeps compiled code of core, zod and the backends between runs.
   (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
   import('./main.js').then(

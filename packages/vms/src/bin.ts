@@ -1,18 +1,16 @@
 #!/usr/bin/env node
 // `vms-all`: the `vms` command with every first-party backend bundled in.
 import { readFileSync } from 'node:fs';
+import nodeSupport from '@vms/cli/node-support';
 
 const argv = process.argv.slice(2);
-const version = (): string =>
-  (
-    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-      version: string;
-    }
-  ).version;
+const manifest = (): { version: string; engines: { node: string } } =>
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const version = (): string => manifest().version;
 
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   process.stdout.write(`${version()}\n`);
-} else {
+} else if (nodeSupport.checkNode('vms-all', manifest().engines.node)) {
   const [{ cliMain, exitWhenFlushed }, { builtins }] = await Promise.all([
     import('@vms/cli'),
     import('./builtins.js'),

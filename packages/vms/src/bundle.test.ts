@@ -4,7 +4,7 @@
  * when an engine and the test image are there.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testRunId } from '@vms/core/testing';
@@ -59,6 +59,21 @@ describe('vms-all (bundled)', () => {
   it('--version prints its package version', async () => {
     const { version } = JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8'));
     expect(await runVms(project, ['--version'])).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
+  it('on a Node outside engines (Node 18 stood in for by a preload): exit 4 with the range', async () => {
+    const preload = join(project.dir, 'node-18.cjs');
+    writeFileSync(
+      preload,
+      "Object.defineProperty(process, 'versions', { value: { ...process.versions, node: '18.20.4' } });\n",
+    );
+    const r = await runVms(project, ['list'], { env: { NODE_OPTIONS: `--require ${preload}` } });
+    const { engines } = JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8'));
+    expect(r).toMatchObject({ code: 4, stdout: '' });
+    expect(r.stderr.split('\n')[0]).toBe(
+      `error: vms-all needs Node ${engines.node}; this is Node 18.20.4 (${process.execPath})`,
+    );
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(2);
   });
 
   it('lists every bundled backend as installed', async () => {
