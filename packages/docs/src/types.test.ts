@@ -81,6 +81,9 @@ function blockFiles(): Record<string, string> {
     if (PENDING[file]) continue;
     for (const block of readmeBlocks(file)) {
       if (block.lang !== 'ts') continue;
+      // A file= block is a file of the guide's own project (it imports its siblings and vitest):
+      // that project type-checks with the TypeScript it installs, in core.test.ts.
+      if (block.projectFile) continue;
       const name = block.id ?? `${file.replace(/\W+/g, '-')}-${block.line}`;
       const context = block.id ? CONTEXT[block.id] : undefined;
       files[`src/blocks/${name}/index.ts`] = `${context ? `${context}\n` : ''}${block.code}`;
