@@ -3,8 +3,9 @@
  * here): fake-limactl, modelled on lima 2.2.0, and fake-colima, modelled on colima 0.8.4, which
  * drives fake-limactl as the real one drives Lima. They are put first on PATH as `limactl`,
  * `lima` and `colima`, with homes of their own. Every `// limactl …` / `// colima …` comment of a
- * block is a call the fake received, in the block's order (`test-support/tool-calls.ts`); after the block nothing it made is
- * left: no instance directory, no record, no fake host agent or driver process, no container.
+ * block is a call the fake received, in the block's order (`test-support/tool-calls.ts`); after
+ * the block nothing it made is left: no instance directory, no record, no fake host agent or
+ * driver process, no container.
  */
 import { execFileSync } from 'node:child_process';
 import {
