@@ -1,11 +1,17 @@
 /**
  * `vms ui`: loads @vms/ui only for this command, serves the page at the printed URL (token →
- * session cookie) and stops cleanly on Ctrl-C; without @vms/ui it says how to install it.
+ * session cookie) and stops cleanly on Ctrl-C (exit 130, as every command a signal ends); without @vms/ui it says how to install it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI_DIR, makeProject, type Project, runVms } from './test-support/project.js';
+import {
+  acceptsConnections,
+  CLI_DIR,
+  makeProject,
+  type Project,
+  runVms,
+} from './test-support/project.js';
 import { serveAndProbe } from './test-support/ui.js';
 
 describe('vms ui', () => {
@@ -14,13 +20,14 @@ describe('vms ui', () => {
     for (const p of projects) p.cleanup();
   });
 
-  it('serves the dashboard at the printed URL and stops on Ctrl-C with exit 0', async () => {
+  it('serves the dashboard at the printed URL and stops on Ctrl-C with exit 130 (interrupted), its port closed', async () => {
     const project = makeProject({ workspace: ['ui'] });
     projects.push(project);
-    const { result, probe } = await serveAndProbe(project, ['--backend-timeout', '20s']);
+    const { result, probe, url } = await serveAndProbe(project, ['--backend-timeout', '20s']);
     expect(probe).toMatchObject({ login: 303, page: 200, script: 200 });
     expect(probe?.html).toContain('<script type="module" src="/app.js">');
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(130);
+    expect(url && (await acceptsConnections(url.href))).toBe(false);
   }, 90_000);
 
   it('without @vms/ui says how to install it (exit 2)', async () => {

@@ -217,7 +217,8 @@ export const run: CommandModule['run'] = async (ctx, args) => {
       );
       await Promise.race([server.serveStdio(), aborted(ctx.signal)]);
       await server.close();
-      return EXIT.ok;
+      // The client closed stdin: the session ended as it should (0). A signal: 130.
+      return ctx.signal.aborted ? EXIT.interrupted : EXIT.ok;
     }
     const token = flags.token ?? ctx.env.VMS_MCP_TOKEN;
     const http = await mod.serveHttp(server, {
@@ -232,7 +233,7 @@ export const run: CommandModule['run'] = async (ctx, args) => {
     await aborted(ctx.signal);
     await http.close();
     await server.close();
-    return EXIT.ok;
+    return EXIT.interrupted;
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
   }

@@ -120,5 +120,6 @@ export const run: CommandModule['run'] = async (ctx, args) => {
     ctx.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   await ui.close();
-  return EXIT.ok;
+  // Stopped by Ctrl-C / SIGTERM, the only way it ends: 130, as every command the signal ends.
+  return EXIT.interrupted;
 };

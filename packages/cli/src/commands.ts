@@ -295,7 +295,7 @@ export const COMMANDS: readonly CommandDef[] = [
     summary: 'Stream state changes as NDJSON (one instance, or all, by polling)',
     usage: 'vms events [BACKEND:]NAME | vms events [flags]',
     description:
-      'Prints one JSON record per line ({"schema":"vms-cli/v1","type":"state",…}). With NAME: the state of that instance, refreshed every --interval, plus drift the backend reports. Without NAME: every instance of the available backends, found by polling list(). Runs until interrupted, or until --until STATE is seen.',
+      'Prints one JSON record per line ({"schema":"vms-cli/v1","type":"state",…}). With NAME: the state of that instance, refreshed every --interval, plus drift the backend reports. Without NAME: every instance of the available backends, found by polling list(). Runs until interrupted (Ctrl-C: exit 130), or until --until STATE is seen (exit 0).',
     options: {
       backend: {
         type: 'string',
@@ -325,7 +325,7 @@ export const COMMANDS: readonly CommandDef[] = [
     summary: 'Serve the backends to AI agents over MCP (stdio, or --http on 127.0.0.1)',
     usage: 'vms mcp [--http [--port N]] [--config FILE] [policy flags]',
     description:
-      'An MCP server (needs @vms/mcp): agents create, exec in, copy files to and from, and delete containers and VMs of the allowed backends, under a policy (--config FILE, JSON; flags replace its fields). Every instance belongs to the client session and is deleted when the client disconnects, the server exits, or its lifetime ends; vms prune removes what a killed server left. Nothing else is written to stdout in stdio mode.',
+      'An MCP server (needs @vms/mcp): agents create, exec in, copy files to and from, and delete containers and VMs of the allowed backends, under a policy (--config FILE, JSON; flags replace its fields). Every instance belongs to the client session and is deleted when the client disconnects, the server exits, or its lifetime ends; vms prune removes what a killed server left. Nothing else is written to stdout in stdio mode. Exits 0 when the stdio client closes stdin, 130 when interrupted (Ctrl-C, SIGTERM).',
     options: {
       config: {
         type: 'string',
@@ -454,7 +454,7 @@ export const COMMANDS: readonly CommandDef[] = [
     summary: 'Serve a live dashboard of every instance on every backend (needs @vms/ui)',
     usage: 'vms ui [flags]',
     description:
-      'Prints a local URL holding a session token; the page shows each instance live (state, timeline, logs, latency) and acts through the same runtime as vms. Binds 127.0.0.1 unless --host says otherwise. Runs until interrupted.',
+      'Prints a local URL holding a session token; the page shows each instance live (state, timeline, logs, latency) and acts through the same runtime as vms. Binds 127.0.0.1 unless --host says otherwise. Runs until interrupted (Ctrl-C: exit 130).',
     options: {
       host: {
         type: 'string',

@@ -20,6 +20,7 @@ import {
   serveReadmeImages,
 } from './test-support/readme-images.js';
 import { expectRan, runSnippet, substitute } from './test-support/snippets.js';
+import { commentedCalls, expectCallsInOrder } from './test-support/tool-calls.js';
 
 const dockerSkip = readmeImagesSkipReason('docker');
 if (dockerSkip) console.warn(`skipping the docker README blocks: ${dockerSkip}`);
@@ -125,20 +126,13 @@ describe('packages/podman/README.md', () => {
       .trim()
       .split('\n')
       .map((l) => (JSON.parse(l) as string[]).join(' '));
-    // Every `// podman …` comment of the block, with `…` standing for what varies.
-    const commented = [...block.code.matchAll(/\/\/ podman (machine .*)$/gm)].map((m) =>
-      (m[1] as string).replace(/ \(.*\)$/, '').replace(/'/g, ''),
-    );
+    // Every `// podman …` comment of the block, in order, with `…` standing for what varies.
+    const commented = commentedCalls(block.code, 'podman');
     expect(commented.length).toBe(5);
-    for (const comment of commented) {
-      const pattern = new RegExp(
-        `^${comment
-          .split('…')
-          .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-          .join('\\S+')}$`,
-      );
-      expect(calls, comment).toContainEqual(expect.stringMatching(pattern));
-    }
+    expectCallsInOrder(
+      calls.map((c) => `podman ${c}`),
+      commented,
+    );
   });
 });
 

@@ -151,7 +151,8 @@ describe.skipIf(skip !== undefined)('README shell blocks with npm install -g (re
     expect(served.value).toMatchObject({ login: 303, page: 200, script: 200 });
     expect(served.value.html).toContain('<script');
     expect(served.value.anonymous).not.toBe(200);
-    expect(served.code).toBe(0);
+    // Ctrl-C: interrupted (130), as the CLI's exit codes and the ui README say.
+    expect(served.code).toBe(130);
   });
 
   describe('packages/mcp/README.md', () => {
@@ -226,7 +227,7 @@ describe.skipIf(skip !== undefined)('README shell blocks with npm install -g (re
       );
       expect(served.value.backends.templates.map((t) => t.name).sort()).toEqual(['alpine', 'vm']);
       expect(served.value.exec).toMatchObject({ exitCode: 0, stdout: 'Linux\n' });
-      expect(served.code).toBe(0);
+      expect(served.code).toBe(130);
     });
 
     it('mcp-client-stdio: the client configuration spawns the server and talks to it', async () => {
@@ -273,7 +274,7 @@ describe.skipIf(skip !== undefined)('README shell blocks with npm install -g (re
         ),
       );
       expect(served.value.exec).toMatchObject({ exitCode: 0, stdout: 'Linux\n' });
-      expect(served.code).toBe(0);
+      expect(served.code).toBe(130);
     });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The code blocks of the repository's READMEs. A block either runs in a test, claimed by an id in
- * its info string (```ts id=root-intro, or core's ```ts example=notes-backend), or says right above
- * it why it cannot: `<!-- not-run: the reason -->`.
+ * its info string (```ts id=root-intro), or is a file of a project the README builds (core's
+ * author guide: ```ts file=src/proc-backend.ts, whose path is its id), or says right above it why
+ * it cannot: `<!-- not-run: the reason -->`.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -15,8 +16,10 @@ export interface ReadmeBlock {
   /** 1-based line of the opening fence. */
   line: number;
   lang: string;
-  /** `id=…` or `example=…` of the info string. */
+  /** `id=…` of the info string, or the path of `file=…`. */
   id?: string;
+  /** `file=…` of the info string: the block is that file of a project the README builds. */
+  projectFile?: string;
   /** The reason of a `<!-- not-run: … -->` comment on the line above the fence. */
   notRun?: string;
   code: string;
@@ -53,13 +56,17 @@ export function readmeBlocks(file: string): ReadmeBlock[] {
     while (j < lines.length && !(lines[j] as string).trim().startsWith(fence))
       body.push(lines[j++] as string);
     const [lang = '', ...attrs] = info.split(/\s+/);
-    const id = attrs.map((a) => /^(?:id|example)=(.+)$/.exec(a)?.[1]).find(Boolean);
+    const attr = (key: string) =>
+      attrs.map((a) => (a.startsWith(`${key}=`) ? a.slice(key.length + 1) : '')).find(Boolean);
+    const projectFile = attr('file');
+    const id = attr('id') ?? projectFile;
     const above = /^<!--\s*not-run:\s*(.*?)\s*-->$/.exec((lines[i - 1] ?? '').trim());
     blocks.push({
       file,
       line: i + 1,
       lang,
       ...(id ? { id } : {}),
+      ...(projectFile ? { projectFile } : {}),
       ...(above ? { notRun: above[1] } : {}),
       code: `${body.join('\n')}\n`,
     });

@@ -1,10 +1,20 @@
-/** `vms mcp` without a backend engine: loading @vms/mcp lazily, policy flags and files, help. */
+/**
+ * `vms mcp` without a backend engine: loading @vms/mcp lazily, policy flags and files, help, and
+ * how it ends (exit codes).
+ */
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, type Project, runVms } from '../../cli/src/test-support/project.js';
-import { mcpProject, writePolicy } from './test-support/harness.js';
+import {
+  acceptsConnections,
+  mcpProject,
+  startHttp,
+  until,
+  writePolicy,
+} from './test-support/harness.js';
 
 describe('vms mcp', () => {
   let withMcp: Project;
@@ -90,6 +100,38 @@ describe('vms mcp', () => {
       const r = await runVms(withMcp, args, { env });
       expect(r.stderr, args.join(' ')).not.toContain('SDK loaded');
       expect(r.stdout, args.join(' ')).toContain('"schema"');
+    }
+  });
+
+  it('Ctrl-C stops the HTTP server with exit 130 (interrupted) and closes its port', async () => {
+    const server = await startHttp(withMcp, []);
+    expect(await acceptsConnections(server.url)).toBe(true);
+    server.child.kill('SIGINT');
+    expect(await server.exited).toBe(130);
+    expect(await acceptsConnections(server.url)).toBe(false);
+  });
+
+  it('stdio: exit 0 when the client closes stdin (the session ended), 130 on Ctrl-C', async () => {
+    const ended = await runVms(withMcp, ['mcp']); // stdin closed at once
+    expect(ended.stderr).toContain('on stdio');
+    expect(ended.code).toBe(0);
+
+    const child = spawn(process.execPath, [withMcp.bin, 'mcp'], {
+      cwd: withMcp.dir,
+      env: withMcp.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString('utf8');
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await until(() => stderr.includes('on stdio'), 30_000, 'vms mcp to serve on stdio');
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 });

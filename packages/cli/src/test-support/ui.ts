@@ -19,9 +19,10 @@ function get(
   });
 }
 
-/** Runs `vms ui ARGS`, waits for its URL, probes the page, then interrupts it. */
+/** Runs `vms ui ARGS`, waits for its URL, probes the page, then interrupts it (SIGINT). */
 export async function serveAndProbe(project: Project, args: string[] = []) {
   let probe: { login: number; page: number; html: string; script: number } | undefined;
+  let url: URL | undefined;
   let failure: unknown;
   const result = await runVms(project, ['ui', ...args], {
     timeoutMs: 60_000,
@@ -31,12 +32,13 @@ export async function serveAndProbe(project: Project, args: string[] = []) {
         out += c.toString('utf8');
         const m = /vms ui: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(out);
         if (!m?.[1] || probe || failure) return;
-        const url = new URL(m[1]);
+        url = new URL(m[1]);
+        const served = url;
         (async () => {
-          const login = await get(url.href);
+          const login = await get(served.href);
           const cookie = String(login.headers['set-cookie']).split(';')[0] ?? '';
-          const page = await get(`${url.origin}/`, { Cookie: cookie });
-          const script = await get(`${url.origin}/app.js`, { Cookie: cookie });
+          const page = await get(`${served.origin}/`, { Cookie: cookie });
+          const script = await get(`${served.origin}/app.js`, { Cookie: cookie });
           probe = {
             login: login.status,
             page: page.status,
@@ -52,5 +54,5 @@ export async function serveAndProbe(project: Project, args: string[] = []) {
     },
   });
   if (failure) throw failure;
-  return { result, probe };
+  return { result, probe, url };
 }

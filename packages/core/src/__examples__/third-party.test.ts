@@ -124,7 +124,7 @@ describe.skipIf(!built)('a third-party backend, outside the monorepo, from packe
     await sh(['npm', 'install', '--no-audit', '--no-fund', '--prefer-offline'], project, 280_000);
 
     // 3. The guide's files, as the README shows them.
-    for (const { name, code } of GUIDE_FILES) writeFileSync(join(project, 'src', name), code);
+    for (const { path, code } of GUIDE_FILES) writeFileSync(join(project, path), code);
   }, 300_000);
 
   afterAll(() => {

@@ -13,7 +13,12 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { makeProject, type Project } from '../../../cli/src/test-support/project.js';
 
-export { type Project, runVms, until } from '../../../cli/src/test-support/project.js';
+export {
+  acceptsConnections,
+  type Project,
+  runVms,
+  until,
+} from '../../../cli/src/test-support/project.js';
 
 /** A project with `@vms/cli`, `@vms/mcp` and the given backend packages (e.g. `docker`). */
 export function mcpProject(backends: string[]): Project {
