@@ -46,6 +46,15 @@ describe.skipIf(reason !== undefined)('vms mcp against real qemu', () => {
   let policy: string;
   let home: string;
   const qemus = () => processesUnder(home).filter((pid) => pidExists(pid));
+  /** What each process left under the home is (its command line), for a failure to show. */
+  const leftovers = () =>
+    qemus().map((pid) => {
+      try {
+        return `${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')}`;
+      } catch {
+        return `${pid}: (gone)`;
+      }
+    });
 
   beforeAll(() => {
     project = mcpProject(['qemu']);
@@ -139,7 +148,7 @@ describe.skipIf(reason !== undefined)('vms mcp against real qemu', () => {
     );
     client.kill();
     await until(() => !pidExists(client.serverPid), 120_000, 'the server to exit');
-    expect(qemus()).toEqual([]);
+    expect(leftovers()).toEqual([]);
     expect(readdirSync(join(home, 'state', 'qemu')).filter((n) => n.startsWith('mcp-'))).toEqual(
       [],
     );
