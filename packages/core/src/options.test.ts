@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  commonInstanceOptions,
-  parseInstanceOptions,
-  parseOptions,
-  refuseUserData,
-} from './options.js';
+import { commonInstanceOptions, parseOptions, refuseUserData } from './options.js';
 
 describe('common options: user keys', () => {
   it('refuses __proto__ as an env or label key, naming the field (it would not arrive literally)', () => {
@@ -38,7 +33,7 @@ describe('refuseUserData', () => {
     .superRefine(refuseUserData('provisioned from its template: use `set` instead'));
 
   it('refuses userData, naming the field, with what to use instead', () => {
-    expect(() => parseInstanceOptions(schema, { userData: { sshAuthorizedKeys: [] } })).toThrow(
+    expect(() => parseOptions(schema, { userData: { sshAuthorizedKeys: [] } })).toThrow(
       expect.objectContaining({
         code: 'INVALID_OPTIONS',
         field: 'userData',
@@ -48,7 +43,7 @@ describe('refuseUserData', () => {
   });
 
   it('lets everything else through', () => {
-    expect(parseInstanceOptions(schema, { cpus: 2 })).toMatchObject({
+    expect(parseOptions(schema, { cpus: 2 })).toMatchObject({
       cpus: 2,
       template: 'default',
     });
