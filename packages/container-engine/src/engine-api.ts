@@ -15,9 +15,9 @@ import {
   type EventFilter,
   type ExecSpec,
   eventFilters,
+  eventLines,
   type ImageInfo,
   type PullSpec,
-  parseEventLine,
 } from './engine.js';
 import { OCI_START_FAILURE, startFailureExitCode } from './exec-start.js';
 import { type ApiClient, abortReason, EngineApiError, StreamDemuxer } from './http.js';
@@ -355,10 +355,7 @@ export class ApiEngine implements Engine {
       .stream('GET', '/events', { signal, deadline: Number.MAX_SAFE_INTEGER, query: { filters } })
       .then(async (res) => {
         res.socket?.unref();
-        const lines = lineSplitter((line) => {
-          const event = parseEventLine(line);
-          if (event) onEvent(event);
-        });
+        const lines = eventLines(onEvent);
         for await (const chunk of res) lines.push(chunk as Buffer);
         lines.flush();
         if (!signal.aborted) onEnd?.();

@@ -14,9 +14,9 @@ import {
   type EventFilter,
   type ExecSpec,
   eventFilters,
+  eventLines,
   type ImageInfo,
   type PullSpec,
-  parseEventLine,
 } from './engine.js';
 import { isNotFound, NO_SUCH_CONTAINER, NO_SUCH_IMAGE } from './errors.js';
 import { startFailureExitCode } from './exec-start.js';
@@ -245,10 +245,7 @@ export class CliEngine implements Engine {
     const filters = Object.entries(eventFilters(filter)).flatMap(([key, values]) =>
       values.flatMap((v) => ['--filter', `${key}=${v}`]),
     );
-    const lines = lineSplitter((line) => {
-      const event = parseEventLine(line);
-      if (event) onEvent(event);
-    });
+    const lines = eventLines(onEvent);
     // Long-lived and unref'd: a watcher must not keep the caller's process alive.
     const child = this.o.runner.spawn(
       [this.o.binary, ...this.o.globalArgs, 'events', ...filters, '--format', '{{json .}}'],

@@ -4,7 +4,7 @@
  * mapping to core's states and the tests are written once.
  */
 import type { PortMapping } from '@vms/core';
-import type { LayerEvent } from './pull.js';
+import { type LayerEvent, lineSplitter } from './pull.js';
 import type { ImageReference } from './reference.js';
 
 export type Transport = 'api' | 'cli';
@@ -105,8 +105,19 @@ export function eventFilters(filter: EventFilter): {
   };
 }
 
-/** One line of the engine's event stream (API or `events --format '{{json .}}'`), or undefined. */
-export function parseEventLine(line: string): EngineEvent | undefined {
+/**
+ * Reads the engine's event stream (JSON Lines from the API, or from `events --format '{{json .}}'`)
+ * chunk by chunk, calling `onEvent` for each event; foreign lines are skipped.
+ */
+export function eventLines(onEvent: (event: EngineEvent) => void): ReturnType<typeof lineSplitter> {
+  return lineSplitter((line) => {
+    const event = parseEventLine(line);
+    if (event) onEvent(event);
+  });
+}
+
+/** One line of the engine's event stream, or undefined. */
+function parseEventLine(line: string): EngineEvent | undefined {
   try {
     const e = JSON.parse(line) as {
       Action?: string;

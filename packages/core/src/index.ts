@@ -89,6 +89,7 @@ export {
   parseOptions,
   parsePortSpec,
   portForwardSchema,
+  refuseUserData,
   type UserData,
   userDataSchema,
   validateInstanceName,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { commonInstanceOptions, parseOptions } from './options.js';
+import { z } from 'zod';
+import { commonInstanceOptions, parseOptions, refuseUserData } from './options.js';
 
 describe('common options: user keys', () => {
   it('refuses __proto__ as an env or label key, naming the field (it would not arrive literally)', () => {
@@ -23,5 +24,28 @@ describe('common options: user keys', () => {
       ['toString', 't'],
     ]);
     expect(Object.hasOwn(o.labels, 'prototype')).toBe(true);
+  });
+});
+
+describe('refuseUserData', () => {
+  const schema = commonInstanceOptions
+    .extend({ template: z.string().default('default') })
+    .superRefine(refuseUserData('provisioned from its template: use `set` instead'));
+
+  it('refuses userData, naming the field, with what to use instead', () => {
+    expect(() => parseOptions(schema, { userData: { sshAuthorizedKeys: [] } })).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_OPTIONS',
+        field: 'userData',
+        message: expect.stringContaining('use `set` instead'),
+      }),
+    );
+  });
+
+  it('lets everything else through', () => {
+    expect(parseOptions(schema, { cpus: 2 })).toMatchObject({
+      cpus: 2,
+      template: 'default',
+    });
   });
 });

@@ -62,6 +62,20 @@ export const commonInstanceOptions = z.strictObject({
 });
 export type CommonInstanceOptions = z.infer<typeof commonInstanceOptions>;
 
+/**
+ * For a backend whose guests are not set up through cloud-init: a refinement refusing `userData`
+ * (INVALID_OPTIONS naming the field) with `message`, which says what to use instead.
+ * `commonInstanceOptions.extend({ … }).superRefine(refuseUserData('use `provision` instead'))`
+ */
+export function refuseUserData(
+  message: string,
+): (options: { userData?: unknown }, ctx: z.RefinementCtx) => void {
+  return (options, ctx) => {
+    if (options.userData !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['userData'], message });
+  };
+}
+
 /** Backend names (`docker`, `podman-machine`): the part before the colon of `backend:name`. */
 export const BACKEND_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/i;
 

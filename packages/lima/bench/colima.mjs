@@ -13,54 +13,30 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createInstance } from '@vms/core';
+import { createOverheadBench, installFakeTool } from '@vms/core/testing';
 import { createDocker } from '@vms/docker';
 import { createColima } from '../dist/index.js';
 
 const run = promisify(execFile);
-const N = Number(process.env.BENCH_N ?? 10);
 const real = process.env.BENCH_REAL_COLIMA === '1';
 const IMAGE = process.env.VMS_TEST_IMAGE ?? 'vms-test/busybox:latest';
 const root = fs.mkdtempSync(join(tmpdir(), 'vms-bench-colima-'));
-const env = { ...process.env };
-if (!real) {
-  const bin = join(root, 'bin');
-  fs.mkdirSync(bin);
-  const fake = (file) => fileURLToPath(new URL(`../test/${file}`, import.meta.url));
-  fs.symlinkSync(fake('fake-colima.mjs'), join(bin, 'colima'));
-  fs.symlinkSync(fake('fake-limactl.mjs'), join(bin, 'limactl'));
-  fs.symlinkSync(fake('fake-limactl.mjs'), join(bin, 'lima'));
-  env.PATH = `${bin}:${env.PATH}`;
-  env.COLIMA_HOME = join(root, 'home');
-  fs.mkdirSync(env.COLIMA_HOME);
-  process.env.PATH = env.PATH;
-}
+const script = (file) => fileURLToPath(new URL(`../test/${file}`, import.meta.url));
+const fake = real
+  ? undefined
+  : installFakeTool({
+      name: 'colima',
+      commands: {
+        colima: script('fake-colima.mjs'),
+        limactl: script('fake-limactl.mjs'),
+        lima: script('fake-limactl.mjs'),
+      },
+    });
+const env = { ...process.env, ...(fake ? { COLIMA_HOME: fake.home } : {}) };
 process.env.VMS_HOME = join(root, 'vms');
-const backend = createColima(real ? {} : { colimaHome: env.COLIMA_HOME });
+const backend = createColima(fake ? { colimaHome: fake.home } : {});
 const colima = (...args) => run('colima', args, { env });
-
-async function timed(fn, i) {
-  const started = process.hrtime.bigint();
-  await fn(i);
-  return Number(process.hrtime.bigint() - started) / 1e6;
-}
-
-const rows = [];
-async function bench(name, raw, vms, n = N) {
-  await raw(-1);
-  await vms(-1);
-  let rawMs = 0;
-  let vmsMs = 0;
-  for (let i = 0; i < n; i++) {
-    rawMs += await timed(raw, i);
-    vmsMs += await timed(vms, i);
-  }
-  rows.push({
-    case: name,
-    'raw ms/op': (rawMs / n).toFixed(1),
-    'vms ms/op': (vmsMs / n).toFixed(1),
-    ratio: (vmsMs / rawMs).toFixed(2),
-  });
-}
+const bench = createOverheadBench();
 
 function engineSkipReason() {
   try {
@@ -76,18 +52,18 @@ const suite = `bench-colima-${process.pid}`;
 try {
   await vm.create();
   await vm.start();
-  await bench(
+  await bench.compare(
     'inspect (colima list --json)',
     () => colima('list', '--json'),
     () => vm.refresh(),
   );
-  await bench(
+  await bench.compare(
     'exec echo (colima ssh)',
     () => colima('ssh', '--profile', vm.name, '--', 'echo', 'hi'),
     () => vm.exec(['echo', 'hi']),
   );
   // What asking the VM costs (paid once per engine, and again only when it stops answering).
-  await bench(
+  await bench.compare(
     'engine endpoint (refresh + status) vs colima status --json',
     () => colima('status', '--profile', vm.name, '--json'),
     () => vm.engineEndpoint({ kind: 'docker' }),
@@ -111,17 +87,17 @@ try {
     await a.start();
     await b.create();
     await b.start();
-    await bench(
+    await bench.compare(
       'container exec true: on the VM engine vs the same socket given as host',
       () => b.exec(['true']),
       () => a.exec(['true']),
-      N * 3,
+      bench.n * 3,
     );
-    await bench(
+    await bench.compare(
       'container exec true: on the VM engine vs docker -H <socket> exec',
       () => run('docker', ['-H', socket, 'exec', b.name, 'true']),
       () => a.exec(['true']),
-      N * 3,
+      bench.n * 3,
     );
     await a.delete();
     await b.delete();
@@ -142,9 +118,7 @@ try {
       .filter(Boolean);
     if (ids.length) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'pipe' });
   } catch {}
+  fake?.cleanup();
   fs.rmSync(root, { recursive: true, force: true });
 }
-console.log(
-  `@vms/lima colima overhead vs raw ${real ? 'colima' : 'fake-colima'} (N=${N}; ratio = vms / raw)`,
-);
-console.table(rows);
+bench.print(`@vms/lima colima overhead vs raw ${real ? 'colima' : 'fake-colima'}`);

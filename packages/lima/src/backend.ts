@@ -63,16 +63,12 @@ export function createLima(settings: LimaSettings = {}): LimaBackend {
     /** Every Lima instance; `managed` marks the ones @vms created. */
     async list(ctx: ListContext): Promise<ListedInstance[]> {
       const instances = await cli.list({ signal: ctx.signal });
-      return instances.map((instance) => {
-        const { state, reason } = observedState(instance);
-        return {
-          name: instance.name,
-          state,
-          ...(reason ? { reason } : {}),
-          managed: instance.dir !== undefined && readMarker(instance.dir) !== undefined,
-          properties: properties(instance),
-        };
-      });
+      return instances.map((instance) => ({
+        name: instance.name,
+        ...observedState(instance),
+        managed: instance.dir !== undefined && readMarker(instance.dir) !== undefined,
+        properties: properties(instance),
+      }));
     },
 
     driver(name: string, options: LimaOptions): LimaDriver {

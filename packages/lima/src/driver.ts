@@ -129,8 +129,7 @@ export class LimaDriver implements DriverV1 {
   async doInspect(ctx: OpContext): Promise<Observation> {
     const instance = await this.#cli.inspect(this.name, callOptions(ctx));
     if (!instance) return { state: 'absent' };
-    const { state, reason } = observedState(instance);
-    return { state, ...(reason ? { reason } : {}), properties: properties(instance) };
+    return { ...observedState(instance), properties: properties(instance) };
   }
 
   async doExec(argv: string[], io: ExecIo, ctx: OpContext): Promise<DriverExecResult> {
@@ -235,7 +234,10 @@ export class LimaDriver implements DriverV1 {
   }
 }
 
-/** Running/Stopped/Broken (and WSL2's extra states) → core's observed states. */
+/**
+ * Running/Stopped/Broken (and WSL2's extra states) → core's observed states; `reason` only when
+ * broken (spread it into an Observation as it is).
+ */
 export function observedState(instance: { status: string; errors?: string[] }): {
   state: ObservedState;
   reason?: string;

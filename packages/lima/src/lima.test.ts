@@ -5,44 +5,23 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { createInstance, type Instance, waitFor } from '@vms/core';
+import { createInstance, type Instance } from '@vms/core';
+import { fakeToolTests } from '@vms/core/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeLima, installFakeLima } from '../test/fake.js';
-import { createLima, type LimaBackend } from './index.js';
+import { installFakeLima } from '../test/fake.js';
+import { createLima } from './index.js';
 
 /** The instance the exec/copy/snapshot tests share; it runs across their afterEach checks. */
 const SHARED = `lt-${process.pid}-shared`;
 
-let fake: FakeLima;
-let backend: LimaBackend;
-let counter = 0;
-const made: Instance[] = [];
-
-beforeAll(() => {
-  fake = installFakeLima();
-  process.env.VMS_HOME = join(fake.root, 'vms-home');
-  backend = createLima({ limaHome: fake.home });
+const fake = installFakeLima();
+const backend = createLima({ limaHome: fake.home });
+const t = fakeToolTests({ afterEach, afterAll, expect }, fake, {
+  backend,
+  name: (n) => `lt-${process.pid}-${n}`,
+  keep: [SHARED],
 });
-
-afterEach(async () => {
-  fake.setFaults({});
-  for (const vm of made.splice(0)) await vm.delete({ timeoutMs: 30_000 }).catch(() => undefined);
-  // Processes on their way out get a moment; anything still there after it is a leak.
-  await waitFor(async () => fake.leftovers([SHARED]).length === 0, {
-    description: 'processes of the test to exit',
-    timeoutMs: 10_000,
-  }).catch(() => undefined);
-  expect(fake.leftovers([SHARED]), 'processes left behind').toEqual([]);
-});
-
-afterAll(() => fake?.cleanup());
-
-function vm(options: Record<string, unknown> = {}): Instance {
-  counter += 1;
-  const instance = createInstance(backend, `lt-${process.pid}-${counter}`, options);
-  made.push(instance);
-  return instance;
-}
+const vm = (options: Record<string, unknown> = {}): Instance => t.instance(options);
 
 function calls(command: string, name?: string): string[][] {
   return fake.calls().filter((c) => c[0] === command && (name === undefined || c.includes(name)));
@@ -113,10 +92,9 @@ describe('create', () => {
 
   it('uses --set for resources on lima before 1.0', async () => {
     fake.setFaults({ version: '0.23.2' });
-    const v = createInstance(createLima({ limaHome: fake.home }), `lt-${process.pid}-old`, {
-      cpus: 3,
-    });
-    made.push(v);
+    const v = t.track(
+      createInstance(createLima({ limaHome: fake.home }), `lt-${process.pid}-old`, { cpus: 3 }),
+    );
     fake.clearCalls();
     await v.create();
     expect(calls('create')[0]).toEqual([

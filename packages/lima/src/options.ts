@@ -1,7 +1,7 @@
 /**
  * Options of a Lima instance and settings of the lima backend, as zod schemas.
  */
-import { commonInstanceOptions, processRunnerSchema } from '@vms/core';
+import { commonInstanceOptions, processRunnerSchema, refuseUserData } from '@vms/core';
 import { z } from 'zod';
 
 export const limaOptionsSchema = commonInstanceOptions
@@ -26,16 +26,11 @@ export const limaOptionsSchema = commonInstanceOptions
     /** Extra `limactl start` flags, appended as given. */
     startArgs: z.array(z.string()).default([]),
   })
-  .superRefine((options, ctx) => {
-    if (options.userData !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['userData'],
-        message:
-          'lima provisions guests from its template: use `set` (e.g. `.provision += [...]`) instead',
-      });
-    }
-  });
+  .superRefine(
+    refuseUserData(
+      'lima provisions guests from its template: use `set` (e.g. `.provision += [...]`) instead',
+    ),
+  );
 
 export type LimaOptions = z.output<typeof limaOptionsSchema>;
 export type LimaOptionsInput = z.input<typeof limaOptionsSchema>;

@@ -36,9 +36,22 @@ export interface LimaInstance {
   user?: string;
 }
 
+const LIST = 'limactl list --json';
+
 /** Parses `limactl list --json [NAME...]`. Blank lines are skipped; a broken line is a ProtocolError. */
 export function parseLimaList(stdout: string): LimaInstance[] {
-  const out: LimaInstance[] = [];
+  return jsonLineObjects(stdout, LIST).map(({ value, text }) => toInstance(value, text));
+}
+
+/**
+ * The objects of JSON Lines output (one object a line; blank lines skipped), each with its line
+ * for error messages. A line that is not a JSON object is a ProtocolError naming `command`.
+ */
+export function jsonLineObjects(
+  stdout: string,
+  command: string,
+): Array<{ value: Record<string, unknown>; text: string }> {
+  const out: Array<{ value: Record<string, unknown>; text: string }> = [];
   for (const line of stdout.split('\n')) {
     const text = line.trim();
     if (text === '') continue;
@@ -46,19 +59,17 @@ export function parseLimaList(stdout: string): LimaInstance[] {
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw protocol('output is not JSON Lines', text, error);
+      throw protocolError(command, 'output is not JSON Lines', text, error);
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw protocol('expected one JSON object per line', text);
-    }
-    out.push(toInstance(value as Record<string, unknown>, text));
+    if (!isObject(value)) throw protocolError(command, 'expected one JSON object per line', text);
+    out.push({ value, text });
   }
   return out;
 }
 
 function toInstance(obj: Record<string, unknown>, text: string): LimaInstance {
   const name = str(obj.name);
-  if (!name) throw protocol('an instance has no "name"', text);
+  if (!name) throw protocolError(LIST, 'an instance has no "name"', text);
   const config = isObject(obj.config) ? obj.config : {};
   const images = Array.isArray(config.images) ? config.images : [];
   const firstImage = isObject(images[0]) ? str(images[0].location) : undefined;
@@ -224,12 +235,16 @@ export function opt<K extends string, V>(key: K, value: V | undefined): { [P in 
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
-function protocol(problem: string, text: string, cause?: unknown): ProtocolError {
+/** `unexpected output from COMMAND: PROBLEM: "<the output, cut at 200 characters>"`. */
+export function protocolError(
+  command: string,
+  problem: string,
+  text: string,
+  cause?: unknown,
+): ProtocolError {
   const excerpt = text.length > 200 ? `${text.slice(0, 200)}…` : text;
   return new ProtocolError(
-    `unexpected output from limactl list --json: ${problem}: ${JSON.stringify(excerpt)}`,
-    {
-      ...(cause === undefined ? {} : { cause }),
-    },
+    `unexpected output from ${command}: ${problem}: ${JSON.stringify(excerpt)}`,
+    cause === undefined ? {} : { cause },
   );
 }

@@ -1,17 +1,19 @@
 /**
  * Puts fake-limactl first on PATH (as `limactl`) with its own LIMA_HOME, and gives tests its call
- * log, its fault switches and a sweep for processes it left behind.
+ * log, its fault switches and a sweep for processes it left behind (@vms/core/testing's
+ * installFakeTool and fakeToolLog).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  killProcessesMentioning,
+  type FakeTool,
+  type FakeToolLog,
+  fakeToolLog,
+  installFakeTool,
   processesMentioning,
   processesRunning,
-  readProcFile,
   type WorldObserver,
 } from '@vms/core/testing';
 
@@ -28,58 +30,26 @@ export interface LimaFaults {
   ignoreSigint?: boolean;
 }
 
-export interface FakeLima {
-  /** Temporary root: holds bin/ and LIMA_HOME (home/). */
-  root: string;
-  home: string;
-  calls(): string[][];
-  clearCalls(): void;
-  setFaults(faults: LimaFaults): void;
-  /** Processes still running from this fake (host agents, drivers, shells), but those of `keep` instances. */
-  leftovers(keep?: string[]): number[];
-  /** Kills leftovers, restores PATH, removes the temporary root. */
-  cleanup(): void;
-}
+/**
+ * fake-limactl on PATH: `home` is its LIMA_HOME; its call log and faults are in `home/_fake`;
+ * `leftovers(keep)` spares the host agents and drivers of the `keep` instances (they carry
+ * LIMA_FAKE_INSTANCE=<name>) and the commands they run.
+ */
+export interface FakeLima extends FakeTool, FakeToolLog<LimaFaults> {}
+
+/** How fake-limactl marks the processes of instance NAME. */
+export const limaOwnedBy = (name: string) => ({
+  argv: [name],
+  env: [`LIMA_FAKE_INSTANCE=${name}`],
+});
 
 export function installFakeLima(): FakeLima {
-  const root = fs.mkdtempSync(join(tmpdir(), 'vms-fake-lima-'));
-  const bin = join(root, 'bin');
-  const home = join(root, 'home');
-  fs.mkdirSync(bin);
-  fs.mkdirSync(join(home, '_fake'), { recursive: true });
-  fs.chmodSync(FAKE_LIMACTL, 0o755);
-  fs.symlinkSync(FAKE_LIMACTL, join(bin, 'limactl'));
-  const oldPath = process.env.PATH;
-  process.env.PATH = `${bin}:${oldPath ?? ''}`;
-  const callsFile = join(home, '_fake', 'calls.jsonl');
-  return {
-    root,
-    home,
-    calls: () =>
-      fs.existsSync(callsFile)
-        ? fs
-            .readFileSync(callsFile, 'utf8')
-            .split('\n')
-            .filter(Boolean)
-            .map((line) => (JSON.parse(line) as { argv: string[] }).argv)
-        : [],
-    clearCalls: () => fs.rmSync(callsFile, { force: true }),
-    setFaults: (faults) =>
-      fs.writeFileSync(join(home, '_fake', 'faults.json'), JSON.stringify(faults)),
-    leftovers: (keep = []) =>
-      processesMentioning(root).filter((pid) => {
-        const cmdline = readProcFile(pid, 'cmdline').split('\0');
-        const environ = readProcFile(pid, 'environ').split('\0');
-        return !keep.some(
-          (name) => cmdline.includes(name) || environ.includes(`LIMA_FAKE_INSTANCE=${name}`),
-        );
-      }),
-    cleanup: () => {
-      killProcessesMentioning(root);
-      process.env.PATH = oldPath;
-      fs.rmSync(root, { recursive: true, force: true });
-    },
-  };
+  const tool = installFakeTool({
+    name: 'lima',
+    commands: { limactl: FAKE_LIMACTL },
+    ownedBy: limaOwnedBy,
+  });
+  return { ...tool, ...fakeToolLog<LimaFaults>(join(tool.home, '_fake')) };
 }
 
 /**

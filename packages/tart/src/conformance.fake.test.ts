@@ -1,20 +1,13 @@
 /** The core conformance suite against fake-tart (test/fake-tart.mjs first on PATH). */
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
-import { runConformanceSuite, which } from '@vms/core/testing';
+import { fakeToolAfterAll, runConformanceSuite, which } from '@vms/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeTart, fakeTartWorld, installFakeTart } from '../test/fake.js';
 import { createTart } from './index.js';
 
 // Installed when the file loads: the suite reads the backend's capabilities at registration.
 const fake: FakeTart = installFakeTart();
-process.env.VMS_HOME = join(fake.root, 'vms-home');
-
-afterAll(() => {
-  const left = fake.leftovers();
-  fake.cleanup();
-  expect(left, 'processes left behind').toEqual([]);
-});
+fakeToolAfterAll({ afterAll, expect }, fake);
 
 runConformanceSuite(
   { describe, it, expect, beforeAll, afterAll },

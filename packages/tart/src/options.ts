@@ -1,7 +1,7 @@
 /**
  * Options of a tart instance and settings of the tart backend, as zod schemas.
  */
-import { commonInstanceOptions, processRunnerSchema } from '@vms/core';
+import { commonInstanceOptions, processRunnerSchema, refuseUserData } from '@vms/core';
 import { z } from 'zod';
 
 export const tartReadinessSchema = z
@@ -37,15 +37,7 @@ export const tartOptionsSchema = commonInstanceOptions
     readiness: tartReadinessSchema.default({ ip: true, exec: true, maxPollIntervalMs: 1000 }),
   })
   // ports and mounts need capabilities tart lacks: core refuses them (CAPABILITY_UNSUPPORTED).
-  .superRefine((options, ctx) => {
-    if (options.userData !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['userData'],
-        message: 'tart images are not configured through cloud-init user data',
-      });
-    }
-  });
+  .superRefine(refuseUserData('tart images are not configured through cloud-init user data'));
 
 export type TartOptions = z.output<typeof tartOptionsSchema>;
 export type TartOptionsInput = z.input<typeof tartOptionsSchema>;

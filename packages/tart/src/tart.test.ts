@@ -6,49 +6,25 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createInstance, type Instance, type InstanceState, waitFor } from '@vms/core';
+import { fakeToolTests } from '@vms/core/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeTart, installFakeTart, type TartFaults } from '../test/fake.js';
-import { createTart, type TartBackend } from './index.js';
+import { installFakeTart, type TartFaults } from '../test/fake.js';
+import { createTart } from './index.js';
 
 const LINUX = 'ghcr.io/cirruslabs/ubuntu:latest';
 /** The VM the exec tests share; it runs across their afterEach checks. */
 const EXEC_VM = `tt-${process.pid}-exec`;
 const MACOS = 'ghcr.io/cirruslabs/macos-sequoia-base:latest';
 
-let fake: FakeTart;
-let backend: TartBackend;
-let counter = 0;
-const made: Instance[] = [];
-
-beforeAll(() => {
-  fake = installFakeTart();
-  process.env.VMS_HOME = join(fake.root, 'vms-home');
-  backend = createTart({ tartHome: fake.home, stateDir: fake.stateDir });
+const fake = installFakeTart();
+const backend = createTart({ tartHome: fake.home, stateDir: fake.stateDir });
+const t = fakeToolTests({ afterEach, afterAll, expect }, fake, {
+  backend,
+  name: (n) => `tt-${process.pid}-${n}`,
+  defaults: { source: LINUX, readiness: { maxPollIntervalMs: 100 } },
+  keep: [EXEC_VM],
 });
-
-afterEach(async () => {
-  fake.setFaults({});
-  for (const vm of made.splice(0)) await vm.delete({ timeoutMs: 30_000 }).catch(() => undefined);
-  // Processes on their way out get a moment; anything still there after it is a leak.
-  await waitFor(async () => fake.leftovers([EXEC_VM]).length === 0, {
-    description: 'processes of the test to exit',
-    timeoutMs: 10_000,
-  }).catch(() => undefined);
-  expect(fake.leftovers([EXEC_VM]), 'processes left behind').toEqual([]);
-});
-
-afterAll(() => fake?.cleanup());
-
-function vm(options: Record<string, unknown> = {}): Instance {
-  counter += 1;
-  const instance = createInstance(backend, `tt-${process.pid}-${counter}`, {
-    source: LINUX,
-    readiness: { maxPollIntervalMs: 100 },
-    ...options,
-  });
-  made.push(instance);
-  return instance;
-}
+const vm = (options: Record<string, unknown> = {}): Instance => t.instance(options);
 
 /** Calls of one tart subcommand for one VM, in order. */
 function calls(command: string, name?: string): string[][] {

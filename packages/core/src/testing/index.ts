@@ -6,8 +6,11 @@
  */
 export * from './conformance/index.js';
 export * from './fake-cli.js';
+export * from './fake-tool.js';
+export * from './fake-tool-tests.js';
 export * from './faults.js';
 export * from './mock-backend.js';
+export * from './overhead-bench.js';
 export * from './processes.js';
 export * from './replay-runner.js';
 export * from './test-run.js';

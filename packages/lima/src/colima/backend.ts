@@ -90,12 +90,10 @@ export function createColima(settings: ColimaSettings = {}): ColimaBackend {
     async list(ctx: ListContext): Promise<ListedInstance[]> {
       const instances = await cli.list({ signal: ctx.signal });
       return instances.map((instance) => {
-        const { state, reason } = observedState(instance);
         const dir = profileDir(base(), instance.name);
         return {
           name: instance.name,
-          state,
-          ...(reason ? { reason } : {}),
+          ...observedState(instance),
           managed: readMarker(dir) !== undefined,
           properties: colimaProperties(instance, dir),
         };

@@ -7,45 +7,25 @@
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInstance, type Instance, waitFor } from '@vms/core';
+import { fakeToolTests } from '@vms/core/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeColima, installFakeColima } from '../../test/fake-colima.js';
+import { installFakeColima } from '../../test/fake-colima.js';
 import { type ColimaBackend, createColima } from '../index.js';
 
-let fake: FakeColima;
-let backend: ColimaBackend;
-let counter = 0;
-const made: Instance[] = [];
 /** The profile the exec tests share while it runs across their afterEach checks. */
 const SHARED = `ctshared${process.pid % 1000}`;
 
-beforeAll(() => {
-  fake = installFakeColima();
-  process.env.VMS_HOME = join(fake.root, 'vms-home');
-  backend = createColima({ colimaHome: fake.home });
+const fake = installFakeColima();
+const backend = createColima({ colimaHome: fake.home });
+const t = fakeToolTests({ afterEach, afterAll, expect }, fake, {
+  backend,
+  name: (n) => `ct${process.pid % 1000}x${n}`,
+  defaults: { runtime: 'none' },
+  keep: [SHARED],
+  deleteTimeoutMs: 60_000,
 });
-
-afterEach(async () => {
-  fake.setFaults({});
-  fake.setLimaFaults({});
-  for (const vm of made.splice(0)) await vm.delete({ timeoutMs: 60_000 }).catch(() => undefined);
-  await waitFor(async () => fake.leftovers([SHARED]).length === 0, {
-    description: 'processes of the test to exit',
-    timeoutMs: 10_000,
-  }).catch(() => undefined);
-  expect(fake.leftovers([SHARED]), 'processes left behind').toEqual([]);
-});
-
-afterAll(() => fake?.cleanup());
-
-function vm(options: Record<string, unknown> = {}, b: ColimaBackend = backend): Instance {
-  counter += 1;
-  const instance = createInstance(b, `ct${process.pid % 1000}x${counter}`, {
-    runtime: 'none',
-    ...options,
-  });
-  made.push(instance);
-  return instance;
-}
+const vm = (options: Record<string, unknown> = {}, b: ColimaBackend = backend): Instance =>
+  t.instance(options, b);
 
 const calls = (command: string) => fake.calls().filter((c) => c[0] === command);
 const limaDir = (name: string) => join(fake.limaHome, `colima-${name}`);

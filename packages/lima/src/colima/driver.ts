@@ -139,8 +139,7 @@ export class ColimaDriver implements DriverV1 {
   async doInspect(ctx: OpContext): Promise<Observation> {
     const instance = await this.#cli.inspect(this.name, callOptions(ctx));
     if (!instance) return { state: 'absent' };
-    const { state, reason } = observedState(instance);
-    return { state, ...(reason ? { reason } : {}), properties: this.#properties(instance) };
+    return { ...observedState(instance), properties: this.#properties(instance) };
   }
 
   async doExec(argv: string[], io: ExecIo, ctx: OpContext): Promise<DriverExecResult> {

@@ -1,7 +1,7 @@
 /**
  * Options of a Colima profile (an instance) and settings of the colima backend, as zod schemas.
  */
-import { commonInstanceOptions, processRunnerSchema } from '@vms/core';
+import { commonInstanceOptions, processRunnerSchema, refuseUserData } from '@vms/core';
 import { z } from 'zod';
 
 export const colimaOptionsSchema = commonInstanceOptions
@@ -22,15 +22,9 @@ export const colimaOptionsSchema = commonInstanceOptions
     /** Extra `colima start` flags, appended as given. */
     startArgs: z.array(z.string()).default([]),
   })
-  .superRefine((options, ctx) => {
-    if (options.userData !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['userData'],
-        message: 'colima provisions its own VM: use its `provision` config or startArgs instead',
-      });
-    }
-  });
+  .superRefine(
+    refuseUserData('colima provisions its own VM: use its `provision` config or startArgs instead'),
+  );
 
 export type ColimaOptions = z.output<typeof colimaOptionsSchema>;
 export type ColimaOptionsInput = z.input<typeof colimaOptionsSchema>;

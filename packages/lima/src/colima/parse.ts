@@ -9,8 +9,15 @@
  *   (< 0.8.3) or `docker socket: unix://…` (0.8.3+).
  * - `colima --version`: `colima version v0.8.4` (release builds) or `0.8.4` (Homebrew).
  */
-import { ProtocolError } from '@vms/core';
-import { isObject, num, opt, parseLogLines, str } from '../parse.js';
+import {
+  isObject,
+  jsonLineObjects,
+  num,
+  opt,
+  parseLogLines,
+  protocolError,
+  str,
+} from '../parse.js';
 
 export interface ColimaInstance {
   /** The profile name (`default` for colima's default profile). */
@@ -45,20 +52,10 @@ export interface ColimaStatus {
 }
 
 export function parseColimaList(stdout: string): ColimaInstance[] {
-  const out: ColimaInstance[] = [];
-  for (const line of stdout.split('\n')) {
-    const text = line.trim();
-    if (!text) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw protocol('list --json', 'output is not JSON Lines', text, error);
-    }
-    if (!isObject(value)) throw protocol('list --json', 'expected one JSON object per line', text);
+  return jsonLineObjects(stdout, 'colima list --json').map(({ value, text }) => {
     const name = str(value.name);
-    if (!name) throw protocol('list --json', 'a profile has no "name"', text);
-    out.push({
+    if (!name) throw protocolError('colima list --json', 'a profile has no "name"', text);
+    return {
       name,
       status: str(value.status) ?? '',
       ...opt('arch', str(value.arch)),
@@ -67,19 +64,20 @@ export function parseColimaList(stdout: string): ColimaInstance[] {
       ...opt('diskBytes', num(value.disk)),
       ...opt('address', str(value.address)),
       ...opt('runtime', str(value.runtime)),
-    });
-  }
-  return out;
+    };
+  });
 }
+
+const STATUS = 'colima status --json';
 
 export function parseColimaStatusJson(stdout: string): ColimaStatus {
   let value: unknown;
   try {
     value = JSON.parse(stdout.trim());
   } catch (error) {
-    throw protocol('status --json', 'output is not JSON', stdout, error);
+    throw protocolError(STATUS, 'output is not JSON', stdout, error);
   }
-  if (!isObject(value)) throw protocol('status --json', 'expected a JSON object', stdout);
+  if (!isObject(value)) throw protocolError(STATUS, 'expected a JSON object', stdout);
   return {
     ...opt('displayName', str(value.display_name)),
     ...opt('driver', str(value.driver)),
@@ -135,12 +133,4 @@ export function parseColimaStatusText(stderr: string): ColimaStatus {
 /** `colima version v0.8.4`, `colima version 0.8.4` → "0.8.4"; a development build → undefined. */
 export function parseColimaVersion(stdout: string): string | undefined {
   return /version\s+v?([0-9][^\s]*)/.exec(stdout)?.[1];
-}
-
-function protocol(what: string, problem: string, text: string, cause?: unknown): ProtocolError {
-  const excerpt = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-  return new ProtocolError(
-    `unexpected output from colima ${what}: ${problem}: ${JSON.stringify(excerpt)}`,
-    cause === undefined ? {} : { cause },
-  );
 }
