@@ -33,7 +33,7 @@ const unrefFixture = fileURLToPath(new URL('./__fixtures__/spawn-unref.mjs', imp
 const detachedFixture = fileURLToPath(
   new URL('./__fixtures__/spawn-detached.mjs', import.meta.url),
 );
-const built = fileURLToPath(new URL('../dist/runner.js', import.meta.url));
+const built = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const hasBuild = existsSync(built);
 if (!hasBuild)
   console.warn(`skipping the detached-survival test: ${built} is missing (run pnpm build first)`);
