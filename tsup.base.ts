@@ -2,7 +2,8 @@
  * The one build of every published package: ESM for Node ≥ 20.19, the package's own modules
  * bundled per entry point (shared code in chunks), its dependencies and peers left as imports
  * (tsup's default). Declarations come from `tsc --emitDeclarationOnly` (TypeScript 7 has no
- * compiler API for tsup's dts), so each entry's `.d.ts` sits where its `.js` is.
+ * compiler API for tsup's dts), so each entry's `.d.ts` sits where its `.js` is. Each `.js`
+ * ships its source map with the sources inlined, as tsc's `inlineSources` did.
  */
 import { readFileSync } from 'node:fs';
 import type { Options } from 'tsup';
@@ -32,7 +33,8 @@ export function packageBuild(entry: Record<string, string>, extra: Options = {})
     target: 'node20.19',
     splitting: true,
     dts: false,
-    sourcemap: false,
+    // Source maps, sources inlined (esbuild's default), so stacks point at the TypeScript.
+    sourcemap: true,
     clean: true,
     shims: false,
     silent: true,

@@ -10,8 +10,8 @@ import {
   processRunnerSchema,
   SPECIFICATION_VERSION,
 } from '@vms/core';
+import * as z from '@vms/core/zod';
 import { createQemu } from '@vms/qemu';
-import { z } from 'zod';
 import { LinuxkitDriver } from './driver.js';
 import { type LinuxkitOptions, linuxkitOptionsSchema } from './options.js';
 import { createStore, describeProblems, imageProblems } from './state.js';

@@ -2,8 +2,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { commonInstanceOptions } from '@vms/core';
+import * as z from '@vms/core/zod';
 import { hostKeySchema, qemuOptionsSchema } from '@vms/qemu';
-import { z } from 'zod';
 import { BUILD_FORMATS } from './build.js';
 import { templateNameSchema } from './templates.js';
 

@@ -6,7 +6,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { StateStore } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 import { BUILD_FORMATS } from './build.js';
 import type { ResolvedImage } from './image.js';
 

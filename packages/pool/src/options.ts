@@ -6,7 +6,7 @@ import {
   type InstanceSettings,
   isBackendV1,
 } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 import { NAME_PREFIX_PATTERN } from './naming.js';
 
 /**

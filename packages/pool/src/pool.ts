@@ -26,7 +26,7 @@ import {
   toVmsError,
   VmsError,
 } from '@vms/core';
-import type * as z4 from 'zod/v4/core';
+import type * as z from '@vms/core/zod';
 import { PoolClosedError } from './errors.js';
 import type { BackgroundPhase, DeleteReason, PoolEvents } from './events.js';
 import { runHealthCheck } from './health.js';
@@ -46,7 +46,7 @@ import {
 import { LatencyWindow, type PoolStats, type PoolTotals } from './stats.js';
 import { deleteMember } from './teardown.js';
 
-export interface PoolConfig<S extends z4.$ZodType = z4.$ZodType> {
+export interface PoolConfig<S extends z.core.$ZodType = z.core.$ZodType> {
   backend: BackendV1<S>;
   /** Names instances `<namePrefix>-<poolId>-<n>` and labels them `dev.vms.pool=<namePrefix>`. */
   namePrefix: string;
@@ -54,7 +54,7 @@ export interface PoolConfig<S extends z4.$ZodType = z4.$ZodType> {
    * Instance options for the backend, as its schema takes them (a misspelt option does not
    * compile); the pool adds its labels when the backend has a `labels` option.
    */
-  options?: NoInfer<z4.input<S>>;
+  options?: NoInfer<z.input<S>>;
   /** Warm instances kept ready (default 1). */
   min?: number;
   /** Most live instances: warm, busy, creating, checking, recycling (default max(min, 1)). */
@@ -838,7 +838,7 @@ export class Pool extends TypedEmitter<PoolEvents> {
  * backend's schema; bad config throws InvalidOptionsError (or CAPABILITY_UNSUPPORTED for an
  * option the backend cannot honour).
  */
-export function createPool<S extends z4.$ZodType>(config: PoolConfig<S>): Pool {
+export function createPool<S extends z.core.$ZodType>(config: PoolConfig<S>): Pool {
   return new Pool(config);
 }
 

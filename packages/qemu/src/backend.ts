@@ -9,7 +9,7 @@ import {
   processRunnerSchema,
   SPECIFICATION_VERSION,
 } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 import { mapRunState, QemuDriver } from './driver.js';
 import { exitedReason, liveness, unrecordedReason } from './liveness.js';
 import { accelSchema, type QemuOptions, qemuOptionsSchema } from './options.js';

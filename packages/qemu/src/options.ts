@@ -2,7 +2,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { commonInstanceOptions } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 import { hostKeySchema } from './host-keys.js';
 
 const readableFile = (what: string) =>

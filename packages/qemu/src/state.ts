@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateStore } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 
 const portMappingSchema = z.object({
   hostIp: z.string(),
