@@ -28,6 +28,19 @@ export interface PoolEvents {
   };
   /** The warm count reached `min`. */
   filled: { pool: string; warm: number };
+  /**
+   * A readiness check ended: as the instance became warm (`warm`), while it idled (`idle`), or
+   * on its way out because its last check was too old (`acquire`). A failed one gets the
+   * instance replaced; it is never handed out.
+   */
+  checked: {
+    pool: string;
+    instance: string;
+    when: 'warm' | 'idle' | 'acquire';
+    ok: boolean;
+    durationMs: number;
+    error?: VmsError;
+  };
   /** An instance was handed out. `fromWarm`: it was warm when the acquire came (no waiting for a create). */
   acquired: { pool: string; instance: string; waitedMs: number; fromWarm: boolean };
   released: { pool: string; instance: string; recycle: RecycleMode };
