@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { recordRatio } from '../../../scripts/bench/record.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
@@ -23,9 +24,16 @@ const project = mkdtempSync(join(tmpdir(), 'vms-bench-'));
 writeFileSync(join(project, 'package.json'), '{"name":"bench-project","private":true}');
 const env = { PATH: process.env.PATH, HOME: project, VMS_HOME: join(project, 'vms-home') };
 
-function time(argv, cwd = project) {
+/** Runs a command once (an argv, or { argv, env } with extra variables); returns its wall ms. */
+function time(command, cwd = project) {
+  const argv = Array.isArray(command) ? command : command.argv;
+  const extra = Array.isArray(command) ? {} : command.env;
   const started = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(argv[0], argv.slice(1), {
+    cwd,
+    env: { ...env, ...extra },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
   return ms;
@@ -64,6 +72,13 @@ const base = bench({
   'vms --version': [node, bin, '--version'],
 });
 const rss = peakRssMiB([node, bin, '--version']);
+recordRatio({
+  id: 'P6',
+  label: 'vms --version / node -e 0',
+  ratio: base['vms --version'] / base['node -e 0'],
+  target: 1.3,
+  detail: `${base['vms --version'].toFixed(0)} ms vs ${base['node -e 0'].toFixed(0)} ms`,
+});
 rows.push([
   'vms --version / node -e 0',
   `${(base['vms --version'] / base['node -e 0']).toFixed(2)}×`,
@@ -89,6 +104,7 @@ try {
 }
 if (dockerReason) {
   rows.push(['vms exec vs docker exec', 'skipped', '≤ 1.00×', dockerReason]);
+  recordRatio({ id: 'P3', label: '(vms exec − node) / docker exec', skipped: dockerReason });
 } else {
   mkdirSync(join(project, 'node_modules', '@vms'), { recursive: true });
   symlinkSync(join(pkgDir, '..', 'docker'), join(project, 'node_modules', '@vms', 'docker'), 'dir');
@@ -113,15 +129,50 @@ if (dockerReason) {
       },
     );
     const bundled = join(pkgDir, '..', 'vms', 'dist', 'bin.js');
+    const execArgv = [node, bin, 'exec', `docker:${name}`, '--', 'true'];
+    // Node >= 22.1: bin.cjs turns on the module compile cache; measure what it buys.
+    const compileCache = typeof (await import('node:module')).enableCompileCache === 'function';
     const e = bench({
       'node -e 0': [node, '-e', '0'],
-      'vms exec': [node, bin, 'exec', `docker:${name}`, '--', 'true'],
+      'vms exec': execArgv,
       ...(existsSync(bundled)
         ? { 'vms-all exec': [node, bundled, 'exec', `docker:${name}`, '--', 'true'] }
         : {}),
       'docker exec': ['docker', 'exec', name, 'true'],
+      ...(compileCache
+        ? {
+            'vms exec, no compile cache': {
+              argv: execArgv,
+              env: { NODE_DISABLE_COMPILE_CACHE: '1' },
+            },
+          }
+        : {}),
     });
+    if (compileCache) {
+      rows.push([
+        'compile cache: vms exec without / with',
+        `${(e['vms exec, no compile cache'] / e['vms exec']).toFixed(2)}×`,
+        '-',
+        `${e['vms exec, no compile cache'].toFixed(0)} ms without, ${e['vms exec'].toFixed(0)} ms with (Node ${process.versions.node})`,
+      ]);
+    }
     const overhead = e['vms exec'] - e['node -e 0'];
+    recordRatio({
+      id: 'P3',
+      label: '(vms exec − node) / docker exec',
+      ratio: overhead / e['docker exec'],
+      target: 1,
+      detail: `vms exec ${e['vms exec'].toFixed(0)} ms, node ${e['node -e 0'].toFixed(0)} ms, docker exec ${e['docker exec'].toFixed(0)} ms`,
+    });
+    if (e['vms-all exec']) {
+      recordRatio({
+        id: 'P3-all',
+        label: '(vms-all exec − node) / docker exec',
+        ratio: (e['vms-all exec'] - e['node -e 0']) / e['docker exec'],
+        target: 1,
+        detail: `vms-all exec ${e['vms-all exec'].toFixed(0)} ms`,
+      });
+    }
     rows.push([
       '(vms exec − node) / docker exec',
       `${(overhead / e['docker exec']).toFixed(2)}×`,

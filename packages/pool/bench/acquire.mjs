@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createInstance } from '@vms/core';
 import { createPool, prunePool } from '@vms/pool';
+import { recordRatio } from '../../../scripts/bench/record.mjs';
 
 const run = promisify(execFile);
 // Locks and qemu state of the benchmark live in a throw-away home.
@@ -84,6 +85,11 @@ async function benchDocker() {
     await run('docker', ['image', 'inspect', IMAGE], { timeout: 30_000 });
   } catch {
     console.log(`docker: skipped (no engine or no ${IMAGE}; run scripts/ci/containers.sh)`);
+    recordRatio({
+      id: 'pool-docker',
+      label: 'docker warm acquire / cold',
+      skipped: `no engine or no ${IMAGE}`,
+    });
     return;
   }
   const { createDocker } = await import('@vms/docker');
@@ -129,6 +135,15 @@ async function benchDocker() {
   );
   for (const check of ['auto', 'state', 'none']) {
     const w = await warm(backend, prefix, DOCKER_OPTIONS, check, WARM);
+    if (check === 'auto') {
+      recordRatio({
+        id: 'pool-docker',
+        label: 'docker warm acquire / cold create+start (default health check)',
+        ratio: w.median / coldMs,
+        target: 0.05,
+        detail: `${ms(w.median)} vs ${ms(coldMs)}`,
+      });
+    }
     console.log(
       `  warm acquire, healthCheck=${check.padEnd(5)}    ${ms(w.median)}   ${ratio(w.median, coldMs)} cold   ${ratio(w.median, rawMs)} raw   (p90 ${ms(w.p90)})`,
     );
@@ -141,6 +156,7 @@ async function benchQemu() {
     join(process.env.VMS_TEST_CACHE ?? '/var/cache/vms-test', 'guest');
   if (!existsSync(join(dir, 'manifest.json'))) {
     console.log(`qemu: skipped (no test guest at ${dir}; run scripts/ci/qemu.sh)`);
+    recordRatio({ id: 'pool-qemu', label: 'qemu warm acquire / cold', skipped: 'no test guest' });
     return;
   }
   let createQemu;
@@ -174,6 +190,15 @@ async function benchQemu() {
     const w = await warm(backend, prefix, options, check, Math.min(WARM, 10), {
       healthCheckTimeoutMs: 60_000,
     });
+    if (check === 'auto') {
+      recordRatio({
+        id: 'pool-qemu',
+        label: 'qemu warm acquire / cold create+start (default health check)',
+        ratio: w.median / coldMs,
+        target: 0.05,
+        detail: `${ms(w.median)} vs ${ms(coldMs)}`,
+      });
+    }
     console.log(
       `  warm acquire, healthCheck=${check.padEnd(5)}    ${ms(w.median)}   ${ratio(w.median, coldMs)} cold   (p90 ${ms(w.p90)})`,
     );
