@@ -80,6 +80,8 @@ export const poolConfigSchema = z
     }),
     /** Deadline of each delete (recycling, shrinking, closing). */
     deleteTimeoutMs: z.number().int().positive().default(120_000),
+    /** Start members from a saved state where the backend can (`backend.savedStates`). */
+    savedState: z.boolean().default(true),
     /** Acquires the latency percentiles are computed over. */
     latencyWindow: z.number().int().min(1).max(1_000_000).default(1000),
   })

@@ -30,7 +30,7 @@ import type * as z from '@vms/core/zod';
 import { PoolClosedError } from './errors.js';
 import type { BackgroundPhase, DeleteReason, PoolEvents } from './events.js';
 import { runHealthCheck } from './health.js';
-import { memberName, newPoolId, POOL_SNAPSHOT, poolLabels } from './naming.js';
+import { memberName, newPoolId, POOL_SNAPSHOT, poolLabels, savedStateName } from './naming.js';
 import {
   type AcquireOptions,
   acquireOptionsSchema,
@@ -85,6 +85,12 @@ export interface PoolConfig<S extends z.core.$ZodType = z.core.$ZodType> {
   deleteTimeoutMs?: number;
   /** Acquires the latency percentiles are computed over (default 1000). */
   latencyWindow?: number;
+  /**
+   * Start members from a saved state where the backend can (`backend.savedStates`, e.g. qemu):
+   * one instance is booted and saved once, then every member resumes that state instead of
+   * booting (default true). The saved state is deleted with the pool.
+   */
+  savedState?: boolean;
 }
 
 /** An instance handed out by `acquire`. Release it (or `await using` it) when done. */
@@ -190,6 +196,10 @@ export class Pool extends TypedEmitter<PoolEvents> {
   readonly #instanceOptions: unknown;
   /** Every instance this pool handed out: releasing one again after it was recycled is a no-op. */
   readonly #handedOut = new WeakSet<object>();
+  /** Members' options once the pool's saved state exists (undefined: not saved yet, or none). */
+  #memberOptions: Record<string, unknown> | undefined;
+  /** The pool's saved state: its name while being or once saved; `failed` falls back to boots. */
+  #savedState: { name: string; status: 'saving' | 'saved' | 'failed' } | undefined;
   readonly #lifetime = new AbortController();
   readonly #members = new Map<string, Member>();
   /** Warm members; the last one is handed out first, so surplus ones idle out. */
@@ -486,6 +496,7 @@ export class Pool extends TypedEmitter<PoolEvents> {
 
   #refill(): void {
     if (this.#backoffTimer) return;
+    if (!this.#savedStateReady()) return;
     let creating = 0;
     let recycling = 0;
     for (const m of this.#members.values()) {
@@ -593,12 +604,60 @@ export class Pool extends TypedEmitter<PoolEvents> {
 
   // ---- member lifecycle ------------------------------------------------------------------
 
+  /**
+   * Whether members can be made now: always, unless the pool starts them from a saved state
+   * that is not saved yet (its save is started here, once; the pool refills when it ends).
+   */
+  #savedStateReady(): boolean {
+    const saved = this.backend.savedStates;
+    if (!saved || this.#config.savedState === false) return true;
+    if (this.#savedState?.status === 'saved' || this.#savedState?.status === 'failed') return true;
+    if (this.#savedState?.status === 'saving') return false;
+    if (this.#waiters.length + this.min === 0) return true; // nothing to make yet
+    const name = savedStateName(this.name, this.id);
+    this.#savedState = { name, status: 'saving' };
+    const started = now();
+    this.#track(
+      saved
+        .save(name, this.#config.options, { signal: this.#lifetime.signal })
+        .then(
+          (result) => {
+            if (this.#savedState) this.#savedState.status = 'saved';
+            const labels = (result.options.labels ?? {}) as Record<string, string>;
+            this.#memberOptions = {
+              ...result.options,
+              labels: { ...labels, ...poolLabels(this.name, this.id) },
+            };
+            this.emit('saved', {
+              pool: this.name,
+              savedState: name,
+              durationMs: Math.round(now() - started),
+            });
+          },
+          (error: unknown) => {
+            if (this.#closed) return;
+            if (this.#savedState) this.#savedState.status = 'failed';
+            const e = toVmsError(error);
+            this.#report('create', e);
+            this.emit('fallback', {
+              pool: this.name,
+              requested: 'savedState',
+              used: 'boot',
+              reason: `saving the pool's state failed: ${e.message}`,
+            });
+          },
+        )
+        .finally(() => this.#pump()),
+    );
+    return false;
+  }
+
   async #create(): Promise<void> {
     const name = memberName(this.name, this.id, ++this.#seq);
     const instance = createInstance(
       this.backend,
       name,
-      this.#instanceOptions,
+      this.#memberOptions ?? this.#instanceOptions,
       this.#config.instanceSettings,
     );
     const member: Member = {
@@ -943,6 +1002,15 @@ export class Pool extends TypedEmitter<PoolEvents> {
     const failed = results.flatMap((r, i) =>
       r.status === 'rejected' ? [{ name: remaining[i]?.name, error: r.reason }] : [],
     );
+    // The saved state goes last: the members' disks were overlays over it.
+    const saved = this.#savedState;
+    if (saved && saved.status !== 'failed' && this.backend.savedStates) {
+      try {
+        await this.backend.savedStates.delete(saved.name);
+      } catch (error) {
+        failed.push({ name: `saved state ${saved.name}`, error: toVmsError(error) });
+      }
+    }
     livePoolIds.delete(this.id);
     this.emit('closed', {
       pool: this.name,
