@@ -57,6 +57,8 @@ export const linuxkitStateSchema = z.object({
   files: z.array(fileIdentitySchema),
   /** OVMF used for an EFI image. */
   uefiFirmware: z.string().optional(),
+  /** The saved state it was started from (`from: { savedState }`). */
+  savedState: z.string().optional(),
   template: z
     .object({
       name: z.string(),
