@@ -41,7 +41,7 @@ import { closeEngineForwards, DEFAULT_GUEST_SOCKETS, engineForward } from './eng
 import { knownHostsText, normalizeKey, scanHostKeys } from './host-keys.js';
 import { exitedReason, liveness, unrecordedReason } from './liveness.js';
 import type { QemuOptions } from './options.js';
-import { checkHostPath } from './paths.js';
+import { checkHostPath, sshPath } from './paths.js';
 import { HOSTFWD_BUSY } from './ports.js';
 import { type Identity, isOurProcess, processesWithArgument, signalIfOurs } from './process.js';
 import { createBlank, createOverlay, imageInfo, offlineSnapshot, resize } from './qemu-img.js';
@@ -90,6 +90,8 @@ const GiB = 1024 ** 3;
 const LAUNCH_ATTEMPTS = 5;
 /** Rounds of stopping QEMUs no record names before giving up (each round waits for its exits). */
 const UNRECORDED_ROUNDS = 5;
+/** How long a restored clone's refresh connection stays open for the first exec/copy. */
+const MUX_SECONDS = 10;
 /** Longest wait for SSH at the first exec/copy after `readiness: 'running'`. */
 const PIN_TIMEOUT_MS = 180_000;
 
@@ -322,6 +324,7 @@ export class QemuDriver implements DriverV1 {
       ctx.debug('unreadable state; deleting from what is on disk', { error: String(error) });
     }
     const existed = state !== undefined || existsSync(p.dir) || existsSync(p.qmpSocket);
+    await this.#closeMux();
     this.#ending++;
     try {
       if (state?.launch && this.#alive(state.launch))
@@ -333,6 +336,7 @@ export class QemuDriver implements DriverV1 {
     await closeEngineForwards(this.#paths.dir);
     await this.#deps.store.remove(this.#name);
     await rm(p.qmpSocket, { force: true });
+    await rm(p.sshMux, { force: true });
     if (state?.launch) await rm(state.launch.qmpSocket, { force: true });
     // Probe VMs of a start that was killed (their supervisor normally ends them first).
     await sweepProbes().catch(() => {});
@@ -486,6 +490,32 @@ export class QemuDriver implements DriverV1 {
       knownHosts,
       alias: `vms-${this.#name}`,
     };
+  }
+
+  /** For exec and copy: over a restored clone's refresh connection while it is still open. */
+  #sessionTarget(state: QemuState, launch: Launch): SshTarget {
+    return { ...this.#target(state, launch), mux: { path: this.#paths.sshMux } };
+  }
+
+  /** Ends a restored clone's shared connection, if it is still open (stop, delete). */
+  async #closeMux(): Promise<void> {
+    if (!existsSync(this.#paths.sshMux)) return;
+    await this.#deps.runner
+      .run(
+        [
+          'ssh',
+          '-F',
+          '/dev/null',
+          '-o',
+          `ControlPath="${sshPath(this.#paths.sshMux)}"`,
+          '-O',
+          'exit',
+          'vms',
+        ],
+        { timeoutMs: 5_000, okExitCodes: 'any' },
+      )
+      .catch(() => undefined);
+    await rm(this.#paths.sshMux, { force: true });
   }
 
   /** Why the launch's QEMU is gone, or undefined while it runs (ends boot-time waits at once). */
@@ -700,9 +730,12 @@ export class QemuDriver implements DriverV1 {
       .split('\n')
       .map((l) => l.trim().split(/\s+/).slice(1).join(' '))
       .filter(Boolean);
+    // This connection stays open a few seconds: the first exec runs over it, without another
+    // handshake (slow in an emulated guest).
     const templateTarget: SshTarget = {
       ...this.#target(state, launch, this.#paths.templateHosts),
       alias: TEMPLATE_HOST_ALIAS,
+      mux: { path: this.#paths.sshMux, shareFor: MUX_SECONDS },
     };
     ctx.progress('giving the clone its own identity');
     const dead = this.#deadReason(launch);
@@ -921,6 +954,7 @@ export class QemuDriver implements DriverV1 {
 
   async #recordExit(state: QemuState, reason: string, unexpected = false): Promise<void> {
     await closeEngineForwards(this.#paths.dir);
+    await this.#closeMux();
     const { launch, ...rest } = state;
     if (launch) await rm(launch.qmpSocket, { force: true });
     await rm(this.#paths.pidFile, { force: true });
@@ -1058,7 +1092,7 @@ export class QemuDriver implements DriverV1 {
   async doExec(argv: string[], io: ExecIo, ctx: OpContext): Promise<DriverExecResult> {
     const { state, launch } = await this.#running();
     await this.#ensureSshReady(state, launch, ctx);
-    return sshExec(this.#deps.runner, this.#target(state, launch), argv, io, ctx);
+    return sshExec(this.#deps.runner, this.#sessionTarget(state, launch), argv, io, ctx);
   }
 
   /**
@@ -1086,13 +1120,27 @@ export class QemuDriver implements DriverV1 {
   async doCopyIn(hostPath: string, guestPath: string, ctx: OpContext): Promise<void> {
     const { state, launch } = await this.#running();
     await this.#ensureSshReady(state, launch, ctx);
-    await scpCopy(this.#deps.runner, this.#target(state, launch), hostPath, guestPath, true, ctx);
+    await scpCopy(
+      this.#deps.runner,
+      this.#sessionTarget(state, launch),
+      hostPath,
+      guestPath,
+      true,
+      ctx,
+    );
   }
 
   async doCopyOut(guestPath: string, hostPath: string, ctx: OpContext): Promise<void> {
     const { state, launch } = await this.#running();
     await this.#ensureSshReady(state, launch, ctx);
-    await scpCopy(this.#deps.runner, this.#target(state, launch), hostPath, guestPath, false, ctx);
+    await scpCopy(
+      this.#deps.runner,
+      this.#sessionTarget(state, launch),
+      hostPath,
+      guestPath,
+      false,
+      ctx,
+    );
   }
 
   async doLogs(req: LogsRequest): Promise<void> {

@@ -94,6 +94,11 @@ export interface InstancePaths {
   console: string;
   pidFile: string;
   qmpSocket: string;
+  /**
+   * ssh's connection-sharing socket: a clone's identity refresh leaves its connection open for a
+   * few seconds, and the first exec/copy run over it instead of a new SSH handshake.
+   */
+  sshMux: string;
 }
 
 /** Unix socket paths are limited to 107 bytes; a long instance dir gets a short socket in tmp. */
@@ -105,6 +110,12 @@ export function instancePaths(dir: string): InstancePaths {
     const id = createHash('sha256').update(dir).digest('hex').slice(0, 20);
     qmpSocket = join(tmpdir(), `vms-qemu-${id}.qmp`);
   }
+  // ssh makes its socket as PATH.<16 random characters> first: room for them within 107 bytes.
+  let sshMux = join(dir, 'ssh.mux');
+  if (Buffer.byteLength(sshMux) > MAX_SOCKET_PATH - 20) {
+    const id = createHash('sha256').update(dir).digest('hex').slice(0, 20);
+    sshMux = join(tmpdir(), `vms-qemu-${id}.ssh`);
+  }
   return {
     dir,
     overlay: join(dir, 'disk.qcow2'),
@@ -115,5 +126,6 @@ export function instancePaths(dir: string): InstancePaths {
     console: join(dir, 'console.log'),
     pidFile: join(dir, 'qemu.pid'),
     qmpSocket,
+    sshMux,
   };
 }
