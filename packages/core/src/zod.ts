@@ -1,3 +1,6 @@
+/// <reference types="node" preserve="true" />
+// ^ our .d.ts use Node's types: this loads @types/node (a peer) whatever the tsconfig "types" say
+
 /**
  * `@vms/core/zod`: zod's schema builders from the one copy @vms/core carries inside its bundle,
  * tree-shaken to what schemas need: no locale files and no unused schema kinds load, which a
