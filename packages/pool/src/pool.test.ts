@@ -33,6 +33,17 @@ describe('pool on the mock backend', () => {
     pools.push(pool);
     return { pool, mock };
   };
+  /** A warm pool whose next instance to hand out (the last warmed) fails every exec from now. */
+  const failingNext = async (config: Partial<PoolConfig>) => {
+    const { pool, mock } = setup(config);
+    await pool.ready();
+    const names = [...mock.world.keys()];
+    const bad = names[names.length - 1]!;
+    mock.inject({ verb: 'exec', kind: 'fail', name: bad, times: Number.POSITIVE_INFINITY });
+    const failed = nextEvent(pool, 'checked', (e) => e.instance === bad && !e.ok);
+    const replaced = nextEvent(pool, 'replaced', (e) => e.instance === bad);
+    return { pool, mock, bad, failed, replaced };
+  };
 
   afterEach(async () => {
     await Promise.allSettled(pools.splice(0).map((p) => p.close()));
@@ -159,13 +170,11 @@ describe('pool on the mock backend', () => {
   });
 
   it('an idle check that fails replaces the instance before anyone asks for it', async () => {
-    const { pool, mock } = setup({ min: 2, max: 3, healthCheckMaxAgeMs: 60 });
-    await pool.ready();
-    const names = [...mock.world.keys()];
-    const bad = names[names.length - 1]!; // the one handed out next (last warmed)
-    mock.inject({ verb: 'exec', kind: 'fail', name: bad, times: Number.POSITIVE_INFINITY });
-    const failed = nextEvent(pool, 'checked', (e) => e.instance === bad && !e.ok);
-    const replaced = nextEvent(pool, 'replaced', (e) => e.instance === bad);
+    const { pool, mock, bad, failed, replaced } = await failingNext({
+      min: 2,
+      max: 3,
+      healthCheckMaxAgeMs: 60,
+    });
     expect((await failed).when).toBe('idle');
     const event = await replaced;
     expect(event.reason).toMatch(/readiness check failed/);
@@ -180,13 +189,11 @@ describe('pool on the mock backend', () => {
   });
 
   it('a stale check is redone on acquire; failing, the instance is replaced, never handed out', async () => {
-    const { pool, mock } = setup({ min: 2, max: 3, healthCheckMaxAgeMs: 0 });
-    await pool.ready();
-    const names = [...mock.world.keys()];
-    const bad = names[names.length - 1]!; // the one handed out next (last warmed)
-    mock.inject({ verb: 'exec', kind: 'fail', name: bad, times: Number.POSITIVE_INFINITY });
-    const failed = nextEvent(pool, 'checked', (e) => e.instance === bad && !e.ok);
-    const replaced = nextEvent(pool, 'replaced', (e) => e.instance === bad);
+    const { pool, bad, failed, replaced } = await failingNext({
+      min: 2,
+      max: 3,
+      healthCheckMaxAgeMs: 0,
+    });
     const a = await pool.acquire();
     const b = await pool.acquire();
     expect([a.name, b.name]).not.toContain(bad);
