@@ -8,6 +8,7 @@ export default defineConfig({
     alias: [
       { find: /^@vms\/core\/testing$/, replacement: src('testing/index.ts') },
       { find: /^@vms\/core\/spec$/, replacement: src('spec/index.ts') },
+      { find: /^@vms\/core\/zod$/, replacement: src('zod.ts') },
       { find: /^@vms\/core$/, replacement: src('index.ts') },
     ],
   },

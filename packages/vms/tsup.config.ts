@@ -13,6 +13,7 @@ export default defineConfig({
   dts: false,
   sourcemap: false,
   clean: true,
+  removeNodeProtocol: false,
   noExternal: [/.*/],
   // Some inlined CommonJS dependencies call require() for Node built-ins.
   banner: {

@@ -17,7 +17,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
 } else if (nodeSupport.checkNode('vms', manifest().engines.node)) {
   // Node >= 22.1 keeps compiled code of core, zod and the backends between runs.
   (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
-  import('./main.js').then(
+  import('./index.js').then(
     async ({ cliMain, exitWhenFlushed }) =>
       exitWhenFlushed(await cliMain(argv, { version: version() })),
     (error: unknown) => {

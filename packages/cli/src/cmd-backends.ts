@@ -1,5 +1,5 @@
 /** backends: what is installed, whether its tool is there, and what to do about it. */
-import { type Capabilities, type JsonSchema, optionsJsonSchema } from '@vms/core';
+import { type Capabilities, type JsonSchema, lazySchema, optionsJsonSchema } from '@vms/core';
 import { expectPositionals } from './args.js';
 import { backendSelection } from './backend-flags.js';
 import type { CommandModule } from './context.js';
@@ -8,7 +8,7 @@ import { EXIT } from './exit-codes.js';
 import { validateFlags } from './flags.js';
 import { DEFAULT_BACKEND_TIMEOUT_MS } from './instances.js';
 
-const flagsSchema = backendSelection.pick({ 'backend-timeout': true });
+const flagsSchema = lazySchema(() => backendSelection().pick({ 'backend-timeout': true }));
 
 interface Row {
   backend: string;

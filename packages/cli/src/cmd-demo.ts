@@ -3,8 +3,8 @@
  * resume → stop → delete — printing each transition and its time. The instance is deleted even
  * when a step fails or the run is interrupted.
  */
-import { type BackendV1, type Instance, toVmsError } from '@vms/core';
-import { z } from 'zod';
+import { type BackendV1, type Instance, lazySchema, toVmsError } from '@vms/core';
+import * as z from '@vms/core/zod';
 import { expectPositionals } from './args.js';
 import { backendSelection, selectBackends } from './backend-flags.js';
 import type { CliContext, CommandModule } from './context.js';
@@ -14,13 +14,15 @@ import { durationFlag, validateFlags } from './flags.js';
 import { makeInstance, took, withProgress } from './instances.js';
 import { UsageError } from './usage-error.js';
 
-const flagsSchema = backendSelection.extend({
-  backend: z.string().min(1).optional(),
-  image: z.string().min(1).optional(),
-  opt: z.array(z.string()).optional(),
-  'options-json': z.string().optional(),
-  timeout: durationFlag.optional(),
-});
+const flagsSchema = lazySchema(() =>
+  backendSelection().extend({
+    backend: z.string().min(1).optional(),
+    image: z.string().min(1).optional(),
+    opt: z.array(z.string()).optional(),
+    'options-json': z.string().optional(),
+    timeout: durationFlag().optional(),
+  }),
+);
 
 /** Preference order when no --backend is given. */
 export const DEMO_PREFERENCE = ['docker', 'podman', 'qemu'];
@@ -47,7 +49,7 @@ interface StepRecord {
 
 async function pickBackend(
   ctx: CliContext,
-  flags: z.output<typeof flagsSchema>,
+  flags: z.output<ReturnType<typeof flagsSchema>>,
 ): Promise<BackendV1> {
   const { backends } = await selectBackends(ctx, flags);
   if (flags.backend) return backends[0] as BackendV1;

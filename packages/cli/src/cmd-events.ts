@@ -4,8 +4,8 @@
  * backends is found by polling list(). Records: {"schema":"vms-cli/v1","type":"state"|"drift"|"error",…}.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { STATES } from '@vms/core';
-import { z } from 'zod';
+import { lazySchema, STATES } from '@vms/core';
+import * as z from '@vms/core/zod';
 import { expectPositionals } from './args.js';
 import { backendSelection, selectBackends } from './backend-flags.js';
 import type { CliContext, CommandModule } from './context.js';
@@ -14,10 +14,12 @@ import { durationFlag, validateFlags } from './flags.js';
 import { attachInstance, listBackend, resolveRef } from './instances.js';
 import { UsageError } from './usage-error.js';
 
-const flagsSchema = backendSelection.extend({
-  interval: durationFlag.optional(),
-  until: z.enum(STATES).optional(),
-});
+const flagsSchema = lazySchema(() =>
+  backendSelection().extend({
+    interval: durationFlag().optional(),
+    until: z.enum(STATES).optional(),
+  }),
+);
 
 const DEFAULT_INTERVAL_MS = 2_000;
 
@@ -93,7 +95,7 @@ async function watchOne(
 
 async function watchAll(
   ctx: CliContext,
-  flags: z.output<typeof flagsSchema>,
+  flags: z.output<ReturnType<typeof flagsSchema>>,
   intervalMs: number,
 ): Promise<number> {
   const { backends, timeoutMs } = await selectBackends(ctx, flags);

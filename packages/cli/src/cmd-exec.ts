@@ -1,28 +1,33 @@
 /** exec (exit code passed through, stdin forwarded when not a terminal) and shell (interactive). */
-import { z } from 'zod';
+import { lazySchema } from '@vms/core';
+import * as z from '@vms/core/zod';
 import { expectPositionals } from './args.js';
 import type { CliContext, CommandModule } from './context.js';
 import { durationFlag, validateFlags } from './flags.js';
 import { attachInstance, notFoundIfAbsent, resolveRef } from './instances.js';
 import { UsageError } from './usage-error.js';
 
-const execFlags = z.object({
-  env: z
-    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*=/, 'expected K=V with a valid variable name'))
-    .optional(),
-  workdir: z.string().min(1).optional(),
-  user: z.string().min(1).optional(),
-  tty: z.boolean().optional(),
-  'no-stdin': z.boolean().optional(),
-  shell: z.string().min(1).optional(),
-  timeout: durationFlag.optional(),
-});
+const execFlags = lazySchema(() =>
+  z.object({
+    env: z
+      .array(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*=/, 'expected K=V with a valid variable name'),
+      )
+      .optional(),
+    workdir: z.string().min(1).optional(),
+    user: z.string().min(1).optional(),
+    tty: z.boolean().optional(),
+    'no-stdin': z.boolean().optional(),
+    shell: z.string().min(1).optional(),
+    timeout: durationFlag().optional(),
+  }),
+);
 
 async function execute(
   ctx: CliContext,
   ref: string,
   argv: string[],
-  flags: z.output<typeof execFlags>,
+  flags: z.output<ReturnType<typeof execFlags>>,
   interactive: boolean,
 ): Promise<number> {
   const { backend, name } = await resolveRef(ctx, ref);

@@ -1,5 +1,6 @@
 /** inspect: the real state and properties of one instance. */
-import { z } from 'zod';
+import { lazySchema } from '@vms/core';
+import * as z from '@vms/core/zod';
 import { expectPositionals } from './args.js';
 import type { CommandModule } from './context.js';
 import { EXIT } from './exit-codes.js';
@@ -7,7 +8,7 @@ import { durationFlag, validateFlags } from './flags.js';
 import { attachInstance, resolveRef, withProgress } from './instances.js';
 import { stateStyle } from './output.js';
 
-const flagsSchema = z.object({ timeout: durationFlag.optional() });
+const flagsSchema = lazySchema(() => z.object({ timeout: durationFlag().optional() }));
 
 export const run: CommandModule['run'] = async (ctx, args) => {
   expectPositionals('inspect', args.positionals, 1, 1, 'instance name');

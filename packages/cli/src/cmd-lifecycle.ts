@@ -2,12 +2,13 @@
 import {
   type BackendV1,
   type Instance,
+  lazySchema,
   removeInstanceRecord,
   toVmsError,
   VmsError,
   vmsHome,
 } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 import { expectPositionals } from './args.js';
 import type { CliContext, CommandModule } from './context.js';
 import { buildCreateOptions, explainOptionsError } from './create-options.js';
@@ -32,28 +33,32 @@ import {
 import { stateStyle } from './output.js';
 import { UsageError } from './usage-error.js';
 
-const createFlags = z.object({
-  backend: z.string().min(1).optional(),
-  image: z.string().min(1).optional(),
-  cpus: z.string().optional(),
-  memory: z.string().optional(),
-  disk: z.string().optional(),
-  port: z.array(z.string()).optional(),
-  mount: z.array(z.string()).optional(),
-  env: z.array(z.string()).optional(),
-  label: z.array(z.string()).optional(),
-  opt: z.array(z.string()).optional(),
-  'options-json': z.string().optional(),
-  start: z.boolean().optional(),
-  on: z.string().min(1).optional(),
-  timeout: durationFlag.optional(),
-});
+const createFlags = lazySchema(() =>
+  z.object({
+    backend: z.string().min(1).optional(),
+    image: z.string().min(1).optional(),
+    cpus: z.string().optional(),
+    memory: z.string().optional(),
+    disk: z.string().optional(),
+    port: z.array(z.string()).optional(),
+    mount: z.array(z.string()).optional(),
+    env: z.array(z.string()).optional(),
+    label: z.array(z.string()).optional(),
+    opt: z.array(z.string()).optional(),
+    'options-json': z.string().optional(),
+    start: z.boolean().optional(),
+    on: z.string().min(1).optional(),
+    timeout: durationFlag().optional(),
+  }),
+);
 
-const opFlags = z.object({
-  timeout: durationFlag.optional(),
-  force: z.boolean().optional(),
-  grace: durationFlag.optional(),
-});
+const opFlags = lazySchema(() =>
+  z.object({
+    timeout: durationFlag().optional(),
+    force: z.boolean().optional(),
+    grace: durationFlag().optional(),
+  }),
+);
 
 function report(
   ctx: CliContext,

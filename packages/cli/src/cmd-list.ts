@@ -1,5 +1,6 @@
 /** list: every instance of every available backend, listed in parallel with a per-backend deadline. */
-import { z } from 'zod';
+import { lazySchema } from '@vms/core';
+import * as z from '@vms/core/zod';
 import { expectPositionals } from './args.js';
 import { backendSelection, selectBackends } from './backend-flags.js';
 import type { CommandModule } from './context.js';
@@ -8,7 +9,7 @@ import { validateFlags } from './flags.js';
 import { type ListError, listBackend, noBackendsError, unreachableBackends } from './instances.js';
 import { stateStyle } from './output.js';
 
-const flagsSchema = backendSelection.extend({ all: z.boolean().optional() });
+const flagsSchema = lazySchema(() => backendSelection().extend({ all: z.boolean().optional() }));
 
 export const run: CommandModule['run'] = async (ctx, args) => {
   expectPositionals('list', args.positionals, 0, 0, '');

@@ -1,12 +1,15 @@
 /** logs [-f]: the instance's output; with --json, one NDJSON record per chunk. */
-import { z } from 'zod';
+import { lazySchema } from '@vms/core';
+import * as z from '@vms/core/zod';
 import { expectPositionals } from './args.js';
 import type { CommandModule } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { countFlag, validateFlags } from './flags.js';
 import { attachInstance, notFoundIfAbsent, resolveRef } from './instances.js';
 
-const flagsSchema = z.object({ follow: z.boolean().optional(), tail: countFlag.optional() });
+const flagsSchema = lazySchema(() =>
+  z.object({ follow: z.boolean().optional(), tail: countFlag().optional() }),
+);
 
 export const run: CommandModule['run'] = async (ctx, args) => {
   expectPositionals('logs', args.positionals, 1, 1, 'instance name');

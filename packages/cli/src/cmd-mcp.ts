@@ -7,8 +7,8 @@
  */
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type BackendV1, VmsError } from '@vms/core';
-import { z } from 'zod';
+import { type BackendV1, lazySchema, VmsError } from '@vms/core';
+import * as z from '@vms/core/zod';
 import { expectPositionals } from './args.js';
 import type { CliContext, CommandModule } from './context.js';
 import { EXIT } from './exit-codes.js';
@@ -108,7 +108,7 @@ export async function loadMcpSessions(ctx: CliContext): Promise<McpSessionsModul
   }
 }
 
-const list = z.union([z.array(z.string().min(1)), z.string().min(1)]).optional();
+const list = () => z.union([z.array(z.string().min(1)), z.string().min(1)]).optional();
 const size = (flag: string) =>
   z.string().transform((text, zctx) => {
     const mib = parseSizeMiB(text, 'M');
@@ -122,34 +122,36 @@ const size = (flag: string) =>
     return flag === 'memory' ? Math.round(mib) : Math.round(mib * 1024 * 1024);
   });
 
-const flagsSchema = z.object({
-  config: z.string().min(1).optional(),
-  http: z.boolean().optional(),
-  port: countFlag.pipe(z.number().int().min(0).max(65535)).optional(),
-  token: z.string().min(16, 'must be at least 16 characters').optional(),
-  backend: list,
-  image: list,
-  'host-path': list,
-  'max-instances': countFlag.pipe(z.number().int().min(1)).optional(),
-  'max-cpus': z
-    .string()
-    .regex(/^\d+(\.\d+)?$/, 'must be a number')
-    .transform(Number)
-    .optional(),
-  'max-memory': size('memory').optional(),
-  'max-exec-time': durationFlag.optional(),
-  'max-output': size('bytes').optional(),
-  'max-file': size('bytes').optional(),
-  lifetime: durationFlag.optional(),
-  network: z.enum(['none', 'allow']).optional(),
-  warm: list,
-  'check-config': z.boolean().optional(),
-});
+const flagsSchema = lazySchema(() =>
+  z.object({
+    config: z.string().min(1).optional(),
+    http: z.boolean().optional(),
+    port: countFlag().pipe(z.number().int().min(0).max(65535)).optional(),
+    token: z.string().min(16, 'must be at least 16 characters').optional(),
+    backend: list(),
+    image: list(),
+    'host-path': list(),
+    'max-instances': countFlag().pipe(z.number().int().min(1)).optional(),
+    'max-cpus': z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'must be a number')
+      .transform(Number)
+      .optional(),
+    'max-memory': size('memory').optional(),
+    'max-exec-time': durationFlag().optional(),
+    'max-output': size('bytes').optional(),
+    'max-file': size('bytes').optional(),
+    lifetime: durationFlag().optional(),
+    network: z.enum(['none', 'allow']).optional(),
+    warm: list(),
+    'check-config': z.boolean().optional(),
+  }),
+);
 
 const arr = (v: string | string[] | undefined) => (v === undefined ? undefined : [v].flat());
 
 /** Policy fields given as flags (they replace the config file's). */
-function overrides(f: z.output<typeof flagsSchema>): Record<string, unknown> {
+function overrides(f: z.output<ReturnType<typeof flagsSchema>>): Record<string, unknown> {
   const warm = arr(f.warm)?.map((w) => {
     const [template, min] = w.split('=');
     return { template, ...(min !== undefined ? { min: Number(min) } : {}) };

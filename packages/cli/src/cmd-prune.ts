@@ -1,6 +1,6 @@
 /** prune: delete every instance @vms created (managed), after confirmation on a terminal. */
-import { toVmsError, vmsHome } from '@vms/core';
-import { z } from 'zod';
+import { lazySchema, toVmsError, vmsHome } from '@vms/core';
+import * as z from '@vms/core/zod';
 import { expectPositionals } from './args.js';
 import { backendSelection, selectBackends } from './backend-flags.js';
 import { loadMcpSessions } from './cmd-mcp.js';
@@ -9,11 +9,13 @@ import { EXIT } from './exit-codes.js';
 import { validateFlags } from './flags.js';
 import { attachInstance, listBackend } from './instances.js';
 
-const flagsSchema = backendSelection.extend({
-  mcp: z.boolean().optional(),
-  'dry-run': z.boolean().optional(),
-  yes: z.boolean().optional(),
-});
+const flagsSchema = lazySchema(() =>
+  backendSelection().extend({
+    mcp: z.boolean().optional(),
+    'dry-run': z.boolean().optional(),
+    yes: z.boolean().optional(),
+  }),
+);
 
 async function confirm(ctx: CliContext, question: string): Promise<boolean> {
   const { createInterface } = await import('node:readline/promises');

@@ -4,8 +4,8 @@
  */
 import { isIP } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import type { BackendV1 } from '@vms/core';
-import { z } from 'zod';
+import { type BackendV1, lazySchema } from '@vms/core';
+import * as z from '@vms/core/zod';
 import { expectPositionals } from './args.js';
 import { backendSelection } from './backend-flags.js';
 import type { CliContext, CommandModule } from './context.js';
@@ -15,20 +15,22 @@ import { durationFlag, validateFlags } from './flags.js';
 import { findPackage, globalNodeModules, nodeModulesChain } from './package-resolve.js';
 import { UsageError } from './usage-error.js';
 
-const flagsSchema = backendSelection.extend({
-  host: z
-    .string()
-    .refine((h) => h === 'localhost' || isIP(h) !== 0, 'must be an IP address or localhost')
-    .default('127.0.0.1'),
-  port: z
-    .string()
-    .regex(/^\d{1,5}$/, 'must be a port number')
-    .transform(Number)
-    .refine((p) => p <= 65535, 'must be at most 65535')
-    .default(0),
-  poll: durationFlag.optional(),
-  all: z.boolean().optional(),
-});
+const flagsSchema = lazySchema(() =>
+  backendSelection().extend({
+    host: z
+      .string()
+      .refine((h) => h === 'localhost' || isIP(h) !== 0, 'must be an IP address or localhost')
+      .default('127.0.0.1'),
+    port: z
+      .string()
+      .regex(/^\d{1,5}$/, 'must be a port number')
+      .transform(Number)
+      .refine((p) => p <= 65535, 'must be at most 65535')
+      .default(0),
+    poll: durationFlag().optional(),
+    all: z.boolean().optional(),
+  }),
+);
 
 type UiModule = typeof import('@vms/ui');
 

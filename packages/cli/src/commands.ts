@@ -36,7 +36,13 @@ const backendTimeout: OptionDefs = {
   },
 };
 
-const lifecycle = () => import('./cmd-lifecycle.js');
+/** A command implemented in backend-commands.ts (loaded only when such a command runs). */
+const backendCommand = (name: string) => async (): Promise<CommandModule> => {
+  const { BACKEND_COMMANDS } = await import('./backend-commands.js');
+  const mod = BACKEND_COMMANDS[name];
+  if (!mod) throw new Error(`no implementation of the command ${name}`);
+  return mod;
+};
 
 export const COMMANDS: readonly CommandDef[] = [
   {
@@ -45,7 +51,7 @@ export const COMMANDS: readonly CommandDef[] = [
     usage: 'vms backends [flags]',
     options: { ...backendTimeout },
     examples: ['vms backends', 'vms backends --json'],
-    load: () => import('./cmd-backends.js'),
+    load: backendCommand('backends'),
   },
   {
     name: 'create',
@@ -115,7 +121,7 @@ export const COMMANDS: readonly CommandDef[] = [
       `vms create podman:db --options-json '{"env":{"POSTGRES_PASSWORD":"x"}}'`,
     ],
     takesInstance: false,
-    load: lifecycle,
+    load: backendCommand('create'),
   },
   {
     name: 'start',
@@ -124,7 +130,7 @@ export const COMMANDS: readonly CommandDef[] = [
     options: { ...timeout },
     examples: ['vms start docker:web', 'vms start dev --timeout 10m'],
     takesInstance: true,
-    load: lifecycle,
+    load: backendCommand('start'),
   },
   {
     name: 'stop',
@@ -141,7 +147,7 @@ export const COMMANDS: readonly CommandDef[] = [
     },
     examples: ['vms stop docker:web', 'vms stop qemu:dev --grace 60s', 'vms stop web --force'],
     takesInstance: true,
-    load: lifecycle,
+    load: backendCommand('stop'),
   },
   {
     name: 'suspend',
@@ -150,7 +156,7 @@ export const COMMANDS: readonly CommandDef[] = [
     options: { ...timeout },
     examples: ['vms suspend docker:web'],
     takesInstance: true,
-    load: lifecycle,
+    load: backendCommand('suspend'),
   },
   {
     name: 'resume',
@@ -159,7 +165,7 @@ export const COMMANDS: readonly CommandDef[] = [
     options: { ...timeout },
     examples: ['vms resume docker:web'],
     takesInstance: true,
-    load: lifecycle,
+    load: backendCommand('resume'),
   },
   {
     name: 'delete',
@@ -168,7 +174,7 @@ export const COMMANDS: readonly CommandDef[] = [
     options: { ...timeout },
     examples: ['vms delete docker:web', 'vms delete dev --json'],
     takesInstance: true,
-    load: lifecycle,
+    load: backendCommand('delete'),
   },
   {
     name: 'exec',
@@ -202,7 +208,7 @@ export const COMMANDS: readonly CommandDef[] = [
     ],
     restAfter: 1,
     takesInstance: true,
-    load: () => import('./cmd-exec.js'),
+    load: backendCommand('exec'),
   },
   {
     name: 'shell',
@@ -215,7 +221,7 @@ export const COMMANDS: readonly CommandDef[] = [
     },
     examples: ['vms shell docker:web', 'vms shell dev --shell /bin/bash'],
     takesInstance: true,
-    load: () => import('./cmd-exec.js'),
+    load: backendCommand('shell'),
   },
   {
     name: 'list',
@@ -233,7 +239,7 @@ export const COMMANDS: readonly CommandDef[] = [
       ...backendTimeout,
     },
     examples: ['vms list', 'vms list --backend docker --json', 'vms list --all'],
-    load: () => import('./cmd-list.js'),
+    load: backendCommand('list'),
   },
   {
     name: 'inspect',
@@ -242,7 +248,7 @@ export const COMMANDS: readonly CommandDef[] = [
     options: { ...timeout },
     examples: ['vms inspect docker:web', 'vms inspect dev --json'],
     takesInstance: true,
-    load: () => import('./cmd-inspect.js'),
+    load: backendCommand('inspect'),
   },
   {
     name: 'logs',
@@ -258,7 +264,7 @@ export const COMMANDS: readonly CommandDef[] = [
     },
     examples: ['vms logs docker:web', 'vms logs qemu:dev -f', 'vms logs web --tail 20'],
     takesInstance: true,
-    load: () => import('./cmd-logs.js'),
+    load: backendCommand('logs'),
   },
   {
     name: 'prune',
@@ -288,7 +294,7 @@ export const COMMANDS: readonly CommandDef[] = [
       'vms prune --backend docker --json --yes',
       'vms prune --mcp --yes',
     ],
-    load: () => import('./cmd-prune.js'),
+    load: backendCommand('prune'),
   },
   {
     name: 'events',
@@ -318,7 +324,7 @@ export const COMMANDS: readonly CommandDef[] = [
       'vms events dev --until running',
     ],
     takesInstance: true,
-    load: () => import('./cmd-events.js'),
+    load: backendCommand('events'),
   },
   {
     name: 'mcp',
@@ -411,7 +417,7 @@ export const COMMANDS: readonly CommandDef[] = [
       'vms mcp --config policy.json --http --port 8765',
       'vms mcp --config policy.json --check-config',
     ],
-    load: () => import('./cmd-mcp.js'),
+    load: backendCommand('mcp'),
   },
   {
     name: 'demo',
@@ -447,7 +453,7 @@ export const COMMANDS: readonly CommandDef[] = [
       'vms demo --backend podman --json',
       `vms demo --backend qemu --options-json '{"kernel":"/boot/vmlinuz","disk":"/img/base.qcow2"}'`,
     ],
-    load: () => import('./cmd-demo.js'),
+    load: backendCommand('demo'),
   },
   {
     name: 'ui',
@@ -478,7 +484,7 @@ export const COMMANDS: readonly CommandDef[] = [
       ...backendTimeout,
     },
     examples: ['vms ui', 'vms ui --port 7380', 'vms ui --backend docker --poll 5s'],
-    load: () => import('./cmd-ui.js'),
+    load: backendCommand('ui'),
   },
   {
     name: 'completion',

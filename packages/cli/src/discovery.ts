@@ -12,7 +12,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { z } from 'zod';
+import { lazySchema } from '@vms/core';
+import * as z from '@vms/core/zod';
+import { BACKEND_PACKAGE_PATTERN, FIRST_PARTY } from './first-party.js';
+
 import {
   findPackage,
   findProjectManifest,
@@ -22,17 +25,7 @@ import {
 } from './package-resolve.js';
 import { UsageError } from './usage-error.js';
 
-/** The first-party backend packages and the backend names they provide. */
-export const FIRST_PARTY: ReadonlyArray<{ pkg: string; names: readonly string[] }> = [
-  { pkg: '@vms/docker', names: ['docker'] },
-  { pkg: '@vms/podman', names: ['podman', 'podman-machine'] },
-  { pkg: '@vms/qemu', names: ['qemu'] },
-  { pkg: '@vms/linuxkit', names: ['linuxkit'] },
-  { pkg: '@vms/lima', names: ['lima', 'colima'] },
-  { pkg: '@vms/tart', names: ['tart'] },
-];
-
-export const BACKEND_PACKAGE_PATTERN = /^(?:@[a-z0-9][\w.-]*\/)?vms-backend-[\w.-]+$/i;
+export { BACKEND_PACKAGE_PATTERN, FIRST_PARTY };
 
 /** Loaders of backends compiled into a bundled CLI, by package name. */
 export type BuiltinBackends = Record<string, () => Promise<unknown>>;
@@ -60,9 +53,9 @@ export interface DiscoverySettings {
   builtins?: BuiltinBackends;
 }
 
-const configSchema = z
-  .object({ backends: z.array(z.string().min(1, 'must not be empty')).default([]) })
-  .passthrough();
+const configSchema = lazySchema(() =>
+  z.object({ backends: z.array(z.string().min(1, 'must not be empty')).default([]) }).passthrough(),
+);
 
 function readConfig(file: string, pick: (json: unknown) => unknown = (j) => j): string[] {
   let json: unknown;
@@ -75,7 +68,7 @@ function readConfig(file: string, pick: (json: unknown) => unknown = (j) => j): 
     );
   }
   if (json === undefined) return [];
-  const result = configSchema.safeParse(json);
+  const result = configSchema().safeParse(json);
   if (!result.success) {
     const issue = result.error.issues[0];
     throw new UsageError(

@@ -1,7 +1,7 @@
 import { type BackendV1, commonInstanceOptions, createInstance } from '@vms/core';
 import { createMockBackend } from '@vms/core/testing';
+import * as z from '@vms/core/zod';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import type { CliContext } from './context.js';
 import { attachInstance, parseRef } from './instances.js';
 

@@ -124,28 +124,27 @@ export async function cliMain(argv: string[], options: CliOptions): Promise<numb
         if (!registry) throw new Error('registry not loaded: call loadRegistry(ctx) first');
         return registry;
       },
-      settings: debug
-        ? {
-            debug: (message, data) =>
-              out.note(`debug: ${message}${data ? ` ${JSON.stringify(data)}` : ''}`),
-          }
-        : {},
+      settings: {
+        // One command, then exit: no engine event stream (only `events` follows changes).
+        watch: command.name === 'events',
+        ...(debug
+          ? {
+              debug: (message: string, data?: Record<string, unknown>) =>
+                out.note(`debug: ${message}${data ? ` ${JSON.stringify(data)}` : ''}`),
+            }
+          : {}),
+      },
     };
     if (command.needsBackends !== false) {
       // Discovery is cheap (no imports) but only commands that need backends pay for zod + core.
-      const [{ discoverBackends }, { Registry: RegistryClass }] = await Promise.all([
-        import('./discovery.js'),
-        import('./registry.js'),
-      ]);
-      registry = new RegistryClass(
-        discoverBackends({
-          cwd,
-          env,
-          cliDir: options.cliDir ?? dirname(fileURLToPath(import.meta.url)),
-          execPath: process.execPath,
-          ...(options.builtins ? { builtins: options.builtins } : {}),
-        }),
-      );
+      const { createRegistry } = await import('./backend-commands.js');
+      registry = createRegistry({
+        cwd,
+        env,
+        cliDir: options.cliDir ?? dirname(fileURLToPath(import.meta.url)),
+        execPath: process.execPath,
+        ...(options.builtins ? { builtins: options.builtins } : {}),
+      });
     }
     const mod = await command.load();
     return await mod.run(ctx, args);

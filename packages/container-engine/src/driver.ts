@@ -2,7 +2,6 @@
  * The DriverV1 of one container, over either transport. Core's Instance runtime owns the state
  * machine, locks and rollback; this file only does each verb against the engine.
  */
-import { randomBytes } from 'node:crypto';
 import {
   type CapabilityNarrowing,
   type DriverExecResult,
@@ -16,8 +15,10 @@ import {
   type OpContext,
   OperationFailedError,
   type Properties,
+  randomHex,
   type SnapshotInfo,
   type StopRequest,
+  uniqueToken,
   validateInstanceName,
 } from '@vms/core';
 import type { Connection } from './connection.js';
@@ -97,7 +98,7 @@ export class ContainerDriver implements DriverV1 {
         [LABEL_MANAGED]: 'true',
         [LABEL_OWNER]: ownerLabel(),
         [LABEL_CREATED]: new Date().toISOString(),
-        [LABEL_CREATE_ID]: randomBytes(8).toString('hex'),
+        [LABEL_CREATE_ID]: randomHex(8),
       },
       ports: o.ports.map((p) => ({
         hostIp: p.hostIp,
@@ -286,7 +287,7 @@ export class ContainerDriver implements DriverV1 {
   async doExec(argv: string[], io: ExecIo, ctx: OpContext): Promise<DriverExecResult> {
     if (!argv.length)
       throw new InvalidOptionsError([{ path: 'argv', message: 'must not be empty' }]);
-    const marker = randomBytes(12).toString('hex');
+    const marker = uniqueToken();
     return this.call('exec', ctx, async (engine) => {
       try {
         const exitCode = await engine.exec(

@@ -4,7 +4,6 @@
  * currentContext in config.json > the default socket. Contexts are read from the context store
  * (~/.docker/contexts/meta/<sha256(name)>/meta.json) without spawning the CLI.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -92,7 +91,11 @@ function currentContext(env: Env): string | undefined {
 /** The docker endpoint of a context from the context store. */
 export function contextHost(name: string, env: Env): string {
   if (name === 'default') return env.DOCKER_HOST || 'unix:///var/run/docker.sock';
-  const digest = createHash('sha256').update(name).digest('hex');
+  const digest = process
+    .getBuiltinModule('node:crypto')
+    .createHash('sha256')
+    .update(name)
+    .digest('hex');
   const file = path.join(configDir(env), 'contexts', 'meta', digest, 'meta.json');
   let meta: { Endpoints?: { docker?: { Host?: string } } };
   try {

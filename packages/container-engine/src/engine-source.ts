@@ -12,7 +12,7 @@ import {
   type EngineRequest,
   VmsError,
 } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 import type { ContainerDialect } from './dialect.js';
 
 /** What the container backend needs of the VM: an @vms `Instance` fits. */

@@ -3,7 +3,7 @@
  * means a keep-alive command that exits promptly on SIGTERM; `command: []` means the image's own.
  */
 import { commonInstanceOptions } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 
 /** Keeps the container alive and exits 0 on SIGTERM/SIGINT, also as PID 1 without an init. */
 export const DEFAULT_COMMAND = [

@@ -1,6 +1,6 @@
 /** Backend settings shared by @vms/docker and @vms/podman, validated with zod. */
 import { processRunnerSchema } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 import { engineSourceSchema } from './engine-source.js';
 
 export const containerSettingsSchema = z

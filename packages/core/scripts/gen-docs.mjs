@@ -1,7 +1,7 @@
-// Regenerates the generated parts of README.md: the state table (from the built dist/states.js)
+// Regenerates the generated parts of README.md: the state table (from the built dist/index.js)
 // and the guide's code blocks (```ts file=src/NAME from src/__examples__/NAME). Tests check both.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { renderStateTable } from '../dist/states.js';
+import { renderStateTable } from '../dist/index.js';
 
 const file = new URL('../README.md', import.meta.url);
 

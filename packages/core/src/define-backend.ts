@@ -45,6 +45,15 @@ export function backendProblems(backend: unknown): string[] {
   for (const fn of ['attach', 'validateName'])
     if (b[fn] !== undefined && typeof b[fn] !== 'function')
       problems.push(`${fn} must be a function when present`);
+  const saved = b.savedStates;
+  if (saved !== undefined) {
+    if (typeof saved !== 'object' || saved === null)
+      problems.push('savedStates must be an object when present');
+    else
+      for (const fn of ['save', 'list', 'delete'])
+        if (typeof (saved as Record<string, unknown>)[fn] !== 'function')
+          problems.push(`savedStates.${fn} must be a function`);
+  }
   return problems;
 }
 

@@ -14,6 +14,7 @@ describe('entry points', () => {
     ['@vms/core', './index.js'],
     ['@vms/core/spec', './spec/index.js'],
     ['@vms/core/testing', './testing/index.js'],
+    ['@vms/core/zod', './zod.js'],
   ])('%s exports a reviewed list of names', async (entry, path) => {
     const names = Object.keys(await import(path)).sort();
     await expect(`${names.join('\n')}\n`).toMatchFileSnapshot(

@@ -47,6 +47,7 @@ export {
   type ProgressDetail,
   TypedEmitter,
 } from './events.js';
+export { randomHex, uniqueToken } from './ids.js';
 export {
   createInstance,
   DEFAULT_TIMEOUTS,
@@ -82,6 +83,7 @@ export {
   type CommonInstanceOptions,
   commonInstanceOptions,
   INSTANCE_NAME_PATTERN,
+  lazySchema,
   type Mount,
   mountSchema,
   type PortForward,

@@ -202,6 +202,22 @@ describe('Instance runtime', () => {
     expect(vm.state.name).toBe('initial');
   });
 
+  it('with watch: false follows nothing while running; the next op reconciles instead', async () => {
+    const mock = createMockBackend();
+    const vm = createInstance(mock, fresh(), {}, { watch: false });
+    await vm.create();
+    await vm.start();
+    const drifts: string[] = [];
+    vm.on('drift', (e) => drifts.push(`${e.expected.name}->${e.observed.name}`));
+    mock.setBehindBack(vm.name, 'stopped', 'guest powered off');
+    expect(vm.state.name).toBe('running');
+    expect(drifts).toEqual([]);
+    await vm.refresh();
+    expect(vm.state.name).toBe('stopped');
+    expect(drifts).toEqual(['running->stopped']);
+    await vm.delete();
+  });
+
   it('attaches to an existing instance with openInstance', async () => {
     const mock = createMockBackend();
     const name = fresh();

@@ -85,6 +85,12 @@ export interface InstanceSettings {
   readiness?: ReadinessStrategy | ReadinessStrategy[];
   /** Check reality with doInspect before each mutating op (default true). */
   reconcile?: boolean;
+  /**
+   * Follow changes made behind the runtime's back while the instance runs (the driver's `watch`,
+   * e.g. an engine event stream), emitting `drift` (default true). One-shot callers that do a
+   * single op and exit (the `vms` command) turn it off: the next op reconciles anyway.
+   */
+  watch?: boolean;
   /** Debug log sink (commands, protocol messages). Default: stderr when VMS_DEBUG=1. */
   debug?: (message: string, data?: Record<string, unknown>) => void;
 }
@@ -793,7 +799,7 @@ export class Instance<O = unknown> extends TypedEmitter<InstanceEvents> {
   }
 
   #startWatching(): void {
-    if (this.#unwatch || !this.#driver.watch) return;
+    if (this.#unwatch || !this.#driver.watch || this.#settings.watch === false) return;
     this.#unwatch = this.#driver.watch((observation) => {
       if (this.#busy > 0) return; // an op in flight owns the state; it reconciles itself
       this.#last = observation;

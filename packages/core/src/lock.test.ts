@@ -157,7 +157,7 @@ describe('acquireLock', () => {
 });
 
 const fixture = fileURLToPath(new URL('./__fixtures__/lock-worker.mjs', import.meta.url));
-const built = fileURLToPath(new URL('../dist/lock.js', import.meta.url));
+const built = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const hasBuild = existsSync(built);
 if (!hasBuild)
   console.warn(`skipping cross-process lock test: ${built} is missing (run pnpm build first)`);

@@ -3,15 +3,15 @@
  * process start time is recorded next to its PID so a lock left by a dead process is recognised
  * even when its PID was reused, and such a stale lock is taken over safely.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { z } from 'zod';
 import { InvalidOptionsError, LockedError, VmsError } from './errors.js';
-import { parseOptions } from './options.js';
+import { randomHex } from './ids.js';
+import { lazySchema, parseOptions } from './options.js';
 import { fatal, waitFor } from './wait.js';
+import * as z from './zod.js';
 
 /** A steal guard older than this is itself left over from a crashed stealer. */
 const STEAL_GUARD_STALE_MS = 10_000;
@@ -45,11 +45,13 @@ export interface LockOwner {
   token: string;
 }
 
-const lockOptionsSchema = z.object({
-  timeoutMs: z.number().min(0).optional(),
-  signal: z.instanceof(AbortSignal).optional(),
-  description: z.string().min(1).optional(),
-});
+const lockOptionsSchema = lazySchema(() =>
+  z.object({
+    timeoutMs: z.number().min(0).optional(),
+    signal: z.instanceof(AbortSignal).optional(),
+    description: z.string().min(1).optional(),
+  }),
+);
 
 /**
  * Start time of a process (clock ticks since boot) from /proc/<pid>/stat, or null when it cannot
@@ -100,7 +102,7 @@ function ownerRecord(): LockOwner {
     startTime: selfStartTime,
     hostname: hostname(),
     acquiredAt: new Date().toISOString(),
-    token: randomBytes(8).toString('hex'),
+    token: randomHex(8),
   };
 }
 
@@ -195,7 +197,7 @@ async function stealStale(path: string, staleText: string): Promise<void> {
  * before anyone was seen holding it), AbortedError when `signal` aborts.
  */
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<LockHandle> {
-  parseOptions(lockOptionsSchema, options);
+  parseOptions(lockOptionsSchema(), options);
   if (typeof path !== 'string' || path.length === 0) {
     throw new InvalidOptionsError([
       { path: 'path', message: 'the lock path must be a non-empty string' },

@@ -2,11 +2,11 @@
  * Instance options shared by every backend, defined once. Backends extend `commonInstanceOptions`
  * with their own fields (`commonInstanceOptions.extend({ image: z.string() })`).
  */
-import { z } from 'zod';
 import * as z4 from 'zod/v4/core';
 import { closestMatch } from './closest.js';
 import { InvalidOptionsError, type IssuePath } from './errors.js';
 import { optionsJsonSchema, propertiesAt, unknownKeyIssues } from './options-json-schema.js';
+import * as z from './zod.js';
 
 export const portForwardSchema = z
   .object({
@@ -107,6 +107,18 @@ function protoKeyPath(input: unknown, prefix: string[], seen: Set<object>): stri
     if (found) return found;
   }
   return undefined;
+}
+
+/**
+ * A schema built on first use. Schemas only some calls need (a lock's options, a command's
+ * flags) then cost nothing at import: building zod schemas is most of a module's load time.
+ */
+export function lazySchema<S>(make: () => S): () => S {
+  let schema: S | undefined;
+  return () => {
+    schema ??= make();
+    return schema;
+  };
 }
 
 /** Validates `input` with `schema`, throwing InvalidOptionsError naming every bad field. */

@@ -5,12 +5,12 @@
  * Polling strategies use `waitFor`'s capped backoff; `logLine` is event-driven. Every strategy
  * honours the deadline and the signal it is given (TimeoutError / AbortedError).
  */
-import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import { z } from 'zod';
 import { OperationFailedError, TimeoutError } from './errors.js';
-import { parseOptions } from './options.js';
+import { randomHex } from './ids.js';
+import { lazySchema, parseOptions } from './options.js';
 import { abortReasonToError, deadlineSignal, fatal, isTimeoutReason, waitFor } from './wait.js';
+import * as z from './zod.js';
 
 export interface ReadinessTarget {
   /** Runs argv in the instance. */
@@ -39,17 +39,19 @@ export interface ReadinessStrategy {
 
 const BACKOFF = { initialMs: 100, maxMs: 1000 };
 
-const execOptionsSchema = z
-  .object({
-    expectExitCode: z.number().int().optional(),
-    expectStdout: z.union([z.string(), z.instanceof(RegExp)]).optional(),
-    attemptTimeoutMs: z.number().positive().optional(),
-  })
-  .strict();
+const execOptionsSchema = lazySchema(() =>
+  z
+    .object({
+      expectExitCode: z.number().int().optional(),
+      expectStdout: z.union([z.string(), z.instanceof(RegExp)]).optional(),
+      attemptTimeoutMs: z.number().positive().optional(),
+    })
+    .strict(),
+);
 export type ExecReadinessOptions = z.input<typeof execOptionsSchema>;
 
-const argvSchema = z.array(z.string()).min(1, 'must name a command');
-const portSchema = z.number().int().min(1).max(65535);
+const argvSchema = lazySchema(() => z.array(z.string()).min(1, 'must name a command'));
+const portSchema = lazySchema(() => z.number().int().min(1).max(65535));
 
 function lastLine(text: string): string {
   const lines = text.trim().split('\n');
@@ -57,8 +59,8 @@ function lastLine(text: string): string {
 }
 
 function exec(argv: string[], options: ExecReadinessOptions = {}): ReadinessStrategy {
-  parseOptions(argvSchema, argv, 'argv');
-  const opts = parseOptions(execOptionsSchema, options);
+  parseOptions(argvSchema(), argv, 'argv');
+  const opts = parseOptions(execOptionsSchema(), options);
   const expectExitCode = opts.expectExitCode ?? 0;
   const description = `\`${argv.join(' ')}\` to exit ${expectExitCode}${
     opts.expectStdout === undefined ? '' : ` printing ${String(opts.expectStdout)}`
@@ -102,11 +104,11 @@ function exec(argv: string[], options: ExecReadinessOptions = {}): ReadinessStra
  * through the exec path (not a cached or replayed answer).
  */
 function echoNonce(options: { attemptTimeoutMs?: number } = {}): ReadinessStrategy {
-  const opts = parseOptions(execOptionsSchema.pick({ attemptTimeoutMs: true }), options);
+  const opts = parseOptions(execOptionsSchema().pick({ attemptTimeoutMs: true }), options);
   return {
     description: 'an echo round trip in the instance',
     async wait(target, ctx) {
-      const nonce = `vms-ready-${randomBytes(8).toString('hex')}`;
+      const nonce = `vms-ready-${randomHex(8)}`;
       await exec(['echo', nonce], { expectStdout: nonce, ...opts }).wait(target, ctx);
     },
   };
@@ -135,14 +137,16 @@ function tryConnect(host: string, port: number, signal: AbortSignal): Promise<tr
   });
 }
 
-const tcpOptionsSchema = z
-  .object({
-    /** Address to connect to (default: the target's host, else 127.0.0.1). */
-    host: z.string().min(1).optional(),
-    /** The port is a guest port: connect to the host port that forwards to it. */
-    guest: z.boolean().optional(),
-  })
-  .strict();
+const tcpOptionsSchema = lazySchema(() =>
+  z
+    .object({
+      /** Address to connect to (default: the target's host, else 127.0.0.1). */
+      host: z.string().min(1).optional(),
+      /** The port is a guest port: connect to the host port that forwards to it. */
+      guest: z.boolean().optional(),
+    })
+    .strict(),
+);
 
 /** The host port to connect to for `port` (a guest port when `guest`), or a (fatal) error. */
 function resolvePort(target: ReadinessTarget, port: number, guest: boolean | undefined): number {
@@ -164,8 +168,8 @@ function resolvePort(target: ReadinessTarget, port: number, guest: boolean | und
  * on the host before the guest listens; use `tcpBanner`/`sshBanner` there.
  */
 function tcpPort(port: number, options: z.input<typeof tcpOptionsSchema> = {}): ReadinessStrategy {
-  parseOptions(portSchema, port, 'port');
-  const opts = parseOptions(tcpOptionsSchema, options);
+  parseOptions(portSchema(), port, 'port');
+  const opts = parseOptions(tcpOptionsSchema(), options);
   const description = `${opts.guest ? 'guest ' : ''}TCP port ${port} to accept connections`;
   return {
     description,
@@ -218,14 +222,16 @@ function readBanner(
   });
 }
 
-const bannerOptionsSchema = tcpOptionsSchema
-  .extend({
-    /** What the server's first bytes must match (default /^SSH-/). */
-    expect: z.union([z.string().min(1), z.instanceof(RegExp)]).optional(),
-    /** How long one connection may wait for the banner before retrying (default 1000 ms). */
-    attemptTimeoutMs: z.number().positive().optional(),
-  })
-  .strict();
+const bannerOptionsSchema = lazySchema(() =>
+  tcpOptionsSchema()
+    .extend({
+      /** What the server's first bytes must match (default /^SSH-/). */
+      expect: z.union([z.string().min(1), z.instanceof(RegExp)]).optional(),
+      /** How long one connection may wait for the banner before retrying (default 1000 ms). */
+      attemptTimeoutMs: z.number().positive().optional(),
+    })
+    .strict(),
+);
 export type BannerReadinessOptions = z.input<typeof bannerOptionsSchema>;
 
 /**
@@ -233,8 +239,8 @@ export type BannerReadinessOptions = z.input<typeof bannerOptionsSchema>;
  * answers, not just a port forwarder. Short attempts (1 s) retry a SYN the forwarder dropped.
  */
 function tcpBanner(port: number, options: BannerReadinessOptions = {}): ReadinessStrategy {
-  parseOptions(portSchema, port, 'port');
-  const opts = parseOptions(bannerOptionsSchema, options);
+  parseOptions(portSchema(), port, 'port');
+  const opts = parseOptions(bannerOptionsSchema(), options);
   const expect = opts.expect ?? /^SSH-/;
   const matches = (text: string) =>
     typeof expect === 'string' ? text.includes(expect) : expect.test(text);
@@ -270,7 +276,9 @@ function sshBanner(
   return tcpBanner(port, { ...options, expect: /^SSH-\d/ });
 }
 
-const logLineOptionsSchema = z.object({ times: z.number().int().positive().optional() }).strict();
+const logLineOptionsSchema = lazySchema(() =>
+  z.object({ times: z.number().int().positive().optional() }).strict(),
+);
 
 /**
  * Waits, event-driven, until `times` (default 1) output lines match `pattern` (a substring or a
@@ -281,7 +289,7 @@ function logLine(
   options: z.input<typeof logLineOptionsSchema> = {},
 ): ReadinessStrategy {
   parseOptions(z.union([z.string().min(1), z.instanceof(RegExp)]), pattern, 'pattern');
-  const times = parseOptions(logLineOptionsSchema, options).times ?? 1;
+  const times = parseOptions(logLineOptionsSchema(), options).times ?? 1;
   const description = `output line matching ${String(pattern)}${times > 1 ? ` ${times} times` : ''}`;
   const matches = (line: string) =>
     typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line);

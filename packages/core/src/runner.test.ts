@@ -33,7 +33,7 @@ const unrefFixture = fileURLToPath(new URL('./__fixtures__/spawn-unref.mjs', imp
 const detachedFixture = fileURLToPath(
   new URL('./__fixtures__/spawn-detached.mjs', import.meta.url),
 );
-const built = fileURLToPath(new URL('../dist/runner.js', import.meta.url));
+const built = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const hasBuild = existsSync(built);
 if (!hasBuild)
   console.warn(`skipping the detached-survival test: ${built} is missing (run pnpm build first)`);
@@ -135,13 +135,11 @@ describe('createRunner().run', () => {
     expect((error as ToolNotFoundError).tool).toBe('vms-no-such-tool-xyz');
   });
 
-  it('rejects an empty argv and bad options with InvalidOptionsError naming the field', async () => {
+  it('rejects an empty argv with InvalidOptionsError naming the field', async () => {
     const error = await runner.run([]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidOptionsError);
     expect((error as InvalidOptionsError).field).toBe('argv');
-    const bad = await runner.run(['true'], { okExitCodes: [1.5] }).catch((e: unknown) => e);
-    expect((bad as InvalidOptionsError).field).toBe('okExitCodes');
-    expect(() => runner.spawn(['true'], { logFile: '' })).toThrow(InvalidOptionsError);
+    expect(() => runner.spawn([''])).toThrow(InvalidOptionsError);
   });
 
   it('feeds stdin from a string, bytes or a stream, and ignores it when none is given', async () => {

@@ -5,12 +5,11 @@
  * (`createReplayRunner` in `@vms/core/testing`).
  */
 
-import { type ChildProcess, spawn as spawnChild } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { ResultPromise } from 'execa';
-import { z } from 'zod';
 import {
   CommandFailedError,
   InvalidOptionsError,
@@ -18,8 +17,8 @@ import {
   tail,
   type VmsError,
 } from './errors.js';
-import { parseOptions } from './options.js';
 import { abortReasonToError, deadlineSignal } from './wait.js';
+import * as z from './zod.js';
 
 export interface RunOptions {
   signal?: AbortSignal;
@@ -118,36 +117,6 @@ export interface RunnerSettings {
   /** Extra environment for every command. */
   env?: Record<string, string | undefined>;
 }
-
-const envSchema = z.record(z.string(), z.string().optional());
-const outputListener = z.custom<(chunk: Buffer) => void>(
-  (value) => typeof value === 'function',
-  'must be a function',
-);
-const runOptionsSchema = z.object({
-  signal: z.instanceof(AbortSignal).optional(),
-  timeoutMs: z.number().min(0).optional(),
-  deadline: z.number().optional(),
-  env: envSchema.optional(),
-  cwd: z.string().min(1).optional(),
-  maxOutputBytes: z.number().int().min(0).optional(),
-  onStdout: outputListener.optional(),
-  onStderr: outputListener.optional(),
-  okExitCodes: z.union([z.array(z.number().int()), z.literal('any')]).optional(),
-  redact: z.array(z.string()).optional(),
-  killGraceMs: z.number().min(0).optional(),
-});
-const spawnOptionsSchema = z.object({
-  env: envSchema.optional(),
-  cwd: z.string().min(1).optional(),
-  detached: z.boolean().optional(),
-  logFile: z.string().min(1).optional(),
-  unref: z.boolean().optional(),
-  onStdout: outputListener.optional(),
-  onStderr: outputListener.optional(),
-  redact: z.array(z.string()).optional(),
-  dieWithParent: z.boolean().optional(),
-});
 
 /**
  * The supervisor of `dieWithParent` (run as `node -e`): runs argv in its own process group
@@ -336,7 +305,6 @@ export function createRunner(settings: RunnerSettings = {}): ProcessRunner {
 
   async function run(argv: string[], options: RunOptions = {}): Promise<RunResult> {
     assertArgv(argv);
-    parseOptions(runOptionsSchema, options);
     const secrets = [...baseSecrets, ...(options.redact ?? [])];
     const shown = formatArgv(redactArgv(argv, secrets));
     const started = Date.now();
@@ -483,7 +451,6 @@ export function createRunner(settings: RunnerSettings = {}): ProcessRunner {
 
   function spawn(argv: string[], options: SpawnOptions = {}): SpawnedProcess {
     assertArgv(argv);
-    parseOptions(spawnOptionsSchema, options);
     const secrets = [...baseSecrets, ...(options.redact ?? [])];
     const shown = formatArgv(redactArgv(argv, secrets));
     debug?.(`$ ${shown} &${options.detached ? ' (detached)' : ''}`);
@@ -497,7 +464,8 @@ export function createRunner(settings: RunnerSettings = {}): ProcessRunner {
       const [command, args] = watched
         ? [process.execPath, ['-e', PARENT_WATCH, '--', ...argv]]
         : [argv[0]!, argv.slice(1)];
-      child = spawnChild(command, args, {
+      // node:child_process is loaded here, not at import (an HTTP-only command never needs it).
+      child = process.getBuiltinModule('node:child_process').spawn(command, args, {
         shell: false,
         detached: true,
         env: mergeEnv(settings.env, options.env) as NodeJS.ProcessEnv,

@@ -191,7 +191,7 @@ function expectComplete(text: string, bytes: number): void {
 }
 
 const writer = fileURLToPath(new URL('./__fixtures__/atomic-writer.mjs', import.meta.url));
-const built = fileURLToPath(new URL('../dist/store.js', import.meta.url));
+const built = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const hasBuild = existsSync(built);
 if (!hasBuild)
   console.warn(`skipping the kill-while-writing test: ${built} is missing (run pnpm build first)`);

@@ -3,15 +3,20 @@
  * directory per instance holding an atomically written, schema-versioned `state.json`, and a
  * cross-process lock per instance next to it.
  */
-import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { z } from 'zod';
 import { ProtocolError } from './errors.js';
+import { randomHex } from './ids.js';
 import { acquireLock, type LockHandle, type LockOptions, pidExists } from './lock.js';
-import { INSTANCE_NAME_PATTERN, parseOptions, validateInstanceName } from './options.js';
+import {
+  INSTANCE_NAME_PATTERN,
+  lazySchema,
+  parseOptions,
+  validateInstanceName,
+} from './options.js';
+import * as z from './zod.js';
 
 /**
  * Root of everything @vms keeps on disk: `$VMS_HOME`, else `$XDG_STATE_HOME/vms`, else
@@ -68,10 +73,7 @@ export async function writeFileAtomic(
   mode = 0o600,
 ): Promise<void> {
   await removeLeftoverTemps(path);
-  const temp = join(
-    dirname(path),
-    `${tempPrefix(basename(path))}${process.pid}-${randomBytes(6).toString('hex')}`,
-  );
+  const temp = join(dirname(path), `${tempPrefix(basename(path))}${process.pid}-${randomHex(6)}`);
   inFlight.add(temp);
   try {
     const file = await open(temp, 'wx', mode);
@@ -118,15 +120,17 @@ export interface StateStoreOptions<T> {
   migrate?: (data: unknown, fromVersion: number) => T;
 }
 
-const storeOptionsSchema = z.object({
-  backend: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "-" or "_"'),
-  schemaVersion: z.number().int().positive(),
-  root: z.string().min(1).refine(isAbsolute, 'must be an absolute path').optional(),
-  schema: z.unknown().optional(),
-  migrate: z.function().optional(),
-});
+const storeOptionsSchema = lazySchema(() =>
+  z.object({
+    backend: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "-" or "_"'),
+    schemaVersion: z.number().int().positive(),
+    root: z.string().min(1).refine(isAbsolute, 'must be an absolute path').optional(),
+    schema: z.unknown().optional(),
+    migrate: z.function().optional(),
+  }),
+);
 
 const STATE_FILE = 'state.json';
 
@@ -146,7 +150,7 @@ export class StateStore<T extends object> {
   readonly #migrate: ((data: unknown, fromVersion: number) => T) | undefined;
 
   constructor(options: StateStoreOptions<T>) {
-    parseOptions(storeOptionsSchema, options);
+    parseOptions(storeOptionsSchema(), options);
     this.backend = options.backend;
     this.schemaVersion = options.schemaVersion;
     this.root = options.root ?? join(vmsHome(), 'state', options.backend);

@@ -4,9 +4,10 @@
  * deadline and honours an AbortSignal; a deadline surfaces as TimeoutError, a caller abort as
  * AbortedError.
  */
-import { z } from 'zod';
+
 import { AbortedError, InvalidOptionsError, TimeoutError, VmsError } from './errors.js';
-import { parseOptions } from './options.js';
+import { lazySchema, parseOptions } from './options.js';
+import * as z from './zod.js';
 
 /** Largest delay `setTimeout` accepts (about 24.8 days); longer deadlines never fire a timer. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -207,14 +208,16 @@ export interface ProbeAttempt {
   attempt: number;
 }
 
-const waitForOptionsSchema = z.object({
-  description: z.string().min(1),
-  deadline: z.number().optional(),
-  timeoutMs: z.number().min(0).optional(),
-  signal: z.instanceof(AbortSignal).optional(),
-  backoff: z.unknown().optional(),
-  attemptTimeoutMs: z.number().positive().optional(),
-});
+const waitForOptionsSchema = lazySchema(() =>
+  z.object({
+    description: z.string().min(1),
+    deadline: z.number().optional(),
+    timeoutMs: z.number().min(0).optional(),
+    signal: z.instanceof(AbortSignal).optional(),
+    backoff: z.unknown().optional(),
+    attemptTimeoutMs: z.number().positive().optional(),
+  }),
+);
 
 /**
  * Polls `probe` until it returns a value other than undefined/false/null, and returns that value.
@@ -227,7 +230,7 @@ export async function waitFor<T>(
   probe: (attempt: ProbeAttempt) => Promise<T | undefined | false | null>,
   options: WaitForOptions,
 ): Promise<NonNullable<Exclude<T, false>>> {
-  parseOptions(waitForOptionsSchema, options);
+  parseOptions(waitForOptionsSchema(), options);
   if (options.deadline === undefined && options.timeoutMs === undefined) {
     throw new InvalidOptionsError([
       {

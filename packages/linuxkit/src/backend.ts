@@ -8,12 +8,15 @@ import {
   type ListedInstance,
   parseOptions,
   processRunnerSchema,
+  type SavedStatesV1,
   SPECIFICATION_VERSION,
+  vmsHome,
 } from '@vms/core';
+import * as z from '@vms/core/zod';
 import { createQemu } from '@vms/qemu';
-import { z } from 'zod';
 import { LinuxkitDriver } from './driver.js';
 import { type LinuxkitOptions, linuxkitOptionsSchema } from './options.js';
+import { createSavedStates } from './saved-states.js';
 import { createStore, describeProblems, imageProblems } from './state.js';
 import { createTemplateCatalog, type TemplateCatalog } from './templates.js';
 
@@ -51,6 +54,8 @@ const CAPABILITIES: Capabilities = {
 };
 
 export interface LinuxkitBackend extends BackendV1<typeof linuxkitOptionsSchema> {
+  /** Saved states of LinuxKit images: instances start from them with `from: { savedState }`. */
+  readonly savedStates: SavedStatesV1;
   driver(name: string, options: LinuxkitOptions): LinuxkitDriver;
   /** A driver for an instance whose record is gone or invalid: inspect, stop, snapshot, delete. */
   attach(name: string): LinuxkitDriver;
@@ -62,8 +67,16 @@ export function createLinuxkit(settings: LinuxkitSettings = {}): LinuxkitBackend
   const s = parseOptions(linuxkitSettingsSchema, settings, 'settings');
   const runner = s.runner ?? createRunner();
   const templates = createTemplateCatalog(s.templatesDir ? { userDir: s.templatesDir } : {});
+  const savedStateRoot = () => join(vmsHome(), 'state', 'linuxkit-saved');
   const qemuAt = (stateRoot: string) =>
-    createQemu({ binary: s.qemu, qemuImg: s.qemuImg, accel: s.accel, stateRoot, runner });
+    createQemu({
+      binary: s.qemu,
+      qemuImg: s.qemuImg,
+      accel: s.accel,
+      stateRoot,
+      templateRoot: savedStateRoot(),
+      runner,
+    });
   let store: ReturnType<typeof createStore> | undefined;
   // VMS_HOME is read at first use: constructing the backend does no I/O.
   const getStore = () => {
@@ -78,6 +91,12 @@ export function createLinuxkit(settings: LinuxkitSettings = {}): LinuxkitBackend
     optionsSchema: linuxkitOptionsSchema,
     defaultTimeouts: { create: 30 * 60_000, start: 180_000, stop: 60_000, snapshot: 300_000 },
     templates,
+    savedStates: createSavedStates({
+      root: savedStateRoot,
+      qemu: () => qemuAt(join(savedStateRoot(), '.instances')),
+      store: getStore,
+      ...(s.uefiFirmware ? { uefiFirmware: s.uefiFirmware } : {}),
+    }),
 
     async detect(ctx): Promise<DetectResult> {
       // Running needs QEMU (same checks as @vms/qemu); linuxkit itself is only for templates.
@@ -127,6 +146,7 @@ export function createLinuxkit(settings: LinuxkitSettings = {}): LinuxkitBackend
         return getStore();
       },
       qemuAt,
+      savedStateRoot,
       templates,
       linuxkit: s.linuxkit,
       ...(s.uefiFirmware ? { uefiFirmware: s.uefiFirmware } : {}),

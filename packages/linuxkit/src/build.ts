@@ -13,7 +13,7 @@ import {
   ToolNotFoundError,
   VmsError,
 } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 import type { ImageFormat } from './image.js';
 import { templateNameSchema } from './templates.js';
 

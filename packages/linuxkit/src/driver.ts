@@ -27,6 +27,7 @@ import { buildImage } from './build.js';
 import { requireUefiFirmware } from './firmware.js';
 import { imageFiles, resolveImage } from './image.js';
 import type { LinuxkitOptions } from './options.js';
+import { readSavedImage } from './saved-states.js';
 import { describeProblems, identify, imageProblems, type LinuxkitState } from './state.js';
 import type { TemplateCatalog } from './templates.js';
 import { mountTag, qemuOptionsFor } from './translate.js';
@@ -40,6 +41,8 @@ export interface LinuxkitDriverDeps {
   linuxkit: string;
   uefiFirmware?: string;
   runner: ProcessRunner;
+  /** Where the saved states live (`from: { savedState }`). */
+  savedStateRoot: () => string;
 }
 
 export class LinuxkitDriver implements DriverV1 {
@@ -90,17 +93,20 @@ export class LinuxkitDriver implements DriverV1 {
     return this.#deps.store.instanceDir(this.#name);
   }
 
-  #qemu(state: Pick<LinuxkitState, 'image' | 'uefiFirmware'> | undefined): QemuDriver {
+  #qemu(
+    state: Pick<LinuxkitState, 'image' | 'uefiFirmware' | 'savedState'> | undefined,
+  ): QemuDriver {
     const key = JSON.stringify([state?.image ?? null, state?.uefiFirmware ?? null]);
     if (this.#qemuDriver && (this.#qemuDriver.key === key || !state))
       return this.#qemuDriver.driver;
     this.#qemuBackend ??= this.#deps.qemuAt(join(this.dir, 'qemu'));
     // Options unknown (attached): the qemu instance's own attach driver (no boot options).
     const driver = this.#options
-      ? this.#qemuBackend.driver(
-          this.#name,
-          qemuOptionsFor(state?.image, this.#options, state?.uefiFirmware),
-        )
+      ? this.#qemuBackend.driver(this.#name, {
+          ...qemuOptionsFor(state?.image, this.#options, state?.uefiFirmware),
+          // A clone: its qemu instance restores the saved state on its first start.
+          ...(state?.savedState ? { from: { template: state.savedState } } : {}),
+        })
       : this.#qemuBackend.attach(this.#name);
     this.#qemuDriver = { key, driver };
     return driver;
@@ -126,6 +132,20 @@ export class LinuxkitDriver implements DriverV1 {
     await this.#deps.store.remove(this.#name);
     await this.#deps.store.ensureDir(this.#name);
     try {
+      if (o.from) {
+        const saved = await readSavedImage(this.#deps.savedStateRoot(), o.from.savedState);
+        const state: LinuxkitState = {
+          createdAt: new Date().toISOString(),
+          source: `saved-state:${o.from.savedState}`,
+          image: saved.image,
+          files: saved.files,
+          ...(saved.uefiFirmware ? { uefiFirmware: saved.uefiFirmware } : {}),
+          savedState: o.from.savedState,
+        };
+        await this.#qemu(state).doCreate(ctx);
+        await this.#deps.store.write(this.#name, state);
+        return;
+      }
       let path = o.image;
       let template: LinuxkitState['template'];
       if (o.template) {

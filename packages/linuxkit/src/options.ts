@@ -2,8 +2,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { commonInstanceOptions } from '@vms/core';
+import * as z from '@vms/core/zod';
 import { hostKeySchema, qemuOptionsSchema } from '@vms/qemu';
-import { z } from 'zod';
 import { BUILD_FORMATS } from './build.js';
 import { templateNameSchema } from './templates.js';
 
@@ -65,10 +65,29 @@ export const linuxkitOptionsSchema = commonInstanceOptions
      */
     readiness: q.readiness,
     extraArgs: q.extraArgs,
+    /**
+     * Start from a saved state (`linuxkit.savedStates.save(name, options)`): the first start
+     * resumes the saved VM on the instance's own disk, with its own identity. The image, cpus
+     * and memory are the saved state's.
+     */
+    from: z
+      .object({ savedState: z.string().min(1) })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((o, ctx) => {
-    if (!o.image === !o.template) {
+    if (o.from) {
+      for (const key of ['image', 'template', 'cmdline'] as const) {
+        if (o[key] !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `comes from the saved state (from.savedState ${o.from.savedState}): leave it out`,
+          });
+        }
+      }
+    } else if (!o.image === !o.template) {
       ctx.addIssue({
         code: 'custom',
         path: ['image'],

@@ -6,7 +6,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { StateStore } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 import { BUILD_FORMATS } from './build.js';
 import type { ResolvedImage } from './image.js';
 
@@ -57,6 +57,8 @@ export const linuxkitStateSchema = z.object({
   files: z.array(fileIdentitySchema),
   /** OVMF used for an EFI image. */
   uefiFirmware: z.string().optional(),
+  /** The saved state it was started from (`from: { savedState }`). */
+  savedState: z.string().optional(),
   template: z
     .object({
       name: z.string(),

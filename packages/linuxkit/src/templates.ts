@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { extname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NotFoundError, parseOptions } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 import {
   substituteVariables,
   type TemplateVariables,

@@ -79,18 +79,21 @@ describe.skipIf(skipReason !== undefined)('linuxkit: build a template and run it
   it('follows the console log until aborted', async () => {
     const controller = new AbortController();
     let seen = '';
-    const following = vm.logs({
-      follow: true,
-      signal: controller.signal,
-      onData: (c: Buffer) => {
-        seen += c.toString();
-        if (seen.includes('vms-follow-check')) controller.abort();
-      },
-    });
+    // The handler is attached at once: the follow can end (aborted) before the exec returns.
+    const following = vm
+      .logs({
+        follow: true,
+        signal: controller.signal,
+        onData: (c: Buffer) => {
+          seen += c.toString();
+          if (seen.includes('vms-follow-check')) controller.abort();
+        },
+      })
+      .catch((e: unknown) => {
+        if (!controller.signal.aborted) throw e;
+      });
     await vm.exec(['sh', '-c', 'echo vms-follow-check > /dev/console']);
-    await following.catch((e: unknown) => {
-      if (!controller.signal.aborted) throw e;
-    });
+    await following;
     expect(seen).toContain('vms-follow-check');
   });
 });

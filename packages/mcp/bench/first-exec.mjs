@@ -5,6 +5,7 @@
 // Medians in ms; the ratios are what to read.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -196,12 +197,14 @@ try {
         warm: [{ template: 'guest', min: 1 }],
       }),
     );
-    // The pool's VM boots in the background: time the create only once its console says it is up.
+    // The pool's VM starts in the background (booted, or resumed from the pool's saved state):
+    // time the create only once it is up, i.e. its SSH host key is pinned (known_hosts).
     const booted = () =>
-      exec('grep', ['-rlq', guest.marker, join(home, 'state', 'qemu')]).then(
-        () => true,
-        () => false,
-      );
+      readdir(join(home, 'state', 'qemu'))
+        .then((names) =>
+          names.some((n) => existsSync(join(home, 'state', 'qemu', n, 'known_hosts'))),
+        )
+        .catch(() => false);
     await until(booted, 'the warm VM to boot');
     rows.push([
       'qemu: MCP create_instance → exec, warm pool',

@@ -38,7 +38,7 @@ import {
   shellQuote,
   VmsError,
 } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 import { parseMachineInspect, parseMachineList, parseMajorVersion } from './machine-parse.js';
 
 export const machineOptionsSchema = commonInstanceOptions.extend({

@@ -28,6 +28,19 @@ export interface PoolEvents {
   };
   /** The warm count reached `min`. */
   filled: { pool: string; warm: number };
+  /**
+   * A readiness check ended: as the instance became warm (`warm`), while it idled (`idle`), or
+   * on its way out because its last check was too old (`acquire`). A failed one gets the
+   * instance replaced; it is never handed out.
+   */
+  checked: {
+    pool: string;
+    instance: string;
+    when: 'warm' | 'idle' | 'acquire';
+    ok: boolean;
+    durationMs: number;
+    error?: VmsError;
+  };
   /** An instance was handed out. `fromWarm`: it was warm when the acquire came (no waiting for a create). */
   acquired: { pool: string; instance: string; waitedMs: number; fromWarm: boolean };
   released: { pool: string; instance: string; recycle: RecycleMode };
@@ -36,14 +49,15 @@ export interface PoolEvents {
   /** A broken instance was taken out (it is deleted and a new one made). */
   replaced: { pool: string; instance: string; reason: string; error?: VmsError };
   deleted: { pool: string; instance: string; reason: DeleteReason };
-  /** `recycle: 'snapshot'` could not be honoured; the instance is deleted instead. */
-  fallback: {
-    pool: string;
-    instance: string;
-    requested: 'snapshot';
-    used: 'delete';
-    reason: string;
-  };
+  /**
+   * What was asked for could not be honoured: `recycle: 'snapshot'` (the instance is deleted
+   * instead), or starting members from a saved state (they boot instead).
+   */
+  fallback:
+    | { pool: string; instance: string; requested: 'snapshot'; used: 'delete'; reason: string }
+    | { pool: string; requested: 'savedState'; used: 'boot'; reason: string };
+  /** The pool's saved state is ready: members start from it from now on. */
+  saved: { pool: string; savedState: string; durationMs: number };
   /**
    * A background failure. It never throws out of the pool; a failed create is retried after
    * `retryInMs` (capped, jittered backoff).

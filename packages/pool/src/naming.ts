@@ -42,3 +42,15 @@ export function parseMemberName(namePrefix: string, name: string): string | unde
 export function poolLabels(namePrefix: string, poolId: string): Record<string, string> {
   return { [POOL_LABEL]: namePrefix, [POOL_ID_LABEL]: poolId };
 }
+
+/** The name of pool `poolId`'s saved state (backends with `savedStates`). */
+export function savedStateName(namePrefix: string, poolId: string): string {
+  return `${namePrefix}-${poolId}`;
+}
+
+/** The pool id in the name of a saved state made by a pool with `namePrefix`, else undefined. */
+export function parseSavedStateName(namePrefix: string, name: string): string | undefined {
+  if (!name.startsWith(`${namePrefix}-`)) return undefined;
+  const id = name.slice(namePrefix.length + 1);
+  return POOL_ID_PATTERN.test(id) ? id : undefined;
+}

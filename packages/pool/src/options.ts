@@ -6,7 +6,7 @@ import {
   type InstanceSettings,
   isBackendV1,
 } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 import { NAME_PREFIX_PATTERN } from './naming.js';
 
 /**
@@ -61,6 +61,14 @@ export const poolConfigSchema = z
       .default('auto'),
     /** Deadline of one readiness check. */
     healthCheckTimeoutMs: z.number().int().positive().default(10_000),
+    /**
+     * How long a passed readiness check is trusted. Warm instances are checked as they become
+     * warm and again, while idle, at half this age; an acquire hands out an instance whose
+     * last check passed within it at once (a death in between is reported by the backend's
+     * watch and the instance replaced), and checks again first otherwise. 0: check on every
+     * acquire, never while idle.
+     */
+    healthCheckMaxAgeMs: z.number().int().min(0).default(10_000),
     /** Most instances created at the same time. */
     createConcurrency: z.number().int().min(1).default(4),
     /** Delays between refill attempts after a failure (capped, jittered). */
@@ -72,6 +80,8 @@ export const poolConfigSchema = z
     }),
     /** Deadline of each delete (recycling, shrinking, closing). */
     deleteTimeoutMs: z.number().int().positive().default(120_000),
+    /** Start members from a saved state where the backend can (`backend.savedStates`). */
+    savedState: z.boolean().default(true),
     /** Acquires the latency percentiles are computed over. */
     latencyWindow: z.number().int().min(1).max(1_000_000).default(1000),
   })

@@ -26,7 +26,8 @@ describe.skipIf(Boolean(skip))('pool on qemu', () => {
     });
   }, 300_000);
 
-  it('keeps one VM warm, hands it out, takes it back and deletes it on close', async () => {
+  it('keeps one VM warm, started from the pool’s saved state; hands it out, takes it back, deletes all on close', async () => {
+    const saved: string[] = [];
     pool = createPool({
       backend,
       namePrefix: 'vmspoolqemu',
@@ -37,8 +38,13 @@ describe.skipIf(Boolean(skip))('pool on qemu', () => {
       acquireTimeoutMs: 240_000,
       healthCheckTimeoutMs: 60_000,
     });
+    pool.on('saved', (e) => saved.push(e.savedState));
     await pool.ready({ timeoutMs: 240_000 });
+    // The backend can start from a saved state: the pool saved one, and its member resumed it.
+    expect(saved).toEqual([`vmspoolqemu-${pool.id}`]);
+    expect((await backend.templates.list()).map((t) => t.name)).toContain(saved[0]);
     const lease = await pool.acquire();
+    expect((await lease.instance.inspect()).properties.extra?.template).toBe(saved[0]);
     const r = await lease.instance.exec(['echo', 'from-the-guest']);
     expect(r).toMatchObject({ exitCode: 0, stdout: 'from-the-guest\n' });
     await lease.release();
@@ -51,5 +57,7 @@ describe.skipIf(Boolean(skip))('pool on qemu', () => {
       (l) => parseMemberName('vmspoolqemu', l.name) !== undefined,
     );
     expect(left).toEqual([]);
-  }, 300_000);
+    // Its saved state went with it.
+    expect((await backend.templates.list()).map((t) => t.name)).not.toContain(saved[0]);
+  }, 600_000);
 });

@@ -33,6 +33,17 @@ describe('pool on the mock backend', () => {
     pools.push(pool);
     return { pool, mock };
   };
+  /** A warm pool whose next instance to hand out (the last warmed) fails every exec from now. */
+  const failingNext = async (config: Partial<PoolConfig>) => {
+    const { pool, mock } = setup(config);
+    await pool.ready();
+    const names = [...mock.world.keys()];
+    const bad = names[names.length - 1]!;
+    mock.inject({ verb: 'exec', kind: 'fail', name: bad, times: Number.POSITIVE_INFINITY });
+    const failed = nextEvent(pool, 'checked', (e) => e.instance === bad && !e.ok);
+    const replaced = nextEvent(pool, 'replaced', (e) => e.instance === bad);
+    return { pool, mock, bad, failed, replaced };
+  };
 
   afterEach(async () => {
     await Promise.allSettled(pools.splice(0).map((p) => p.close()));
@@ -141,23 +152,89 @@ describe('pool on the mock backend', () => {
     expect(mock.world.size).toBe(1);
   });
 
-  it('a warm instance failing the readiness check is replaced and never handed out', async () => {
+  it('checks instances as they become warm; an acquire of a freshly checked one only asks its state', async () => {
     const { pool, mock } = setup({ min: 2, max: 3 });
+    const checks = collect(pool, 'checked');
     await pool.ready();
-    const names = [...mock.world.keys()];
-    const bad = names[names.length - 1]!; // the one handed out next (last warmed)
-    mock.inject({ verb: 'exec', kind: 'fail', name: bad, times: Number.POSITIVE_INFINITY });
-    const replaced = nextEvent(pool, 'replaced', (e) => e.instance === bad);
-    const a = await pool.acquire();
-    const b = await pool.acquire();
-    expect([a.name, b.name]).not.toContain(bad);
+    expect(checks.map((c) => [c.when, c.ok])).toEqual([
+      ['warm', true],
+      ['warm', true],
+    ]);
+    const before = mock.calls.length;
+    const lease = await pool.acquire();
+    // On its way out the instance was only asked for its state (the refill works on another).
+    const onIt = mock.calls.slice(before).filter((c) => c.name === lease.name);
+    expect(onIt.map((c) => c.verb)).toEqual(['inspect']);
+    expect(checks.filter((c) => c.when === 'acquire')).toEqual([]);
+    await lease.release();
+  });
+
+  it('an idle check that fails replaces the instance before anyone asks for it', async () => {
+    const { pool, mock, bad, failed, replaced } = await failingNext({
+      min: 2,
+      max: 3,
+      healthCheckMaxAgeMs: 60,
+    });
+    expect((await failed).when).toBe('idle');
     const event = await replaced;
     expect(event.reason).toMatch(/readiness check failed/);
     expect(event.error?.message).toMatch(/injected exec failure/);
+    const a = await pool.acquire();
+    const b = await pool.acquire();
+    expect([a.name, b.name]).not.toContain(bad);
     await vi.waitFor(() => expect(mock.world.has(bad)).toBe(false));
     expect(pool.stats().totals.replaced).toBe(1);
     await a.release();
     await b.release();
+  });
+
+  it('a stale check is redone on acquire; failing, the instance is replaced, never handed out', async () => {
+    const { pool, bad, failed, replaced } = await failingNext({
+      min: 2,
+      max: 3,
+      healthCheckMaxAgeMs: 0,
+    });
+    const a = await pool.acquire();
+    const b = await pool.acquire();
+    expect([a.name, b.name]).not.toContain(bad);
+    expect((await failed).when).toBe('acquire');
+    expect((await replaced).reason).toMatch(/readiness check failed/);
+    await a.release();
+    await b.release();
+  });
+
+  it('an acquire during an idle check waits for it, and a failing one is never handed out', async () => {
+    let gate: () => void = () => {};
+    let idleCheckStarted: () => void = () => {};
+    const started = new Promise<void>((resolve) => {
+      idleCheckStarted = resolve;
+    });
+    const seen = new Map<string, number>();
+    const { pool } = setup({
+      min: 1,
+      max: 2,
+      healthCheckMaxAgeMs: 60,
+      healthCheck: async (instance) => {
+        const n = (seen.get(instance.name) ?? 0) + 1;
+        seen.set(instance.name, n);
+        if (n === 1) return true; // as it becomes warm
+        // Its first idle check: held open until the acquire is waiting, then it fails.
+        idleCheckStarted();
+        await new Promise<void>((resolve) => {
+          gate = resolve;
+        });
+        return false;
+      },
+    });
+    await pool.ready();
+    const [first] = [...seen.keys()];
+    await started;
+    const pending = pool.acquire();
+    expect(pool.stats()).toMatchObject({ checking: 1, warm: 0 });
+    gate();
+    const lease = await pending;
+    expect(lease.name).not.toBe(first);
+    await lease.release({ recycle: 'delete' });
   });
 
   it('a custom readiness check that says no gets the instance replaced', async () => {
@@ -174,8 +251,9 @@ describe('pool on the mock backend', () => {
         return r.exitCode === 0;
       },
     });
-    await pool.ready();
+    // The first check (as its first instance becomes warm) says no: that one never gets out.
     const replaced = nextEvent(pool, 'replaced');
+    await pool.ready();
     const lease = await pool.acquire();
     expect((await replaced).instance).not.toBe(lease.name);
     await lease.release();
@@ -193,6 +271,7 @@ describe('pool on the mock backend', () => {
     const { pool } = setup({
       min: 1,
       max: 1,
+      healthCheckMaxAgeMs: 0, // the check runs on the way out
       healthCheck: async () => {
         checking();
         await gate;
@@ -213,7 +292,7 @@ describe('pool on the mock backend', () => {
 
   it("the state check ('state') is used where the backend cannot exec", async () => {
     const mock = createMockBackend({ delayMs: 1, capabilities: { exec: false } });
-    const { pool } = setup({ min: 1, max: 2 }, mock);
+    const { pool } = setup({ min: 1, max: 2, healthCheckMaxAgeMs: 0 }, mock);
     await pool.ready();
     const [name] = [...mock.world.keys()];
     const replaced = nextEvent(pool, 'replaced', (e) => e.instance === name);

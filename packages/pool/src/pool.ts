@@ -26,11 +26,11 @@ import {
   toVmsError,
   VmsError,
 } from '@vms/core';
-import type * as z4 from 'zod/v4/core';
+import type * as z from '@vms/core/zod';
 import { PoolClosedError } from './errors.js';
 import type { BackgroundPhase, DeleteReason, PoolEvents } from './events.js';
 import { runHealthCheck } from './health.js';
-import { memberName, newPoolId, POOL_SNAPSHOT, poolLabels } from './naming.js';
+import { memberName, newPoolId, POOL_SNAPSHOT, poolLabels, savedStateName } from './naming.js';
 import {
   type AcquireOptions,
   acquireOptionsSchema,
@@ -46,7 +46,7 @@ import {
 import { LatencyWindow, type PoolStats, type PoolTotals } from './stats.js';
 import { deleteMember } from './teardown.js';
 
-export interface PoolConfig<S extends z4.$ZodType = z4.$ZodType> {
+export interface PoolConfig<S extends z.core.$ZodType = z.core.$ZodType> {
   backend: BackendV1<S>;
   /** Names instances `<namePrefix>-<poolId>-<n>` and labels them `dev.vms.pool=<namePrefix>`. */
   namePrefix: string;
@@ -54,7 +54,7 @@ export interface PoolConfig<S extends z4.$ZodType = z4.$ZodType> {
    * Instance options for the backend, as its schema takes them (a misspelt option does not
    * compile); the pool adds its labels when the backend has a `labels` option.
    */
-  options?: NoInfer<z4.input<S>>;
+  options?: NoInfer<z.input<S>>;
   /** Warm instances kept ready (default 1). */
   min?: number;
   /** Most live instances: warm, busy, creating, checking, recycling (default max(min, 1)). */
@@ -71,6 +71,12 @@ export interface PoolConfig<S extends z4.$ZodType = z4.$ZodType> {
   healthCheck?: HealthCheck;
   /** Deadline of one readiness check (default 10 s). */
   healthCheckTimeoutMs?: number;
+  /**
+   * How long a passed readiness check is trusted (default 10 s): instances are checked as they
+   * become warm and while idle (at half this age), so an acquire usually hands one out at once;
+   * an older check is redone first. 0: check on every acquire only.
+   */
+  healthCheckMaxAgeMs?: number;
   /** Most instances created at the same time (default 4). */
   createConcurrency?: number;
   /** Backoff between refill attempts after a failure (default 500 ms doubling to 30 s, ±20 %). */
@@ -79,6 +85,12 @@ export interface PoolConfig<S extends z4.$ZodType = z4.$ZodType> {
   deleteTimeoutMs?: number;
   /** Acquires the latency percentiles are computed over (default 1000). */
   latencyWindow?: number;
+  /**
+   * Start members from a saved state where the backend can (`backend.savedStates`, e.g. qemu):
+   * one instance is booted and saved once, then every member resumes that state instead of
+   * booting (default true). The saved state is deleted with the pool.
+   */
+  savedState?: boolean;
 }
 
 /** An instance handed out by `acquire`. Release it (or `await using` it) when done. */
@@ -114,6 +126,10 @@ interface Member {
   hasSnapshot: boolean;
   /** When it last joined the warm set (ms, performance clock). */
   warmSince: number;
+  /** The last readiness check: when it ended (performance clock) and whether it passed. */
+  lastCheck: { ok: boolean; at: number } | undefined;
+  /** The readiness check in flight (resolves with its failure, if any). */
+  checking: Promise<VmsError | undefined> | undefined;
   lease: LeaseImpl | undefined;
   unsubscribe: () => void;
 }
@@ -180,6 +196,10 @@ export class Pool extends TypedEmitter<PoolEvents> {
   readonly #instanceOptions: unknown;
   /** Every instance this pool handed out: releasing one again after it was recycled is a no-op. */
   readonly #handedOut = new WeakSet<object>();
+  /** Members' options once the pool's saved state exists (undefined: not saved yet, or none). */
+  #memberOptions: Record<string, unknown> | undefined;
+  /** The pool's saved state: its name while being or once saved; `failed` falls back to boots. */
+  #savedState: { name: string; status: 'saving' | 'saved' | 'failed' } | undefined;
   readonly #lifetime = new AbortController();
   readonly #members = new Map<string, Member>();
   /** Warm members; the last one is handed out first, so surplus ones idle out. */
@@ -207,6 +227,8 @@ export class Pool extends TypedEmitter<PoolEvents> {
   #backoff: Generator<number, never, void>;
   #backoffTimer: NodeJS.Timeout | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
+  #checkTimer: NodeJS.Timeout | undefined;
+  #checkDue = Number.POSITIVE_INFINITY;
 
   /** Use `createPool`. */
   constructor(config: PoolConfig) {
@@ -448,6 +470,7 @@ export class Pool extends TypedEmitter<PoolEvents> {
     this.#dispatch();
     this.#refill();
     this.#scheduleIdle();
+    this.#scheduleChecks();
     const filled = this.#warm.length >= this.min;
     if (filled && !this.#filled && this.min > 0) {
       this.emit('filled', { pool: this.name, warm: this.#warm.length });
@@ -473,6 +496,7 @@ export class Pool extends TypedEmitter<PoolEvents> {
 
   #refill(): void {
     if (this.#backoffTimer) return;
+    if (!this.#savedStateReady()) return;
     let creating = 0;
     let recycling = 0;
     for (const m of this.#members.values()) {
@@ -580,12 +604,60 @@ export class Pool extends TypedEmitter<PoolEvents> {
 
   // ---- member lifecycle ------------------------------------------------------------------
 
+  /**
+   * Whether members can be made now: always, unless the pool starts them from a saved state
+   * that is not saved yet (its save is started here, once; the pool refills when it ends).
+   */
+  #savedStateReady(): boolean {
+    const saved = this.backend.savedStates;
+    if (!saved || this.#config.savedState === false) return true;
+    if (this.#savedState?.status === 'saved' || this.#savedState?.status === 'failed') return true;
+    if (this.#savedState?.status === 'saving') return false;
+    if (this.#waiters.length + this.min === 0) return true; // nothing to make yet
+    const name = savedStateName(this.name, this.id);
+    this.#savedState = { name, status: 'saving' };
+    const started = now();
+    this.#track(
+      saved
+        .save(name, this.#config.options, { signal: this.#lifetime.signal })
+        .then(
+          (result) => {
+            if (this.#savedState) this.#savedState.status = 'saved';
+            const labels = (result.options.labels ?? {}) as Record<string, string>;
+            this.#memberOptions = {
+              ...result.options,
+              labels: { ...labels, ...poolLabels(this.name, this.id) },
+            };
+            this.emit('saved', {
+              pool: this.name,
+              savedState: name,
+              durationMs: Math.round(now() - started),
+            });
+          },
+          (error: unknown) => {
+            if (this.#closed) return;
+            if (this.#savedState) this.#savedState.status = 'failed';
+            const e = toVmsError(error);
+            this.#report('create', e);
+            this.emit('fallback', {
+              pool: this.name,
+              requested: 'savedState',
+              used: 'boot',
+              reason: `saving the pool's state failed: ${e.message}`,
+            });
+          },
+        )
+        .finally(() => this.#pump()),
+    );
+    return false;
+  }
+
   async #create(): Promise<void> {
     const name = memberName(this.name, this.id, ++this.#seq);
     const instance = createInstance(
       this.backend,
       name,
-      this.#instanceOptions,
+      this.#memberOptions ?? this.#instanceOptions,
       this.#config.instanceSettings,
     );
     const member: Member = {
@@ -594,6 +666,8 @@ export class Pool extends TypedEmitter<PoolEvents> {
       status: 'creating',
       hasSnapshot: false,
       warmSince: 0,
+      lastCheck: undefined,
+      checking: undefined,
       lease: undefined,
       unsubscribe: () => {},
     };
@@ -622,6 +696,17 @@ export class Pool extends TypedEmitter<PoolEvents> {
       this.#report('create', toVmsError(error), name, retryInMs);
       this.#destroy(member, 'failed');
       return;
+    }
+    if (this.#checksAhead) {
+      const failure = await this.#check(member, 'warm');
+      if (this.#closed) return;
+      if (failure) {
+        // Made, but not ready by the pool's check: replaced, after a backoff (a check that
+        // fails on every new instance must not spin).
+        this.#startBackoff();
+        this.#replace(member, `readiness check failed: ${failure.message}`, failure);
+        return;
+      }
     }
     if (this.#closed) return;
     this.#backoff = backoffDelays(this.#config.refillBackoff);
@@ -660,15 +745,13 @@ export class Pool extends TypedEmitter<PoolEvents> {
 
   async #handOut(member: Member, waiter: Waiter): Promise<void> {
     member.status = 'checking';
+    // Only what is needed to trust the last check: an idle check in flight is awaited, a
+    // stale one redone; after a fresh passed one, a state query confirms the instance still
+    // runs (a death the backend's watch has not reported yet).
     let failure: VmsError | undefined;
-    try {
-      await runHealthCheck(this.#config.healthCheck, member.instance, {
-        signal: this.#lifetime.signal,
-        timeoutMs: this.#config.healthCheckTimeoutMs,
-      });
-    } catch (error) {
-      failure = toVmsError(error);
-    }
+    if (member.checking) failure = await member.checking;
+    else if (!this.#fresh(member)) failure = await this.#check(member, 'acquire');
+    else failure = await this.#confirmRunning(member);
     if (this.#closed) return; // close() rejected the waiter and deletes the instance
     if (failure) {
       // Keep the waiter's place at the head of the queue; it gets the next ready instance.
@@ -700,6 +783,107 @@ export class Pool extends TypedEmitter<PoolEvents> {
     this.#pump();
   }
 
+  // ---- readiness checks ------------------------------------------------------------------
+
+  /** Whether instances are checked ahead of acquires (as they become warm, and while idle). */
+  get #checksAhead(): boolean {
+    return this.#config.healthCheck !== 'none' && this.#config.healthCheckMaxAgeMs > 0;
+  }
+
+  /** Whether the member's last check passed recently enough to hand it out without another. */
+  #fresh(member: Member): boolean {
+    if (this.#config.healthCheck === 'none') return true;
+    const last = member.lastCheck;
+    return last?.ok === true && now() - last.at <= this.#config.healthCheckMaxAgeMs;
+  }
+
+  /** Runs one readiness check of `member` (one at a time per member); resolves with its failure. */
+  #check(member: Member, when: 'warm' | 'idle' | 'acquire'): Promise<VmsError | undefined> {
+    if (member.checking) return member.checking;
+    const started = now();
+    const run = runHealthCheck(this.#config.healthCheck, member.instance, {
+      signal: this.#lifetime.signal,
+      timeoutMs: this.#config.healthCheckTimeoutMs,
+    }).then(
+      () => undefined,
+      (error: unknown) => toVmsError(error),
+    );
+    const checking = run.then((failure) => {
+      member.checking = undefined;
+      member.lastCheck = { ok: failure === undefined, at: now() };
+      if (!this.#closed) {
+        this.emit('checked', {
+          pool: this.name,
+          instance: member.name,
+          when,
+          ok: failure === undefined,
+          durationMs: Math.round((now() - started) * 1000) / 1000,
+          ...(failure ? { error: failure } : {}),
+        });
+      }
+      return failure;
+    });
+    member.checking = checking;
+    return checking;
+  }
+
+  /** The instance's state, straight from the backend: a failure unless it runs. */
+  async #confirmRunning(member: Member): Promise<VmsError | undefined> {
+    if (this.#config.healthCheck === 'none') return undefined;
+    try {
+      const { state } = await member.instance.refresh({
+        signal: this.#lifetime.signal,
+        timeoutMs: this.#config.healthCheckTimeoutMs,
+      });
+      if (state.name === 'running') return undefined;
+      return new OperationFailedError(
+        `instance is ${state.name}${state.reason ? ` (${state.reason})` : ''} since its last check`,
+        { instance: member.instance.id },
+      );
+    } catch (error) {
+      return toVmsError(error);
+    }
+  }
+
+  /** Arms one timer for the earliest idle re-check of a warm member (at half the max age). */
+  #scheduleChecks(): void {
+    if (!this.#checksAhead) return;
+    const half = this.#config.healthCheckMaxAgeMs / 2;
+    let due = Number.POSITIVE_INFINITY;
+    for (const m of this.#warm) {
+      if (!m.checking && m.lastCheck) due = Math.min(due, m.lastCheck.at + half);
+    }
+    if (due === this.#checkDue && this.#checkTimer) return;
+    if (this.#checkTimer) clearTimeout(this.#checkTimer);
+    this.#checkTimer = undefined;
+    this.#checkDue = due;
+    if (due === Number.POSITIVE_INFINITY) return;
+    this.#checkTimer = setTimeout(() => this.#checkIdle(), Math.max(0, due - now()) + 1);
+    this.#checkTimer.unref?.();
+  }
+
+  /** Re-checks the warm members whose last check is half its max age old. */
+  #checkIdle(): void {
+    this.#checkTimer = undefined;
+    this.#checkDue = Number.POSITIVE_INFINITY;
+    if (this.#closed) return;
+    const half = this.#config.healthCheckMaxAgeMs / 2;
+    const t = now();
+    for (const member of [...this.#warm]) {
+      if (member.checking || !member.lastCheck || t - member.lastCheck.at < half) continue;
+      this.#track(
+        this.#check(member, 'idle').then((failure) => {
+          // Taken meanwhile: the acquire that took it awaited this check and acts on it.
+          if (failure && member.status === 'warm') {
+            this.#replace(member, `readiness check failed: ${failure.message}`, failure);
+          }
+          this.#pump();
+        }),
+      );
+    }
+    this.#pump();
+  }
+
   #recycle(member: Member, how: 'snapshot' | 'reuse'): void {
     member.status = 'recycling';
     const started = now();
@@ -717,6 +901,10 @@ export class Pool extends TypedEmitter<PoolEvents> {
               instance: member.instance.id,
             },
           );
+        }
+        if (this.#checksAhead) {
+          const failure = await this.#check(member, 'warm');
+          if (failure) throw failure;
         }
       } catch (error) {
         if (this.#closed) return;
@@ -781,8 +969,10 @@ export class Pool extends TypedEmitter<PoolEvents> {
   async #shutdown(timeoutMs: number): Promise<void> {
     if (this.#backoffTimer) clearTimeout(this.#backoffTimer);
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    if (this.#checkTimer) clearTimeout(this.#checkTimer);
     this.#backoffTimer = undefined;
     this.#idleTimer = undefined;
+    this.#checkTimer = undefined;
     const closedError = new PoolClosedError(this.name);
     for (const waiter of [...this.#waiters]) waiter.reject(closedError);
     this.#waiters = [];
@@ -812,6 +1002,15 @@ export class Pool extends TypedEmitter<PoolEvents> {
     const failed = results.flatMap((r, i) =>
       r.status === 'rejected' ? [{ name: remaining[i]?.name, error: r.reason }] : [],
     );
+    // The saved state goes last: the members' disks were overlays over it.
+    const saved = this.#savedState;
+    if (saved && saved.status !== 'failed' && this.backend.savedStates) {
+      try {
+        await this.backend.savedStates.delete(saved.name);
+      } catch (error) {
+        failed.push({ name: `saved state ${saved.name}`, error: toVmsError(error) });
+      }
+    }
     livePoolIds.delete(this.id);
     this.emit('closed', {
       pool: this.name,
@@ -838,7 +1037,7 @@ export class Pool extends TypedEmitter<PoolEvents> {
  * backend's schema; bad config throws InvalidOptionsError (or CAPABILITY_UNSUPPORTED for an
  * option the backend cannot honour).
  */
-export function createPool<S extends z4.$ZodType>(config: PoolConfig<S>): Pool {
+export function createPool<S extends z.core.$ZodType>(config: PoolConfig<S>): Pool {
   return new Pool(config);
 }
 

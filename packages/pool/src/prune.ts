@@ -10,7 +10,7 @@ import {
   toVmsError,
   type VmsError,
 } from '@vms/core';
-import { POOL_LABEL, parseMemberName } from './naming.js';
+import { POOL_LABEL, parseMemberName, parseSavedStateName } from './naming.js';
 import { type PruneOptions, pruneOptionsSchema } from './options.js';
 import { livePoolIds } from './pool.js';
 import { deleteMember } from './teardown.js';
@@ -22,6 +22,8 @@ export interface PruneResult {
   skipped: string[];
   /** Instances that could not be deleted. */
   failed: { name: string; error: VmsError }[];
+  /** Saved states of those pools deleted (backends with `savedStates`). */
+  savedStates: string[];
 }
 
 /**
@@ -35,7 +37,7 @@ export async function prunePool(options: PruneOptions): Promise<PruneResult> {
     timeoutMs: o.timeoutMs,
     ...(o.signal ? { signal: o.signal } : {}),
   });
-  const result: PruneResult = { deleted: [], skipped: [], failed: [] };
+  const result: PruneResult = { deleted: [], skipped: [], failed: [], savedStates: [] };
   try {
     const listed = await o.backend.list({ signal: deadline.signal });
     const ours = listed.filter((l) => {
@@ -67,6 +69,20 @@ export async function prunePool(options: PruneOptions): Promise<PruneResult> {
         }
       }),
     );
+    // Their saved states go last (their members' disks were overlays over them).
+    const saved = o.backend.savedStates;
+    if (saved) {
+      for (const name of await saved.list()) {
+        const poolId = parseSavedStateName(o.namePrefix, name);
+        if (poolId === undefined || (!o.includeLive && livePoolIds.has(poolId))) continue;
+        try {
+          await saved.delete(name);
+          result.savedStates.push(name);
+        } catch (error) {
+          result.failed.push({ name: `saved state ${name}`, error: toVmsError(error) });
+        }
+      }
+    }
   } finally {
     deadline.dispose();
   }

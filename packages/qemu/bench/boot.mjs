@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createInstance } from '@vms/core';
+import { recordRatio } from '../../../scripts/bench/record.mjs';
 import { createQemu, qemuArgv } from '../dist/index.js';
 import { loadTestGuest, sweep, testGuestDir, useTempHome } from '../dist/testing.js';
 
@@ -19,6 +20,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const guest = loadTestGuest();
 if (!guest) {
   console.log(`bench skipped: no test guest at ${testGuestDir()} (run scripts/ci/qemu.sh)`);
+  recordRatio({ id: 'P7', label: 'qemu: saved state / cold boot', skipped: 'no test guest' });
   process.exit(0);
 }
 const m = { readyMarker: guest.marker };
@@ -69,12 +71,19 @@ async function ours(i) {
 }
 
 /** The stock-image path: no marker, host key learned by ssh-keyscan, then an SSH probe. */
-async function scan(i) {
-  const vm = createInstance(backend, `scan-${i}`, {
-    ...options,
-    readyMarker: undefined,
-    hostKey: 'scan',
-  });
+function scan(i) {
+  return startToFirstExec(
+    createInstance(backend, `scan-${i}`, { ...options, readyMarker: undefined, hostKey: 'scan' }),
+  );
+}
+
+/** Start from the saved state: a clone of the template (made untimed), start + first exec. */
+function restored(i) {
+  return startToFirstExec(createInstance(backend, `clone-${i}`, { from: { template: 'bench' } }));
+}
+
+/** Creates the instance (untimed), times start + first exec, deletes it. */
+async function startToFirstExec(vm) {
   await vm.create();
   const t0 = performance.now();
   await vm.start();
@@ -132,14 +141,20 @@ try {
   const o = [];
   const r = [];
   const sc = [];
+  const rs = [];
+  // The saved state the clones start from: the same guest booted once and saved (untimed).
+  const saveStarted = performance.now();
+  await backend.templates.save('bench', options);
+  const saveMs = performance.now() - saveStarted;
   for (let i = 0; i < ROUNDS; i++) {
     r.push(await raw(i));
     o.push(await ours(i));
     sc.push(await scan(i));
+    rs.push(await restored(i));
     console.log(
       `round ${i + 1}: raw ${r[i].total} ms (${Math.round(r[i].afterMarker)} ms after the marker), ` +
         `@vms/qemu ${Math.round(o[i].total)} ms (${Math.round(o[i].afterMarker)} ms after the marker; readiness latency ${Math.round(o[i].latency)} ms), ` +
-        `hostKey scan ${Math.round(sc[i].total)} ms`,
+        `hostKey scan ${Math.round(sc[i].total)} ms, from the saved state ${Math.round(rs[i].total)} ms`,
     );
   }
   const rawMed = median(r.map((x) => x.total));
@@ -157,6 +172,18 @@ try {
   console.log(
     `readiness detection latency (serial marker -> start() returned): median ${Math.round(median(o.map((x) => x.latency)))} ms (target <= 50 ms)`,
   );
+  const restoredMed = median(rs.map((x) => x.total));
+  console.log(
+    `start from a saved state to first exec (P7): ${Math.round(restoredMed)} ms vs a cold boot ${Math.round(oursMed)} ms, ratio ${(restoredMed / oursMed).toFixed(3)} (target <= 0.2; saving the template took ${Math.round(saveMs)} ms, once)`,
+  );
+  recordRatio({
+    id: 'P7',
+    label: 'qemu: saved state → first exec / cold boot → first exec',
+    ratio: restoredMed / oursMed,
+    target: 0.2,
+    detail: `${Math.round(restoredMed)} ms vs ${Math.round(oursMed)} ms (TCG, ${ROUNDS} rounds)`,
+  });
 } finally {
+  await backend.templates.delete('bench').catch(() => {});
   sweep(home);
 }

@@ -29,7 +29,7 @@ const kvmReason = (() => {
   }
 })();
 const fixture = fileURLToPath(new URL('./__fixtures__/accel-probe.mjs', import.meta.url));
-const built = existsSync(fileURLToPath(new URL('../dist/accel.js', import.meta.url)));
+const built = existsSync(fileURLToPath(new URL('../dist/index.js', import.meta.url)));
 const root = mkdtempSync(join(tmpdir(), 'vq-accel-'));
 afterAll(() => {
   for (const pid of findProcesses((argv) => argv.some((a) => a.includes(root)))) {

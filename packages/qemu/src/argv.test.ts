@@ -87,4 +87,20 @@ describe('the QEMU command line', () => {
     expect(argv).toContain(`file=${esc}/disk.qcow2,if=virtio,format=qcow2,id=disk0`);
     expect(argv.some((a) => a.startsWith('unix:'))).toBe(false);
   });
+
+  it('a clone: its own MAC on the NIC, and -incoming to load a saved state', () => {
+    const argv = qemuArgv({
+      ...base,
+      kernel: '/k',
+      mac: '52:54:00:12:ab:cd',
+      incoming: "exec:cat '/t/state.bin'",
+    });
+    expect(argv).toContain('virtio-net-pci,netdev=net0,romfile=,mac=52:54:00:12:ab:cd');
+    const i = argv.indexOf('-incoming');
+    expect(argv[i + 1]).toBe("exec:cat '/t/state.bin'");
+    // Without them: QEMU's default MAC, a boot.
+    const plain = qemuArgv({ ...base, kernel: '/k' });
+    expect(plain).toContain('virtio-net-pci,netdev=net0,romfile=');
+    expect(plain).not.toContain('-incoming');
+  });
 });

@@ -26,6 +26,10 @@ export interface LaunchPlan {
   seedIso?: string;
   forwards: HostForward[];
   restrictNetwork: boolean;
+  /** The NIC's MAC address (default: QEMU's own, the same for every VM). */
+  mac?: string;
+  /** Start paused, loading a saved state from this migration URI (`-incoming`). */
+  incoming?: string;
   extraArgs: string[];
 }
 
@@ -85,8 +89,14 @@ export function qemuArgv(plan: LaunchPlan): string[] {
     ...(plan.restrictNetwork ? ['restrict=on'] : []),
     ...plan.forwards.map(hostfwd),
   ];
-  argv.push('-netdev', netdev.join(','), '-device', 'virtio-net-pci,netdev=net0,romfile=');
+  argv.push(
+    '-netdev',
+    netdev.join(','),
+    '-device',
+    `virtio-net-pci,netdev=net0,romfile=${plan.mac ? `,mac=${plan.mac}` : ''}`,
+  );
   argv.push('-device', 'virtio-rng-pci');
+  if (plan.incoming) argv.push('-incoming', plan.incoming);
   argv.push(...plan.extraArgs);
   return argv;
 }

@@ -1,4 +1,5 @@
 /** `createQemu(settings)`: the qemu backend (`backend:name` = `qemu:<name>`). */
+import { join } from 'node:path';
 import {
   type BackendV1,
   type Capabilities,
@@ -7,16 +8,24 @@ import {
   type ListedInstance,
   parseOptions,
   processRunnerSchema,
+  type SavedStatesV1,
   SPECIFICATION_VERSION,
+  vmsHome,
 } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 import { mapRunState, QemuDriver } from './driver.js';
 import { exitedReason, liveness, unrecordedReason } from './liveness.js';
-import { accelSchema, type QemuOptions, qemuOptionsSchema } from './options.js';
+import {
+  accelSchema,
+  type QemuOptions,
+  type QemuOptionsInput,
+  qemuOptionsSchema,
+} from './options.js';
 import { pickFreePort } from './ports.js';
 import { processesByArgument } from './process.js';
 import { QmpClient } from './qmp.js';
 import { createStore, instancePaths } from './state.js';
+import { createTemplates, type QemuTemplates } from './templates.js';
 import { findTool } from './tools.js';
 
 export const qemuSettingsSchema = z
@@ -28,6 +37,8 @@ export const qemuSettingsSchema = z
     accel: accelSchema.default('auto'),
     /** Directory of the instances' state (default `<vmsHome>/state/qemu`). */
     stateRoot: z.string().min(1).optional(),
+    /** Directory of the saved states (default `<vmsHome>/state/qemu-templates`). */
+    templateRoot: z.string().min(1).optional(),
     runner: processRunnerSchema.optional(),
     /** Picks a free host port for a forward (default: bind 127.0.0.1:0). For tests. */
     pickPort: z
@@ -54,6 +65,9 @@ export interface QemuBackend extends BackendV1<typeof qemuOptionsSchema> {
   driver(name: string, options: QemuOptions): QemuDriver;
   /** A driver for an instance whose record is gone or invalid: inspect, stop, snapshot, delete. */
   attach(name: string): QemuDriver;
+  /** Saved states to start instances from (`from: { template }`): save, list, delete. */
+  readonly templates: QemuTemplates;
+  readonly savedStates: SavedStatesV1;
 }
 
 export function createQemu(settings: QemuSettings = {}): QemuBackend {
@@ -65,6 +79,15 @@ export function createQemu(settings: QemuSettings = {}): QemuBackend {
     store ??= createStore(s.stateRoot);
     return store;
   };
+  const templateRoot = () => s.templateRoot ?? join(vmsHome(), 'state', 'qemu-templates');
+  const templates = createTemplates({
+    root: templateRoot,
+    store: getStore,
+    builder: (stateRoot) => {
+      const backend = createQemu({ ...settings, stateRoot, templateRoot: templateRoot() });
+      return { backend, driver: (name, options) => backend.driver(name, options) };
+    },
+  });
 
   async function version(tool: string, signal?: AbortSignal): Promise<string | undefined> {
     const r = await runner.run([tool, '--version'], {
@@ -173,6 +196,21 @@ export function createQemu(settings: QemuSettings = {}): QemuBackend {
     attach(name: string): QemuDriver {
       return new QemuDriver(name, undefined, deps());
     },
+
+    templates,
+
+    savedStates: {
+      async save(name, options, ctx = {}) {
+        await templates.save(name, options as QemuOptionsInput, ctx);
+        return { name, options: cloneOptions(name, options) };
+      },
+      async list() {
+        return (await templates.list()).map((t) => t.name);
+      },
+      async delete(name) {
+        await templates.delete(name);
+      },
+    },
   };
 
   function deps(): ConstructorParameters<typeof QemuDriver>[2] {
@@ -185,8 +223,20 @@ export function createQemu(settings: QemuSettings = {}): QemuBackend {
       qemuImg: s.qemuImg,
       accel: s.accel,
       pickPort: s.pickPort ?? pickFreePort,
+      get templateRoot() {
+        return templateRoot();
+      },
     };
   }
+}
+
+/** What an instance started from template `name` keeps of the options the template was saved with. */
+function cloneOptions(name: string, options: Record<string, unknown>): Record<string, unknown> {
+  const kept: Record<string, unknown> = { from: { template: name } };
+  for (const key of ['labels', 'ports', 'env', 'readiness', 'hostKey'] as const) {
+    if (Object.hasOwn(options, key)) kept[key] = options[key];
+  }
+  return kept;
 }
 
 /** The default backend: `qemu-system-x86_64` from PATH, accelerator probed. */

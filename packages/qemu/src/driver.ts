@@ -1,6 +1,6 @@
 /** The per-instance driver: one supervised, daemonised QEMU process, driven through QMP. */
 import { existsSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import {
   AlreadyExistsError,
   type CapabilityNarrowing,
@@ -41,15 +41,38 @@ import { closeEngineForwards, DEFAULT_GUEST_SOCKETS, engineForward } from './eng
 import { knownHostsText, normalizeKey, scanHostKeys } from './host-keys.js';
 import { exitedReason, liveness, unrecordedReason } from './liveness.js';
 import type { QemuOptions } from './options.js';
-import { checkHostPath } from './paths.js';
+import { checkHostPath, sshPath } from './paths.js';
 import { HOSTFWD_BUSY } from './ports.js';
 import { type Identity, isOurProcess, processesWithArgument, signalIfOurs } from './process.js';
 import { createBlank, createOverlay, imageInfo, offlineSnapshot, resize } from './qemu-img.js';
 import { QmpClient } from './qmp.js';
+import { shellQuote } from './quote.js';
+import {
+  fileBytes,
+  moveFile,
+  mustTemplate,
+  newMac,
+  newMachineId,
+  readTemplate,
+  refreshClone,
+  resumeIncoming,
+  saveVmState,
+  TEMPLATE_HOST_ALIAS,
+  type TemplateManifest,
+  templatePaths,
+  writeManifest,
+  writeTemplateKnownHosts,
+} from './saved-state.js';
 import { writeSeedIso } from './seed.js';
 import { parseSnapshotTable, SNAPSHOT_NAME } from './snapshots.js';
 import { type SshTarget, scpCopy, sshExec, sshProbe } from './ssh.js';
-import { type InstancePaths, instancePaths, type Launch, type QemuState } from './state.js';
+import {
+  type InstancePaths,
+  instancePaths,
+  type Launch,
+  type Machine,
+  type QemuState,
+} from './state.js';
 
 export interface DriverDeps {
   runner: ProcessRunner;
@@ -59,12 +82,16 @@ export interface DriverDeps {
   accel: 'auto' | 'kvm' | 'tcg';
   /** Picks a free host port (injectable so tests can force a collision). */
   pickPort: (hostIp: string) => Promise<number>;
+  /** Directory of the saved states (templates) clones start from. */
+  templateRoot: string;
 }
 
 const GiB = 1024 ** 3;
 const LAUNCH_ATTEMPTS = 5;
 /** Rounds of stopping QEMUs no record names before giving up (each round waits for its exits). */
 const UNRECORDED_ROUNDS = 5;
+/** How long a restored clone's refresh connection stays open for the first exec/copy. */
+const MUX_SECONDS = 10;
 /** Longest wait for SSH at the first exec/copy after `readiness: 'running'`. */
 const PIN_TIMEOUT_MS = 180_000;
 
@@ -128,6 +155,27 @@ export class QemuDriver implements DriverV1 {
     return s;
   }
 
+  /** The options that shape the machine: a clone's come from its template. */
+  #machineOf(state: QemuState | undefined): QemuOptions {
+    const m = state?.clone?.machine;
+    const o = this.#opts;
+    if (!m) return o;
+    return {
+      ...o,
+      cpus: m.cpus,
+      memoryMiB: m.memoryMiB,
+      machine: m.machine,
+      kernel: m.kernel,
+      initrd: m.initrd,
+      cmdline: m.cmdline,
+      iso: m.iso,
+      extraArgs: m.extraArgs,
+      restrictNetwork: m.restrictNetwork,
+      accel: m.accel,
+      ssh: { ...o.ssh, user: m.sshUser, guestPort: m.sshGuestPort },
+    };
+  }
+
   #identity(launch: Pick<Launch, 'pid' | 'startTime'>): Identity {
     return {
       pid: launch.pid,
@@ -174,6 +222,10 @@ export class QemuDriver implements DriverV1 {
     await rm(p.dir, { recursive: true, force: true });
     await this.#deps.store.ensureDir(this.#name);
     try {
+      if (o.from) {
+        await this.#createClone(o.from.template, ctx);
+        return;
+      }
       let disk: string | undefined;
       let diskBytes: number | undefined;
       const wanted = o.diskGiB === undefined ? undefined : Math.round(o.diskGiB * GiB);
@@ -272,6 +324,7 @@ export class QemuDriver implements DriverV1 {
       ctx.debug('unreadable state; deleting from what is on disk', { error: String(error) });
     }
     const existed = state !== undefined || existsSync(p.dir) || existsSync(p.qmpSocket);
+    await this.#closeMux();
     this.#ending++;
     try {
       if (state?.launch && this.#alive(state.launch))
@@ -283,6 +336,7 @@ export class QemuDriver implements DriverV1 {
     await closeEngineForwards(this.#paths.dir);
     await this.#deps.store.remove(this.#name);
     await rm(p.qmpSocket, { force: true });
+    await rm(p.sshMux, { force: true });
     if (state?.launch) await rm(state.launch.qmpSocket, { force: true });
     // Probe VMs of a start that was killed (their supervisor normally ends them first).
     await sweepProbes().catch(() => {});
@@ -304,15 +358,23 @@ export class QemuDriver implements DriverV1 {
         },
       );
     }
-    const o = this.#opts;
+    const o = this.#machineOf(state);
     const p = this.#paths;
+    const clone = state.clone;
+    // A clone's first start resumes its template's saved state (while the template exists).
+    const restoreFrom =
+      clone?.restore && (await readTemplate(this.#deps.templateRoot, clone.template))
+        ? templatePaths(this.#deps.templateRoot, clone.template).state
+        : undefined;
     ctx.progress('choosing the accelerator');
-    const accel = await resolveAccel(
-      o.accel ?? this.#deps.accel,
-      this.#deps.runner,
-      this.#deps.binary,
-      o.kernel ? { kernel: o.kernel } : {},
-    );
+    const accel = clone
+      ? { accel: clone.machine.accel, reason: `the accelerator of template ${clone.template}` }
+      : await resolveAccel(
+          o.accel ?? this.#deps.accel,
+          this.#deps.runner,
+          this.#deps.binary,
+          o.kernel ? { kernel: o.kernel } : {},
+        );
     ctx.debug(`qemu accelerator: ${accel.accel} (${accel.reason})`);
     await rm(p.pidFile, { force: true });
     await rm(p.qmpSocket, { force: true });
@@ -358,9 +420,11 @@ export class QemuDriver implements DriverV1 {
         ...(state.seedIso ? { seedIso: state.seedIso } : {}),
         forwards,
         restrictNetwork: o.restrictNetwork,
+        ...(clone ? { mac: clone.mac } : {}),
+        ...(restoreFrom ? { incoming: `exec:cat ${shellQuote(restoreFrom)}` } : {}),
         extraArgs: o.extraArgs,
       });
-      ctx.progress('launching QEMU');
+      ctx.progress(restoreFrom ? 'launching QEMU from the saved state' : 'launching QEMU');
       const r = await this.#deps.runner
         .run(argv, {
           signal: ctx.signal,
@@ -406,7 +470,8 @@ export class QemuDriver implements DriverV1 {
     try {
       // A QEMU whose launch cannot be recorded (disk full) must not outlive this start.
       await this.#deps.store.write(this.#name, { ...rest, launch });
-      await this.#waitReady(launch, ctx);
+      if (restoreFrom) await this.#restoreReady(launch, ctx);
+      else await this.#waitReady(launch, ctx);
     } catch (error) {
       await this.#forceStop(this.#identity(launch), launch.qmpSocket, {
         ...ctx,
@@ -420,11 +485,37 @@ export class QemuDriver implements DriverV1 {
     return {
       host: '127.0.0.1',
       port: launch.sshPort,
-      user: this.#opts.ssh.user,
+      user: this.#machineOf(state).ssh.user,
       privateKey: state.privateKey,
       knownHosts,
       alias: `vms-${this.#name}`,
     };
+  }
+
+  /** For exec and copy: over a restored clone's refresh connection while it is still open. */
+  #sessionTarget(state: QemuState, launch: Launch): SshTarget {
+    return { ...this.#target(state, launch), mux: { path: this.#paths.sshMux } };
+  }
+
+  /** Ends a restored clone's shared connection, if it is still open (stop, delete). */
+  async #closeMux(): Promise<void> {
+    if (!existsSync(this.#paths.sshMux)) return;
+    await this.#deps.runner
+      .run(
+        [
+          'ssh',
+          '-F',
+          '/dev/null',
+          '-o',
+          `ControlPath="${sshPath(this.#paths.sshMux)}"`,
+          '-O',
+          'exit',
+          'vms',
+        ],
+        { timeoutMs: 5_000, okExitCodes: 'any' },
+      )
+      .catch(() => undefined);
+    await rm(this.#paths.sshMux, { force: true });
   }
 
   /** Why the launch's QEMU is gone, or undefined while it runs (ends boot-time waits at once). */
@@ -568,6 +659,180 @@ export class QemuDriver implements DriverV1 {
     await rename(pending, this.#paths.knownHosts);
   }
 
+  // ---------------------------------------------------------------- saved states
+
+  /**
+   * A clone's create: its own qcow2 overlay over the template's disk, its own seed (hostname),
+   * MAC and machine-id; the template's login key and pinned host key (for the refresh).
+   */
+  async #createClone(templateName: string, ctx: OpContext): Promise<void> {
+    const { runner, qemuImg } = this.#deps;
+    const t: TemplateManifest = await mustTemplate(this.#deps.templateRoot, templateName);
+    const tp = templatePaths(this.#deps.templateRoot, templateName);
+    const p = this.#paths;
+    let disk: string | undefined;
+    if (t.disk) {
+      ctx.progress(`creating the qcow2 overlay over template ${templateName}`);
+      await createOverlay(runner, qemuImg, tp.disk, 'qcow2', p.overlay, ctx);
+      disk = p.overlay;
+    }
+    await copyFile(tp.privateKey, p.privateKey);
+    await copyFile(tp.knownHosts, p.templateHosts);
+    const hostname = this.#opts.userData?.hostname ?? hostnameFor(this.#name);
+    let seedIso: string | undefined;
+    if (t.seed) {
+      // Its own seed: a later cold boot of the clone (every start after the first) reads it.
+      const publicKey = (
+        await runner.run(['ssh-keygen', '-y', '-f', p.privateKey], {
+          signal: ctx.signal,
+          deadline: ctx.deadline,
+        })
+      ).stdout.trim();
+      await writeSeedIso(
+        runner,
+        p.seedIso,
+        {
+          instanceId: `vms-${this.#name}-${Date.now().toString(36)}`,
+          hostname,
+          sshAuthorizedKeys: [publicKey],
+        },
+        ctx,
+      );
+      seedIso = p.seedIso;
+    }
+    await this.#deps.store.write(this.#name, {
+      createdAt: new Date().toISOString(),
+      privateKey: p.privateKey,
+      hostname,
+      ...(disk ? { disk } : {}),
+      ...(seedIso ? { seedIso } : {}),
+      clone: {
+        template: templateName,
+        machine: t.machine,
+        mac: newMac(),
+        machineId: newMachineId(),
+        restore: true,
+      },
+    });
+  }
+
+  /**
+   * Readiness of a restored clone: QEMU has loaded the saved state, the guest runs again, and
+   * it has its own identity (refreshed over SSH, authenticated with the template's host key);
+   * its new host keys are pinned. From then on it boots, not restores, on later starts.
+   */
+  async #restoreReady(launch: Launch, ctx: OpContext): Promise<void> {
+    ctx.progress('loading the saved state');
+    await this.#withQmp(launch, ctx, (q) => resumeIncoming(q, ctx));
+    const state = await this.#mustState();
+    const clone = state.clone!;
+    const templateKeys = (await readFile(this.#paths.templateHosts, 'utf8'))
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).slice(1).join(' '))
+      .filter(Boolean);
+    // This connection stays open a few seconds: the first exec runs over it, without another
+    // handshake (slow in an emulated guest).
+    const templateTarget: SshTarget = {
+      ...this.#target(state, launch, this.#paths.templateHosts),
+      alias: TEMPLATE_HOST_ALIAS,
+      mux: { path: this.#paths.sshMux, shareFor: MUX_SECONDS },
+    };
+    ctx.progress('giving the clone its own identity');
+    const dead = this.#deadReason(launch);
+    const keys = await waitFor(
+      async ({ signal }) => {
+        const reason = dead();
+        if (reason) throw Object.assign(new OperationFailedError(reason), { fatal: true });
+        return refreshClone(
+          this.#deps.runner,
+          templateTarget,
+          { hostname: state.hostname, mac: clone.mac, machineId: clone.machineId },
+          templateKeys,
+          { signal, deadline: ctx.deadline },
+        );
+      },
+      {
+        description: `the identity refresh of the clone over SSH on 127.0.0.1:${launch.sshPort}`,
+        deadline: ctx.deadline,
+        signal: ctx.signal,
+        backoff: { initialMs: 50, maxMs: 500 },
+      },
+    );
+    await writeFile(this.#paths.knownHosts, knownHostsText(`vms-${this.#name}`, keys), {
+      mode: 0o600,
+    });
+    await this.#deps.store.write(this.#name, {
+      ...state,
+      clone: { ...clone, restore: false },
+    });
+  }
+
+  /**
+   * Saves this running instance as template `name` (its directory already claimed by the
+   * caller): the guest's memory and devices, then QEMU is ended and the instance's disk, seed,
+   * key and pinned host key move into the template. The instance is left stopped, without its
+   * disk: the caller deletes it.
+   */
+  async saveAsTemplate(name: string, ctx: OpContext): Promise<TemplateManifest> {
+    const state = await this.#mustState();
+    const launch = state.launch;
+    if (!launch || !this.#alive(launch)) {
+      throw new OperationFailedError(`qemu instance ${this.#name} is not running`, {
+        hint: 'a template is saved from a running instance',
+      });
+    }
+    const tp = templatePaths(this.#deps.templateRoot, name);
+    const o = this.#opts;
+    const pinned = await readFile(this.#paths.knownHosts, 'utf8').catch(() => '');
+    const keys = pinned
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).slice(1).join(' '))
+      .filter(Boolean);
+    if (keys.length === 0) {
+      throw new OperationFailedError(`qemu instance ${this.#name} has no pinned SSH host key`, {
+        hint: "save a template from an instance started with readiness 'ssh'",
+      });
+    }
+    ctx.progress('saving the memory and device state');
+    await this.#withQmp(launch, ctx, (q) => saveVmState(q, tp.state, ctx));
+    this.#ending++;
+    try {
+      await this.#forceStop(this.#identity(launch), launch.qmpSocket, ctx);
+    } finally {
+      this.#ending--;
+    }
+    await this.#recordExit(state, `saved as template ${name}`);
+    if (state.disk) await moveFile(state.disk, tp.disk);
+    if (state.seedIso) await copyFile(state.seedIso, tp.seedIso);
+    await copyFile(state.privateKey, tp.privateKey);
+    await writeTemplateKnownHosts(tp, keys);
+    const machine: Machine = {
+      cpus: o.cpus,
+      memoryMiB: o.memoryMiB,
+      ...(o.machine ? { machine: o.machine } : {}),
+      ...(o.kernel ? { kernel: o.kernel } : {}),
+      ...(o.initrd ? { initrd: o.initrd } : {}),
+      ...(o.cmdline !== undefined ? { cmdline: o.cmdline } : {}),
+      ...(o.iso ? { iso: o.iso } : {}),
+      extraArgs: o.extraArgs,
+      restrictNetwork: o.restrictNetwork,
+      accel: launch.accel,
+      sshUser: o.ssh.user,
+      sshGuestPort: o.ssh.guestPort,
+    };
+    const manifest: TemplateManifest = {
+      schemaVersion: 1,
+      name,
+      createdAt: new Date().toISOString(),
+      machine,
+      disk: state.disk !== undefined,
+      seed: state.seedIso !== undefined,
+      stateBytes: await fileBytes(tp.state),
+    };
+    await writeManifest(tp, manifest);
+    return manifest;
+  }
+
   // ---------------------------------------------------------------- stop
 
   async doStop(req: StopRequest): Promise<DriverStopOutcome> {
@@ -689,6 +954,7 @@ export class QemuDriver implements DriverV1 {
 
   async #recordExit(state: QemuState, reason: string, unexpected = false): Promise<void> {
     await closeEngineForwards(this.#paths.dir);
+    await this.#closeMux();
     const { launch, ...rest } = state;
     if (launch) await rm(launch.qmpSocket, { force: true });
     await rm(this.#paths.pidFile, { force: true });
@@ -785,7 +1051,7 @@ export class QemuDriver implements DriverV1 {
   }
 
   #properties(state: QemuState, launch: Launch | undefined) {
-    const o = this.#opts;
+    const o = this.#machineOf(state);
     const ports: PortMapping[] = launch ? launch.ports.slice(1) : [];
     return {
       cpus: o.cpus,
@@ -808,6 +1074,7 @@ export class QemuDriver implements DriverV1 {
         privateKey: state.privateKey,
         knownHosts: this.#paths.knownHosts,
         hostname: state.hostname,
+        ...(state.clone ? { template: state.clone.template, mac: state.clone.mac } : {}),
         ...(launch
           ? {
               pid: launch.pid,
@@ -825,7 +1092,7 @@ export class QemuDriver implements DriverV1 {
   async doExec(argv: string[], io: ExecIo, ctx: OpContext): Promise<DriverExecResult> {
     const { state, launch } = await this.#running();
     await this.#ensureSshReady(state, launch, ctx);
-    return sshExec(this.#deps.runner, this.#target(state, launch), argv, io, ctx);
+    return sshExec(this.#deps.runner, this.#sessionTarget(state, launch), argv, io, ctx);
   }
 
   /**
@@ -853,13 +1120,27 @@ export class QemuDriver implements DriverV1 {
   async doCopyIn(hostPath: string, guestPath: string, ctx: OpContext): Promise<void> {
     const { state, launch } = await this.#running();
     await this.#ensureSshReady(state, launch, ctx);
-    await scpCopy(this.#deps.runner, this.#target(state, launch), hostPath, guestPath, true, ctx);
+    await scpCopy(
+      this.#deps.runner,
+      this.#sessionTarget(state, launch),
+      hostPath,
+      guestPath,
+      true,
+      ctx,
+    );
   }
 
   async doCopyOut(guestPath: string, hostPath: string, ctx: OpContext): Promise<void> {
     const { state, launch } = await this.#running();
     await this.#ensureSshReady(state, launch, ctx);
-    await scpCopy(this.#deps.runner, this.#target(state, launch), hostPath, guestPath, false, ctx);
+    await scpCopy(
+      this.#deps.runner,
+      this.#sessionTarget(state, launch),
+      hostPath,
+      guestPath,
+      false,
+      ctx,
+    );
   }
 
   async doLogs(req: LogsRequest): Promise<void> {

@@ -13,7 +13,7 @@
  * - `{ publicKeys }`: keys you know in advance (e.g. baked into your image).
  */
 import { type ProcessRunner, VmsError } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 
 /** `type base64 [comment]`, as in a `.pub` file. */
 const PUBLIC_KEY =

@@ -15,5 +15,7 @@ export { type HostKeySource, hostKeySchema, knownHostsText, parseKeyscan } from 
 export { type QemuOptions, type QemuOptionsInput, qemuOptionsSchema } from './options.js';
 export { QmpClient, QmpCommandError, type QmpEvent } from './qmp.js';
 export { shellJoin, shellQuote } from './quote.js';
+export { REFRESH_SCRIPT } from './saved-state.js';
 export { metaData, userData } from './seed.js';
 export { parseSnapshotTable } from './snapshots.js';
+export type { QemuTemplates, SaveTemplateOptions, TemplateInfo } from './templates.js';

@@ -2,7 +2,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { commonInstanceOptions } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 import { hostKeySchema } from './host-keys.js';
 
 const readableFile = (what: string) =>
@@ -68,11 +68,32 @@ export const qemuOptionsSchema = commonInstanceOptions
      * within its own deadline — use it for images without an SSH server).
      */
     readiness: z.enum(['ssh', 'running']).default('ssh'),
+    /**
+     * Start from a saved state (see `qemu.templates`): the first start resumes the template's
+     * running guest instead of booting it, on the instance's own disk, with its own hostname,
+     * machine-id, MAC and SSH host keys. The machine (kernel, disk, cpus, memory, …) is the
+     * template's: those options are not given; `ports`, `labels`, `userData.hostname` and
+     * `readiness` are the clone's own.
+     */
+    from: z
+      .object({ template: z.string().min(1) })
+      .strict()
+      .optional(),
     /** Escape hatch: extra QEMU arguments appended as they are. */
     extraArgs: z.array(z.string()).default([]),
   })
   .superRefine((o, ctx) => {
-    if (!o.kernel && !o.disk && !o.iso) {
+    if (o.from) {
+      for (const key of ['kernel', 'initrd', 'cmdline', 'disk', 'iso', 'diskGiB'] as const) {
+        if (o[key] !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `comes from the template (from.template ${o.from.template}): leave it out`,
+          });
+        }
+      }
+    } else if (!o.kernel && !o.disk && !o.iso) {
       ctx.addIssue({
         code: 'custom',
         path: ['kernel'],

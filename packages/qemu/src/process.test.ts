@@ -29,7 +29,13 @@ function start(args: string[]) {
 
 describe('process identity', () => {
   it('recognises our process by its command line and start time', async () => {
-    const child = start(['sh', '-c', 'sleep 600; :', '/marker/of/this/instance']);
+    // One process that never forks (a shell's child is, until its exec, a copy carrying the marker).
+    const child = start([
+      process.execPath,
+      '-e',
+      'setInterval(() => {}, 1e6)',
+      '/marker/of/this/instance',
+    ]);
     const pid = child.pid!;
     // Until exec completes, /proc shows the forked node: wait for the real command line.
     await waitFor(async () => readCmdline(pid)?.includes('/marker/of/this/instance'), {

@@ -24,6 +24,12 @@ export interface SshTarget {
   knownHosts: string;
   /** Name the host key is pinned under in knownHosts. */
   alias: string;
+  /**
+   * ssh's connection-sharing socket: sessions go over the master connection on it when one is
+   * there (else ssh connects as usual); with `shareFor`, this connection becomes that master and
+   * stays open that many seconds after its last session.
+   */
+  mux?: { path: string; shareFor?: number };
 }
 
 export function sshOptions(t: SshTarget, connectTimeoutS = 5): string[] {
@@ -50,6 +56,15 @@ export function sshOptions(t: SshTarget, connectTimeoutS = 5): string[] {
     'ServerAliveInterval=10',
     '-o',
     'ServerAliveCountMax=6',
+    ...(t.mux
+      ? [
+          '-o',
+          `ControlPath="${sshPath(t.mux.path)}"`,
+          '-o',
+          t.mux.shareFor ? 'ControlMaster=yes' : 'ControlMaster=no',
+          ...(t.mux.shareFor ? ['-o', `ControlPersist=${t.mux.shareFor}`] : []),
+        ]
+      : []),
   ];
 }
 

@@ -2,7 +2,7 @@
  * Options of a tart instance and settings of the tart backend, as zod schemas.
  */
 import { commonInstanceOptions, processRunnerSchema, refuseUserData } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 
 export const tartReadinessSchema = z
   .object({

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { StateStore, writeFileAtomic } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 import { type ExitRecord, parseExitRecord, SUPERVISOR_SOURCE } from './supervisor.js';
 
 const instanceRecordSchema = z.object({

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `vms-all`: the `vms` command with every first-party backend bundled in.
 import { readFileSync } from 'node:fs';
+import nodeModule from 'node:module';
 import nodeSupport from '@vms/cli/node-support';
 
 const argv = process.argv.slice(2);
@@ -11,6 +12,8 @@ const version = (): string => manifest().version;
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   process.stdout.write(`${version()}\n`);
 } else if (nodeSupport.checkNode('vms-all', manifest().engines.node)) {
+  // Node >= 22.1 keeps the compiled code of the bundle between runs.
+  (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
   const [{ cliMain, exitWhenFlushed }, { builtins }] = await Promise.all([
     import('@vms/cli'),
     import('./builtins.js'),

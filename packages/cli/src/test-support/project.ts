@@ -60,7 +60,7 @@ export function makeProject(settings: ProjectSettings = {}): Project {
     dir: CLI_DIR,
     name: '@vms/cli',
     bin: 'dist/bin.cjs',
-    deps: ['@vms/core', 'zod'],
+    deps: ['@vms/core'],
   };
   const installed = join(modules, cli.name);
   mkdirSync(installed, { recursive: true });

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { execa } from 'execa';
-import { createRunner } from '../../dist/runner.js';
+import { createRunner } from '../../dist/index.js';
 
 const iterations = Number(process.argv[2] ?? 100);
 const runner = createRunner();

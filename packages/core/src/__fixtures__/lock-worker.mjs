@@ -2,7 +2,7 @@
 // Imports the built module (packages/core/dist), so the test needs `pnpm build` first.
 import { appendFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { acquireLock } from '../../dist/lock.js';
+import { acquireLock } from '../../dist/index.js';
 
 const [lockPath, logPath, rounds] = process.argv.slice(2);
 for (let i = 0; i < Number(rounds); i++) {

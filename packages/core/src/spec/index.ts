@@ -37,6 +37,7 @@ export {
   type ProgressDetail,
   type ProgressReporter,
   type Properties,
+  type SavedStatesV1,
   type SnapshotInfo,
   SPECIFICATION_VERSION,
   type SpecificationVersion,

@@ -343,6 +343,29 @@ export interface BackendV1<S extends z4.$ZodType = z4.$ZodType> {
    * whose tool has no event stream leave it out; callers then poll `list()`.
    */
   watchInstances?(listener: InstancesListener): () => void;
+  /**
+   * Optional: starting from a saved state (a booted instance's memory and disk, saved once).
+   * Pools use it when present: one save, then every member starts from it.
+   */
+  readonly savedStates?: SavedStatesV1;
+}
+
+/** A backend's saved states (see `BackendV1.savedStates`). */
+export interface SavedStatesV1 {
+  /**
+   * Boots an instance with `options` (this backend's instance options), waits until it is
+   * ready, saves its running state as `name` and returns the options that start new instances
+   * from it (each on its own disk, with its own identity).
+   */
+  save(
+    name: string,
+    options: Record<string, unknown>,
+    ctx?: { signal?: AbortSignal; timeoutMs?: number; onProgress?: (step: string) => void },
+  ): Promise<{ name: string; options: Record<string, unknown> }>;
+  /** Names of the saved states. */
+  list(): Promise<string[]>;
+  /** Deletes a saved state; refused while instances started from it exist. */
+  delete(name: string): Promise<void>;
 }
 
 export interface InstancesListener {

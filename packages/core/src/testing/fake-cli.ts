@@ -8,8 +8,8 @@
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { z } from 'zod';
 import { parseOptions } from '../options.js';
+import * as z from '../zod.js';
 
 export interface FakeResponse {
   /** Argv prefix this response answers (`[]` answers everything). */

@@ -11,8 +11,8 @@
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { z } from 'zod';
 import { parseOptions } from '../options.js';
+import * as z from '../zod.js';
 import { killProcessesMentioning, processesMentioning, readProcFile } from './processes.js';
 
 export interface FakeToolOptions {

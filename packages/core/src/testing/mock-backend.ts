@@ -5,7 +5,6 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import {
   AbortedError,
   AlreadyExistsError,
@@ -25,6 +24,7 @@ import {
   type SnapshotInfo,
   SPECIFICATION_VERSION,
 } from '../spec/v1.js';
+import * as z from '../zod.js';
 import type { WorldObserver, WorldState } from './conformance/types.js';
 
 export const mockOptionsSchema = commonInstanceOptions.extend({

@@ -3,7 +3,7 @@
  * tests inject it to check the exact argv they run and how they parse a tool's output. Exit
  * codes, deadlines, aborts and output caps behave as in the real runner (same code).
  */
-import { z } from 'zod';
+
 import { parseOptions } from '../options.js';
 import {
   capOutput,
@@ -17,6 +17,7 @@ import {
   type SpawnOptions,
 } from '../runner.js';
 import { deadlineSignal, sleep } from '../wait.js';
+import * as z from '../zod.js';
 
 export interface Recording {
   /** Exact argv (each element a string or a RegExp tested against it) or a predicate. */

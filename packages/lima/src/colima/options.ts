@@ -2,7 +2,7 @@
  * Options of a Colima profile (an instance) and settings of the colima backend, as zod schemas.
  */
 import { commonInstanceOptions, processRunnerSchema, refuseUserData } from '@vms/core';
-import { z } from 'zod';
+import * as z from '@vms/core/zod';
 
 export const colimaOptionsSchema = commonInstanceOptions
   .extend({

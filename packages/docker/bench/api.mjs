@@ -4,17 +4,14 @@
  * same engine. Prints per-operation times and ratios (library / CLI; lower is better):
  *   1. state query: in-process over the API vs `docker inspect` (target ≤ 0.1×)
  *   2. exec `true`: in-process over the API vs `docker exec` (target ≤ 0.9×)
- *   3. 20 containers create→start→exec→stop→delete: library with concurrency 4 vs a sequential
- *      docker CLI loop (target ≤ 0.5× wall time)
- * Env: VMS_TEST_IMAGE (default vms-test/busybox:latest), BENCH_CONTAINERS (default 20).
+ * The lifecycle of 20 containers against the CLI loop and testcontainers is in bench/ (repo root).
+ * Env: VMS_TEST_IMAGE (default vms-test/busybox:latest).
  */
 import { execFileSync } from 'node:child_process';
-import { DEFAULT_COMMAND } from '@vms/container-engine';
 import { createInstance } from '@vms/core';
 import { createDocker } from '../dist/index.js';
 
 const image = process.env.VMS_TEST_IMAGE ?? 'vms-test/busybox:latest';
-const count = Number(process.env.BENCH_CONTAINERS ?? 20);
 const run = Math.random().toString(36).slice(2, 8);
 const label = `dev.vms.test-run=bench-${run}`;
 const docker = (args) =>
@@ -32,15 +29,6 @@ async function perOp(n, fn) {
     (await time(async () => {
       for (let i = 0; i < n; i++) await fn();
     })) / n
-  );
-}
-
-async function pool(items, limit, fn) {
-  const queue = [...items];
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
-    }),
   );
 }
 
@@ -81,32 +69,6 @@ try {
   report('exec true (ms/op)', lib2, cli2, '≤ 0.9');
   await probe.delete();
 
-  // 3. lifecycle of N containers
-  const names = Array.from({ length: count }, (_, i) => i);
-  const lib3 = await time(() =>
-    pool(names, 4, async (i) => {
-      const vm = createInstance(backend, `vmsbench-${run}-lib-${i}`, {
-        image,
-        labels: { 'dev.vms.test-run': `bench-${run}` },
-      });
-      await vm.create();
-      await vm.start();
-      await vm.exec(['true']);
-      await vm.stop({ graceMs: 10_000 });
-      await vm.delete();
-    }),
-  );
-  const cli3 = await time(async () => {
-    for (const i of names) {
-      const name = `vmsbench-${run}-cli-${i}`;
-      docker(['create', '--init', '--label', label, '--name', name, image, ...DEFAULT_COMMAND]);
-      docker(['start', name]);
-      docker(['exec', name, 'true']);
-      docker(['stop', name]);
-      docker(['rm', name]);
-    }
-  });
-  report(`${count} containers create→start→exec→stop→delete (ms wall)`, lib3, cli3, '≤ 0.5');
   await backend.close();
 } finally {
   sweep();
