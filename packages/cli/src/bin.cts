@@ -8,18 +8,19 @@ import path = require('node:path');
 import nodeSupport = require('./node-support.cjs');
 
 const argv = process.argv.slice(2);
-const manifest = (): { version: string; engines: { node: string } } =>
-  JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
-const version = (): string => manifest().version;
+// Read once: every path needs it (the version, or the engines range and then the version).
+const manifest: { version: string; engines: { node: string } } = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'),
+);
 
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-  process.stdout.write(`${version()}\n`);
-} else if (nodeSupport.checkNode('vms', manifest().engines.node)) {
+  process.stdout.write(`${manifest.version}\n`);
+} else if (nodeSupport.checkNode('vms', manifest.engines.node)) {
   // Node >= 22.1 keeps compiled code of core, zod and the backends between runs.
   (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
   import('./index.js').then(
     async ({ cliMain, exitWhenFlushed }) =>
-      exitWhenFlushed(await cliMain(argv, { version: version() })),
+      exitWhenFlushed(await cliMain(argv, { version: manifest.version })),
     (error: unknown) => {
       process.stderr.write(`error: cannot start vms: ${String(error)}\n`);
       process.exitCode = 1;
