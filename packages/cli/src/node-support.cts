@@ -4,7 +4,8 @@
 // older Node the user gets one clear line instead of whatever the first unsupported feature throws.
 // CommonJS and dependency-free so that any Node can load it.
 
-/** Exit code for "this Node cannot run vms": the same as a backend that is unavailable. */
+/** Exit code for "this Node cannot run vms": EXIT.unavailable (exit-codes.ts), kept literal here
+ * because this file loads before, and without, any of the CLI's modules. */
 const EXIT_UNSUPPORTED_NODE = 4;
 
 /** Set to 1 to run on a Node outside `engines` anyway (at the user's own risk). */
@@ -35,32 +36,18 @@ function satisfies(version: string, range: string): boolean {
 }
 
 /**
- * The one-line error and hint for running `command` on this Node, or undefined when the Node is
- * supported (or the user set VMS_IGNORE_NODE_VERSION=1).
- */
-function unsupportedNodeMessage(
-  command: string,
-  range: string,
-  version: string = process.versions.node,
-  env: NodeJS.ProcessEnv = process.env,
-): string | undefined {
-  if (satisfies(version, range) || env[OVERRIDE_ENV] === '1') return undefined;
-  return (
-    `error: ${command} needs Node ${range}; this is Node ${version} (${process.execPath})\n` +
-    `hint: install Node 24 or 22 LTS (https://nodejs.org), or set ${OVERRIDE_ENV}=1 to try anyway\n`
-  );
-}
-
-/**
- * Writes the error and sets exit code 4 when this Node is outside `range`; returns whether the
- * command may go on.
+ * Writes one error line and a hint, and sets exit code 4, when this Node is outside `range`
+ * (unless the user set VMS_IGNORE_NODE_VERSION=1); returns whether the command may go on.
  */
 function checkNode(command: string, range: string): boolean {
-  const message = unsupportedNodeMessage(command, range);
-  if (message === undefined) return true;
-  process.stderr.write(message);
+  const version = process.versions.node;
+  if (satisfies(version, range) || process.env[OVERRIDE_ENV] === '1') return true;
+  process.stderr.write(
+    `error: ${command} needs Node ${range}; this is Node ${version} (${process.execPath})\n` +
+      `hint: install Node 24 or 22 LTS (https://nodejs.org), or set ${OVERRIDE_ENV}=1 to try anyway\n`,
+  );
   process.exitCode = EXIT_UNSUPPORTED_NODE;
   return false;
 }
 
-export = { satisfies, unsupportedNodeMessage, checkNode, EXIT_UNSUPPORTED_NODE, OVERRIDE_ENV };
+export = { checkNode };
