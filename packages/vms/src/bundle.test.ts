@@ -4,12 +4,17 @@
  * when an engine and the test image are there.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testRunId } from '@vms/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeProject, type Project, runVms } from '../../cli/src/test-support/project.js';
+import {
+  makeProject,
+  nodePosingAs,
+  type Project,
+  runVms,
+} from '../../cli/src/test-support/project.js';
 import { serveAndProbe } from '../../cli/src/test-support/ui.js';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -62,12 +67,7 @@ describe('vms-all (bundled)', () => {
   });
 
   it('on a Node outside engines (Node 18 stood in for by a preload): exit 4 with the range', async () => {
-    const preload = join(project.dir, 'node-18.cjs');
-    writeFileSync(
-      preload,
-      "Object.defineProperty(process, 'versions', { value: { ...process.versions, node: '18.20.4' } });\n",
-    );
-    const r = await runVms(project, ['list'], { env: { NODE_OPTIONS: `--require ${preload}` } });
+    const r = await runVms(project, ['list'], { env: nodePosingAs(project, '18.20.4') });
     const { engines } = JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8'));
     expect(r).toMatchObject({ code: 4, stdout: '' });
     expect(r.stderr.split('\n')[0]).toBe(

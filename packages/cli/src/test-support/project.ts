@@ -159,6 +159,19 @@ export function runVms(
   });
 }
 
+/**
+ * Env that makes the installed `vms` believe it runs on Node `version`: a preload (written into
+ * the project) that sets `process.versions.node`, all the executables' Node check reads.
+ */
+export function nodePosingAs(project: Project, version: string): NodeJS.ProcessEnv {
+  const preload = join(project.dir, `node-${version}.cjs`);
+  writeFileSync(
+    preload,
+    `Object.defineProperty(process, 'versions', { value: { ...process.versions, node: ${JSON.stringify(version)} } });\n`,
+  );
+  return { NODE_OPTIONS: `--require ${preload}` };
+}
+
 /** Polls `check` until it returns true (deadline `timeoutMs`): waits on a real condition. */
 export async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
