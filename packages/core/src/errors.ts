@@ -55,7 +55,6 @@ export class VmsError extends Error {
     );
   }
 
-  /** True when `value` is a @vms error with this code. */
   /**
    * True when `value` is a @vms error with this code, from any copy of core; narrows to the class
    * that code belongs to (`INVALID_OPTIONS` → `InvalidOptionsError`, with `field` and `issues`).
