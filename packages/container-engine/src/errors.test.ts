@@ -61,6 +61,16 @@ describe('pull errors', () => {
     expect(hub.hint).toMatch(/docker login/);
   });
 
+  it('a failed CLI command from another copy of @vms/core (a runner the user passed) is read by its code', () => {
+    // Own fields kept (code, marker, stderr tail), class gone: what `instanceof` cannot see.
+    const foreign: unknown = Object.setPrototypeOf(
+      cli(`Error response from daemon: manifest for ${R}/vms/bb:1 not found: manifest unknown`),
+      Error.prototype,
+    );
+    expect(foreign instanceof CommandFailedError).toBe(false);
+    expect(pull(foreign)).toMatchObject({ code: 'NOT_FOUND', reference: `${R}/vms/bb:1` });
+  });
+
   it('a refusing registry is OPERATION_FAILED naming the registry, with a login hint', () => {
     for (const e of [
       api(500, `Head "http://${R}/v2/vms/bb/manifests/1": no basic auth credentials`),

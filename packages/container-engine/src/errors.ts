@@ -5,7 +5,6 @@
 import {
   AlreadyExistsError,
   BackendUnavailableError,
-  CommandFailedError,
   InvalidOptionsError,
   NotFoundError,
   OperationFailedError,
@@ -45,7 +44,7 @@ export const INIT_MISSING = /container-init binary not found|catatonit|docker-in
 /** The engine's message, from an API error or a failed CLI command. */
 export function engineText(error: unknown): string {
   if (error instanceof EngineApiError) return error.engineMessage;
-  if (error instanceof CommandFailedError) return `${error.stderrTail}\n${error.stdoutTail}`;
+  if (VmsError.hasCode(error, 'COMMAND_FAILED')) return `${error.stderrTail}\n${error.stdoutTail}`;
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -81,7 +80,7 @@ export function mapEngineError(error: unknown, where: Where): VmsError {
   const instance = name ? `${dialect.name}:${name}` : undefined;
   const opts = { cause: error, ...(instance ? { instance } : {}) };
   // Already typed (a pull's mapped error, a timeout): keep it. A failed CLI command is classified.
-  if (VmsError.isInstance(error) && !(error instanceof CommandFailedError)) return error;
+  if (VmsError.isInstance(error) && !VmsError.hasCode(error, 'COMMAND_FAILED')) return error;
   if (CLIENT_TOO_OLD.test(engineText(error))) {
     return new BackendUnavailableError(
       dialect.name,
@@ -138,7 +137,7 @@ export function mapEngineError(error: unknown, where: Where): VmsError {
       hint: 'it was removed outside @vms; refresh() shows it as absent, create() makes it again',
     });
   }
-  if (error instanceof CommandFailedError) return error;
+  if (VmsError.hasCode(error, 'COMMAND_FAILED')) return error;
   if (error instanceof EngineApiError) {
     return new OperationFailedError(`${dialect.name} ${op} failed: ${error.engineMessage}`, opts);
   }
@@ -192,7 +191,7 @@ export function mapPullError(
   where: { dialect: ContainerDialect; ref: ImageReference; instance?: string },
 ): unknown {
   const { dialect, ref } = where;
-  if (VmsError.isInstance(error) && !(error instanceof CommandFailedError)) return error;
+  if (VmsError.isInstance(error) && !VmsError.hasCode(error, 'COMMAND_FAILED')) return error;
   if (error instanceof EngineUnreachableError) return error;
   const text = engineText(error);
   if (ENGINE_DOWN.test(text) || CLIENT_TOO_OLD.test(text)) return error;

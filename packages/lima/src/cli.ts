@@ -3,7 +3,7 @@
  * pass the remote exit code through), then by the fatal log message, which becomes the error
  * message.
  */
-import { CommandFailedError, type ProcessRunner } from '@vms/core';
+import { type ProcessRunner, VmsError } from '@vms/core';
 import { type CallOptions, LogrusTool } from './logrus-tool.js';
 import { type LimaInstance, parseLimaList, parseLimaVersion } from './parse.js';
 
@@ -12,7 +12,7 @@ export type { CallOptions };
 /** `No instance matching NAME found.` + `unmatched instances` (exit 1). */
 export function isUnmatched(error: unknown): boolean {
   return (
-    error instanceof CommandFailedError &&
+    VmsError.hasCode(error, 'COMMAND_FAILED') &&
     error.exitCode === 1 &&
     /unmatched instances|No instance matching/i.test(error.stderrTail)
   );

@@ -23,6 +23,7 @@ import {
   type Properties,
   type SnapshotInfo,
   type StopRequest,
+  VmsError,
 } from '@vms/core';
 import { createArgs, shellArgs, startArgs } from './argv.js';
 import type { CallOptions, LimaCli } from './cli.js';
@@ -68,7 +69,7 @@ export class LimaDriver implements DriverV1 {
         template: this.options.template,
       });
     } catch (error) {
-      if (error instanceof CommandFailedError && /already exists/i.test(error.message)) {
+      if (VmsError.hasCode(error, 'COMMAND_FAILED') && /already exists/i.test(error.message)) {
         throw new AlreadyExistsError(`lima instance "${this.name}" already exists`, {
           cause: error,
         });

@@ -3,7 +3,13 @@
  * drives limactl): run as argv arrays, a failure classified by exit code and carrying the tool's
  * own last fatal (or error) log line as its message. Shared by the lima and colima backends.
  */
-import { CommandFailedError, type ProcessRunner, type RunOptions, type RunResult } from '@vms/core';
+import {
+  CommandFailedError,
+  type ProcessRunner,
+  type RunOptions,
+  type RunResult,
+  VmsError,
+} from '@vms/core';
 import { fatalMessage } from './parse.js';
 
 export type CallOptions = Pick<RunOptions, 'signal' | 'deadline' | 'timeoutMs'>;
@@ -33,7 +39,7 @@ export class LogrusTool {
         env: { ...this.env, ...options.env },
       });
     } catch (error) {
-      if (!(error instanceof CommandFailedError)) throw error;
+      if (!VmsError.hasCode(error, 'COMMAND_FAILED')) throw error;
       const fatal = fatalMessage(error.stderrTail);
       if (!fatal) throw error;
       throw new CommandFailedError(

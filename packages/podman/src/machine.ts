@@ -131,7 +131,7 @@ const ROOT_REFUSED = /cannot run command .* as root/i;
 const DOES_NOT_EXIST = /VM does not exist|not exist/i;
 
 function classify(error: unknown): unknown {
-  if (error instanceof CommandFailedError && ROOT_REFUSED.test(error.stderrTail)) {
+  if (VmsError.hasCode(error, 'COMMAND_FAILED') && ROOT_REFUSED.test(error.stderrTail)) {
     return new BackendUnavailableError('podman-machine', 'podman machine cannot run as root', {
       cause: error,
       hint: 'run as a regular (rootless) user; use `--rootful` in the machine for root containers',
@@ -177,7 +177,7 @@ class PodmanMachineDriver implements DriverV1 {
     try {
       await this.cli.run(args, ctx);
     } catch (error) {
-      if (error instanceof CommandFailedError && /already exists/i.test(error.stderrTail)) {
+      if (VmsError.hasCode(error, 'COMMAND_FAILED') && /already exists/i.test(error.stderrTail)) {
         throw new AlreadyExistsError(`podman machine ${this.name} already exists`, {
           cause: error,
           hint: `pick another name, or remove it: ${this.cli.binary} machine rm -f ${this.name}`,
@@ -199,7 +199,7 @@ class PodmanMachineDriver implements DriverV1 {
     try {
       await this.cli.run(['machine', 'start', this.name], ctx);
     } catch (error) {
-      if (error instanceof CommandFailedError) {
+      if (VmsError.hasCode(error, 'COMMAND_FAILED')) {
         if (/already running/i.test(error.stderrTail) && !/only one VM/i.test(error.stderrTail))
           return;
         if (/only one VM can be active/i.test(error.stderrTail)) {

@@ -3,7 +3,13 @@
  * first (tart: 0 ok, 1 runtime error, 2 VMDoesNotExist / VMNotRunning / VMAlreadyRunning,
  * 64 usage), then by the message.
  */
-import { CommandFailedError, type ProcessRunner, type RunOptions, type RunResult } from '@vms/core';
+import {
+  CommandFailedError,
+  type ProcessRunner,
+  type RunOptions,
+  type RunResult,
+  VmsError,
+} from '@vms/core';
 import {
   parseTartGet,
   parseTartIp,
@@ -18,7 +24,7 @@ export type CallOptions = Pick<RunOptions, 'signal' | 'deadline' | 'timeoutMs'>;
 /** `the specified VM "NAME" does not exist` (exit 2; exit 1 from `tart run`'s validation). */
 export function isDoesNotExist(error: unknown): boolean {
   return (
-    error instanceof CommandFailedError &&
+    VmsError.hasCode(error, 'COMMAND_FAILED') &&
     (error.exitCode === 2 || error.exitCode === 1) &&
     /does not exist/i.test(error.stderrTail)
   );
@@ -27,7 +33,7 @@ export function isDoesNotExist(error: unknown): boolean {
 /** `VM "NAME" is running` (exit 1, from `tart delete`). */
 export function isRunning(error: unknown): boolean {
   return (
-    error instanceof CommandFailedError &&
+    VmsError.hasCode(error, 'COMMAND_FAILED') &&
     error.exitCode === 1 &&
     /^VM ".*" is running\s*$/m.test(error.stderrTail)
   );
@@ -36,7 +42,7 @@ export function isRunning(error: unknown): boolean {
 /** `VM "NAME" is not running` (exit 2). */
 export function isNotRunning(error: unknown): boolean {
   return (
-    error instanceof CommandFailedError &&
+    VmsError.hasCode(error, 'COMMAND_FAILED') &&
     error.exitCode === 2 &&
     /is not running/i.test(error.stderrTail)
   );

@@ -4,7 +4,7 @@
  * "dependency check failed" error.
  */
 import { mkdirSync } from 'node:fs';
-import { CommandFailedError, type ProcessRunner, type RunOptions, type RunResult } from '@vms/core';
+import { type ProcessRunner, type RunOptions, type RunResult, VmsError } from '@vms/core';
 import { type CallOptions, LogrusTool } from '../logrus-tool.js';
 import { compareVersions } from '../parse.js';
 import { colimaStatusArgs, STATUS_JSON_SINCE } from './argv.js';
@@ -21,7 +21,7 @@ export type { CallOptions };
 
 /** `<display name> is not running` (status) / `not running` (ssh). */
 export function isNotRunning(error: unknown): boolean {
-  return error instanceof CommandFailedError && /\bnot running\b/.test(error.message);
+  return VmsError.hasCode(error, 'COMMAND_FAILED') && /\bnot running\b/.test(error.message);
 }
 
 export class ColimaCli extends LogrusTool {
