@@ -78,6 +78,7 @@ const rows = existsSync(RESULTS_FILE)
 const ORDER = [
   'P3',
   'P3-all',
+  'P3-floor',
   'cc',
   'cc-all',
   'P6',

@@ -4,6 +4,8 @@
 //   P6  `vms --version` vs `node -e 0` on the same Node (target ≤ 1.3×; peak RSS ≤ 80 MiB)
 //   P3  `vms exec docker:X -- true` minus `node -e 0`, vs `docker exec X true` (target ≤ 1.0×),
 //       for `vms` and the bundled `vms-all`, when docker and vms-test/busybox:latest are there
+//   P3 floor: the same five API requests from a zero-dependency Node script (exec-floor.mjs), to
+//       read P3 against: what any Node program pays, with nothing of @vms loaded
 //   cc  on Nodes with module.enableCompileCache() (≥ 22.1): P3 with the cache (what the bins do)
 //       against the same runs with NODE_DISABLE_COMPILE_CACHE=1
 // plus `vms help list` (no backend, no core) for reference.
@@ -165,6 +167,7 @@ for (const n of nodes) {
     ? [n.node, bundled, 'exec', `docker:${name}`, '--', 'true']
     : undefined;
   commands[`${n.major} exec`] = { argv: vmsExec };
+  commands[`${n.major} floor`] = { argv: [n.node, join(pkgDir, 'bench', 'exec-floor.mjs'), name] };
   if (allExec) commands[`${n.major} all`] = { argv: allExec };
   if (n.compileCache) {
     const off = { NODE_DISABLE_COMPILE_CACHE: '1' };
@@ -233,6 +236,21 @@ try {
       continue;
     }
     const docker = t.docker;
+    const floor = t[`${n.major} floor`];
+    const floorRatio = (floor - node) / docker;
+    recordRatio({
+      id: 'P3-floor',
+      node: n.major,
+      label: `(zero-dependency Node API script − node) / docker exec (${nodeTag(n)})`,
+      ratio: floorRatio,
+      detail: `the floor of P3: exec-floor.mjs ${ms(floor)}, node ${ms(node)}, docker exec ${ms(docker)}`,
+    });
+    rows.push([
+      `   floor ${nodeTag(n)}`,
+      `${floorRatio.toFixed(2)}×`,
+      '-',
+      `exec-floor.mjs ${ms(floor)} (the same API requests, nothing of @vms loaded)`,
+    ]);
     for (const [id, key, what] of [
       ['P3', 'exec', 'vms'],
       ['P3-all', 'all', 'vms-all'],

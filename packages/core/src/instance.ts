@@ -24,7 +24,7 @@ import {
 } from './errors.js';
 import { type InstanceEvents, type ProgressDetail, TypedEmitter } from './events.js';
 import { acquireLock, type LockHandle } from './lock.js';
-import { parseInstanceOptions, validateInstanceName } from './options.js';
+import { parseInstanceOptions, parseRecordedOptions, validateInstanceName } from './options.js';
 import type { ReadinessStrategy, ReadinessTarget } from './readiness.js';
 import { readInstanceRecord, removeInstanceRecord, writeInstanceRecord } from './records.js';
 import type {
@@ -1149,7 +1149,7 @@ export async function openInstance<S extends z4.$ZodType>(
   );
   if (record) {
     try {
-      const parsed = parseInstanceOptions(backend.optionsSchema, record.options);
+      const parsed = parseRecordedOptions(backend.optionsSchema, record.options);
       instance = make(parsed, backend.driver(name, parsed), 'record');
     } catch (error) {
       recordError = error;

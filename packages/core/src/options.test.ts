@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { commonInstanceOptions, parseOptions, refuseUserData } from './options.js';
+import {
+  commonInstanceOptions,
+  parseOptions,
+  parseRecordedOptions,
+  refuseUserData,
+} from './options.js';
 
 describe('common options: user keys', () => {
   it('refuses __proto__ as an env or label key, naming the field (it would not arrive literally)', () => {
@@ -47,5 +52,33 @@ describe('refuseUserData', () => {
       cpus: 2,
       template: 'default',
     });
+  });
+});
+
+describe('parseRecordedOptions (options read back from a record)', () => {
+  const schema = z.strictObject({ image: z.string(), cpus: z.number().default(1) });
+
+  it('returns what the schema makes of valid recorded options', () => {
+    expect(parseRecordedOptions(schema, { image: 'alpine' })).toEqual({ image: 'alpine', cpus: 1 });
+  });
+
+  it('fails as user input does: unknown keys with the closest valid one, bad values by field', () => {
+    expect(() => parseRecordedOptions(schema, { image: 'alpine', cpu: 2 })).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_OPTIONS',
+        field: 'cpu',
+        message: expect.stringContaining('did you mean cpus?'),
+      }),
+    );
+    expect(() => parseRecordedOptions(schema, { image: 7 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS', field: 'image' }),
+    );
+  });
+
+  it('refuses a __proto__ key in a damaged record', () => {
+    const recorded = JSON.parse('{"image":"alpine","__proto__":{"cpus":2}}') as unknown;
+    expect(() => parseRecordedOptions(schema, recorded)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS', field: '__proto__' }),
+    );
   });
 });

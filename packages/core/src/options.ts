@@ -163,6 +163,23 @@ export function parseInstanceOptions<S extends z4.$ZodType>(
 }
 
 /**
+ * Validates options read back from an instance record (core wrote them from a valid parse): the
+ * schema alone, without the JSON Schema that the unknown-key check of user input needs, which
+ * would cost every attach (each CLI command) a few milliseconds. When they do not validate, the
+ * error is the one user input gets (unknown keys with the closest valid one, then the schema's).
+ */
+export function parseRecordedOptions<S extends z4.$ZodType>(
+  schema: S,
+  recorded: unknown,
+): z4.output<S> {
+  if (!protoKeyPath(recorded, [], new Set())) {
+    const result = z4.safeParse(schema, recorded ?? {});
+    if (result.success) return result.data;
+  }
+  return parseInstanceOptions(schema, recorded);
+}
+
+/**
  * zod issues as dotted paths. An unrecognized key is reported at its own path, with the closest
  * valid key when `schema` is given (`unknown option (did you mean maxInstances?)`).
  */
