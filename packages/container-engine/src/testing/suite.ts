@@ -16,7 +16,7 @@ import { createInstance, type Instance, VmsError } from '@vms/core';
 import { testRunLabels } from '@vms/core/testing';
 import type { ContainerBackend } from '../backend.js';
 import type { Transport } from '../engine.js';
-import { LABEL_CREATED, LABEL_MANAGED, LABEL_OWNER } from '../labels.js';
+import { LABEL_CREATED, LABEL_MANAGED, LABEL_OWNER, LABEL_SNAPSHOT_OF } from '../labels.js';
 import type { ContainerOptionsInput } from '../options.js';
 
 type Fn = () => unknown | Promise<unknown>;
@@ -210,6 +210,27 @@ export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): vo
       await o.removeBehindBack(vm.name);
       expect(await drift).toBe('deleted');
       expect(vm.state.name).toBe('deleted');
+    });
+
+    it('follows several running containers at once, each hearing only its own changes', async () => {
+      const [a, b] = [make(), make()];
+      await Promise.all([a, b].map(async (vm) => (await vm.create(), await vm.start())));
+      const drifts: string[] = [];
+      const drifted = (vm: Instance) =>
+        new Promise<void>((resolve) => {
+          vm.on('drift', (e) => {
+            drifts.push(`${vm.name}:${e.observed.name}`);
+            resolve();
+          });
+        });
+      const bDrift = drifted(b);
+      const aDrift = drifted(a);
+      await o.removeBehindBack(b.name);
+      await bDrift;
+      expect(a.state.name).toBe('running');
+      await o.removeBehindBack(a.name);
+      await aDrift;
+      expect(drifts).toEqual([`${b.name}:deleted`, `${a.name}:deleted`]);
     });
 
     it('watchInstances names a container @vms manages when any process changes it', async () => {
@@ -417,6 +438,10 @@ export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): vo
       await expectCode(vm.snapshots.delete('s1'), 'NOT_FOUND');
       await expectCode((async () => vm.snapshots.create('bad name!'))(), 'INVALID_OPTIONS');
       await vm.delete();
+      // The image of s1, untagged while the restored container used it, went with the container.
+      const engine = await backend.engine();
+      const ctx = { signal: AbortSignal.timeout(30_000), deadline: Date.now() + 30_000 };
+      expect(await engine.images({ [LABEL_SNAPSHOT_OF]: vm.name }, ctx)).toEqual([]);
     });
 
     describe('faults give typed errors and leave nothing behind', () => {
