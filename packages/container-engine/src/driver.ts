@@ -24,7 +24,14 @@ import {
 import type { Connection } from './connection.js';
 import { mapState } from './dialect.js';
 import type { ContainerInfo, CreateSpec, Ctx, Engine } from './engine.js';
-import { engineText, INIT_MISSING, isNotRunning, mapEngineError, mapPullError } from './errors.js';
+import {
+  engineText,
+  INIT_MISSING,
+  isNoSuchImage,
+  isNotRunning,
+  mapEngineError,
+  mapPullError,
+} from './errors.js';
 import { killExecInside } from './exec-kill.js';
 import {
   LABEL_CREATE_ID,
@@ -146,6 +153,8 @@ export class ContainerDriver implements DriverV1 {
     const o = this.created();
     const ref = checkReference(o.image);
     await this.mutating(async () => {
+      // pull 'missing': create straight away; only the engine's "no such image" pulls first.
+      if (o.pull === 'missing' && (await this.createFrom(this.createSpec(), ctx, true))) return;
       await this.call('create', ctx, (engine) => this.ensureImage(engine, ref, o.pull, ctx));
       await this.createFrom(this.createSpec(), ctx);
     });
@@ -177,18 +186,32 @@ export class ContainerDriver implements DriverV1 {
     tracker.end();
   }
 
-  /** Creates from `spec`; on failure removes what this call made (matched by its create id). */
-  private async createFrom(spec: CreateSpec, ctx: OpContext): Promise<void> {
-    await this.call('create', ctx, async (engine) => {
+  /**
+   * Creates from `spec`; on failure removes what this call made (matched by its create id).
+   * `unlessImageMissing`: resolves false, having made nothing, when the API engine lacks the image
+   * (the CLI would pull it by itself, without our progress and errors: there, false at once).
+   */
+  private async createFrom(
+    spec: CreateSpec,
+    ctx: OpContext,
+    unlessImageMissing = false,
+  ): Promise<boolean> {
+    return this.call('create', ctx, async (engine) => {
+      if (unlessImageMissing && (engine.transport !== 'api' || spec.extraArgs.length)) return false;
       try {
         ctx.debug('create', { transport: engine.transport, image: spec.image });
         await engine.create(spec, ctx);
+        return true;
       } catch (error) {
+        if (unlessImageMissing && isNoSuchImage(error)) {
+          ctx.debug('the engine lacks the image', { image: spec.image });
+          return false;
+        }
         if (spec.init && INIT_MISSING.test(engineText(error))) {
           ctx.debug('the engine has no init binary: creating without --init');
           await this.removeIfOurs(engine, spec, ctx);
           await engine.create({ ...spec, init: false }, ctx);
-          return;
+          return true;
         }
         await this.removeIfOurs(engine, spec, ctx);
         throw error;

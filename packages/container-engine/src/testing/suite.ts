@@ -214,7 +214,10 @@ export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): vo
 
     it('follows several running containers at once, each hearing only its own changes', async () => {
       const [a, b] = [make(), make()];
-      await Promise.all([a, b].map(async (vm) => (await vm.create(), await vm.start())));
+      for (const vm of [a, b]) {
+        await vm.create();
+        await vm.start();
+      }
       const drifts: string[] = [];
       const drifted = (vm: Instance) =>
         new Promise<void>((resolve) => {
