@@ -12,8 +12,14 @@
  * Rounds alternate the order so machine load hits all three alike; medians of the rounds.
  * Targets: @vms ≤ 0.5× the CLI loop and ≤ 0.6× testcontainers. Env: VMS_TEST_IMAGE (default
  * vms-test/busybox:latest), BENCH_CONTAINERS (20), BENCH_ROUNDS (3).
+ *
+ * Diagnostic, BENCH_FLOOR=1: one more contender, the engine's floor — the fewest API requests
+ * that do the same work (create with init, start, exec create/start/inspect, kill, wait, remove),
+ * straight on the socket, 4 at a time — printed with each contender's own CPU time, recorded
+ * nowhere. What no client can go below on this engine and machine.
  */
 import { execFileSync } from 'node:child_process';
+import http from 'node:http';
 import { DEFAULT_COMMAND } from '@vms/container-engine';
 import { createInstance } from '@vms/core';
 import { createDocker } from '@vms/docker';
@@ -69,6 +75,36 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const backend = createDocker();
 const labels = { [LABEL_KEY]: run };
 
+/** One request to the engine's unix socket (the floor only); resolves with the body. */
+const floorAgent = new http.Agent({ keepAlive: true });
+function engineRequest(method, path, body) {
+  const socketPath = process.env.DOCKER_HOST?.startsWith('unix://')
+    ? process.env.DOCKER_HOST.slice('unix://'.length)
+    : '/var/run/docker.sock';
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        socketPath,
+        method,
+        path: `/v1.41${path}`,
+        agent: floorAgent,
+        headers: body ? { 'Content-Type': 'application/json' } : {},
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          if (res.statusCode >= 400) reject(new Error(`${method} ${path}: ${text}`));
+          else resolve(text);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body ? JSON.stringify(body) : undefined);
+  });
+}
+
 const contenders = {
   '@vms/docker': (round, i) => async () => {
     const vm = createInstance(backend, `vmsbench-${run}-${round}-lib-${i}`, { image, labels });
@@ -87,7 +123,26 @@ const contenders = {
     await c.exec(['true']);
     await c.stop({ timeout: 10_000 });
   },
+  'engine floor': (round, i) => async () => {
+    const name = `vmsbench-${run}-${round}-floor-${i}`;
+    const spec = {
+      Image: image,
+      Cmd: [...DEFAULT_COMMAND],
+      Labels: labels,
+      HostConfig: { Init: true },
+    };
+    await engineRequest('POST', `/containers/create?name=${name}`, spec);
+    await engineRequest('POST', `/containers/${name}/start`);
+    const exec = { Cmd: ['true'], AttachStdout: true, AttachStderr: true };
+    const { Id } = JSON.parse(await engineRequest('POST', `/containers/${name}/exec`, exec));
+    await engineRequest('POST', `/exec/${Id}/start`, { Detach: false, Tty: false });
+    await engineRequest('GET', `/exec/${Id}/json`);
+    await engineRequest('POST', `/containers/${name}/kill?signal=SIGTERM`);
+    await engineRequest('POST', `/containers/${name}/wait?condition=not-running`);
+    await engineRequest('DELETE', `/containers/${name}?force=1&v=1`);
+  },
 };
+const floor = process.env.BENCH_FLOOR === '1';
 
 async function once(name, round) {
   const indices = Array.from({ length: count }, (_, i) => i);
@@ -129,14 +184,22 @@ function sweep() {
 }
 
 const names = ['@vms/docker', 'docker CLI', 'testcontainers', 'testcontainers, sequential'];
+if (floor) names.push('engine floor');
 const samples = Object.fromEntries(names.map((n) => [n, []]));
+/** CPU time of this process per contender (the CLI loop's work is in its child processes). */
+const cpu = Object.fromEntries(names.map((n) => [n, []]));
 try {
   // Warm-up: each side's first container pays one-time costs (engine discovery, connections).
   await contenders['@vms/docker']('warm', 0)();
   await contenders.testcontainers('warm', 0)();
   for (let round = 0; round < rounds; round++) {
     const order = names.map((_, k) => names[(k + round) % names.length]);
-    for (const name of order) samples[name].push(await once(name, round));
+    for (const name of order) {
+      const cpu0 = process.cpuUsage();
+      samples[name].push(await once(name, round));
+      const used = process.cpuUsage(cpu0);
+      cpu[name].push((used.user + used.system) / 1000);
+    }
     console.log(
       `round ${round + 1}: ${names.map((n) => `${n} ${samples[n][round].toFixed(0)} ms`).join(', ')}`,
     );
@@ -144,6 +207,7 @@ try {
 } finally {
   sweep();
   await backend.close();
+  floorAgent.destroy();
 }
 
 const lib = median(samples['@vms/docker']);
@@ -161,6 +225,14 @@ console.log(
 console.log(
   `  testcontainers (sequential)      ${tcSeq.toFixed(0)} ms   @vms/testcontainers ${(lib / tcSeq).toFixed(3)}×`,
 );
+if (floor) {
+  const f = median(samples['engine floor']);
+  console.log(
+    `  engine floor (${CONCURRENCY} at a time)    ${f.toFixed(0)} ms   @vms/floor ${(lib / f).toFixed(3)}×, testcontainers/floor ${(tc / f).toFixed(3)}×`,
+  );
+  console.log('  CPU time of this process, medians:');
+  for (const n of names) console.log(`    ${n.padEnd(28)} ${median(cpu[n]).toFixed(0)} ms`);
+}
 recordRatio({
   id: 'lifecycle-cli',
   label: `${count} containers: @vms / docker CLI loop`,

@@ -13,6 +13,7 @@ import { ApiEngine } from './engine-api.js';
 import { CliEngine } from './engine-cli.js';
 import { resolveEngineSource } from './engine-source.js';
 import { isUnreachable } from './errors.js';
+import { EventHub } from './event-hub.js';
 import { ApiClient } from './http.js';
 import type { ImageReference } from './reference.js';
 import { type FoundAuth, findRegistryAuth } from './registry-auth.js';
@@ -24,6 +25,8 @@ export class Connection {
   /** The VM's engine could not be reached: ask the VM again before the next call. */
   private stale = false;
   private runnerInstance: ProcessRunner | undefined;
+  /** The engine's event stream, shared by every container being watched. */
+  readonly events = new EventHub(this);
 
   constructor(
     readonly dialect: ContainerDialect,
@@ -54,7 +57,7 @@ export class Connection {
     if (!source) return;
     const ep = await resolveEngineSource(source, this.dialect, ctx, start);
     this.stale = false;
-    await this.close();
+    await this.closeEngine();
     this.resolved = fromHost(ep.host, 'vm', this.dialect.hostFlag(ep.host));
   }
 
@@ -168,7 +171,13 @@ export class Connection {
     return new ApiEngine(client, this.cli(), (ref, c) => this.registryAuth(ref, c));
   }
 
+  /** Ends the shared event stream and closes keep-alive connections. */
   async close(): Promise<void> {
+    this.events.close();
+    await this.closeEngine();
+  }
+
+  private async closeEngine(): Promise<void> {
     const e = this.engine;
     this.engine = undefined;
     if (e) (await e.catch(() => undefined))?.close();

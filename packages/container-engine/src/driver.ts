@@ -23,14 +23,15 @@ import {
 } from '@vms/core';
 import type { Connection } from './connection.js';
 import { mapState } from './dialect.js';
+import type { ContainerInfo, CreateSpec, Ctx, Engine } from './engine.js';
 import {
-  type ContainerInfo,
-  type CreateSpec,
-  type Ctx,
-  type Engine,
-  STATE_EVENT,
-} from './engine.js';
-import { engineText, INIT_MISSING, isNotRunning, mapEngineError, mapPullError } from './errors.js';
+  engineText,
+  INIT_MISSING,
+  isNoSuchImage,
+  isNotRunning,
+  mapEngineError,
+  mapPullError,
+} from './errors.js';
 import { killExecInside } from './exec-kill.js';
 import {
   LABEL_CREATE_ID,
@@ -46,8 +47,20 @@ import { PullTracker } from './pull.js';
 import { checkReference, type ImageReference } from './reference.js';
 
 const SNAPSHOT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const SNAPSHOT_REPO = 'vms-snapshot/';
+/** How long what doInspect saw may stand in for a fresh inspect at the start of the next op. */
+const SEEN_FRESH_MS = 1_000;
 
 export class ContainerDriver implements DriverV1 {
+  /**
+   * What this driver's last doInspect saw. Core reconciles (doInspect) under the instance's lock
+   * right before every mutating op, so stop and delete start from that observation instead of
+   * asking the engine a second time. Taken once; any other engine call forgets it.
+   */
+  private seen: { info: ContainerInfo | undefined; at: number } | undefined;
+  /** Mutating calls in flight: their own events are theirs to reconcile, not the watch's. */
+  private busy = 0;
+
   /**
    * `options` is undefined for a container @vms did not create (or whose record is gone): it can
    * be started, stopped, exec'd into and deleted; not created or restored from a snapshot.
@@ -65,6 +78,7 @@ export class ContainerDriver implements DriverV1 {
   }
 
   private async call<T>(op: string, ctx: Ctx, fn: (engine: Engine) => Promise<T>): Promise<T> {
+    this.seen = undefined;
     try {
       return await this.conn.use(ctx, fn);
     } catch (error) {
@@ -75,6 +89,23 @@ export class ContainerDriver implements DriverV1 {
         endpoint: this.conn.endpoint().host,
         ...(this.options ? { image: this.options.image } : {}),
       });
+    }
+  }
+
+  /** What the op's reconcile saw a moment ago (once), or undefined when it is not fresh. */
+  private takeSeen(): { info: ContainerInfo | undefined } | undefined {
+    const seen = this.seen;
+    this.seen = undefined;
+    return seen && Date.now() - seen.at < SEEN_FRESH_MS ? seen : undefined;
+  }
+
+  /** Runs a mutating call, during which the watch leaves the container's events to it. */
+  private async mutating<T>(fn: () => Promise<T>): Promise<T> {
+    this.busy++;
+    try {
+      return await fn();
+    } finally {
+      this.busy--;
     }
   }
 
@@ -121,8 +152,12 @@ export class ContainerDriver implements DriverV1 {
     validateInstanceName(this.name);
     const o = this.created();
     const ref = checkReference(o.image);
-    await this.call('create', ctx, (engine) => this.ensureImage(engine, ref, o.pull, ctx));
-    await this.createFrom(this.createSpec(), ctx);
+    await this.mutating(async () => {
+      // pull 'missing': create straight away; only the engine's "no such image" pulls first.
+      if (o.pull === 'missing' && (await this.createFrom(this.createSpec(), ctx, true))) return;
+      await this.call('create', ctx, (engine) => this.ensureImage(engine, ref, o.pull, ctx));
+      await this.createFrom(this.createSpec(), ctx);
+    });
   }
 
   /** Applies the pull policy: pulls when asked to (`always`) or when the engine lacks the image. */
@@ -151,18 +186,32 @@ export class ContainerDriver implements DriverV1 {
     tracker.end();
   }
 
-  /** Creates from `spec`; on failure removes what this call made (matched by its create id). */
-  private async createFrom(spec: CreateSpec, ctx: OpContext): Promise<void> {
-    await this.call('create', ctx, async (engine) => {
+  /**
+   * Creates from `spec`; on failure removes what this call made (matched by its create id).
+   * `unlessImageMissing`: resolves false, having made nothing, when the API engine lacks the image
+   * (the CLI would pull it by itself, without our progress and errors: there, false at once).
+   */
+  private async createFrom(
+    spec: CreateSpec,
+    ctx: OpContext,
+    unlessImageMissing = false,
+  ): Promise<boolean> {
+    return this.call('create', ctx, async (engine) => {
+      if (unlessImageMissing && (engine.transport !== 'api' || spec.extraArgs.length)) return false;
       try {
         ctx.debug('create', { transport: engine.transport, image: spec.image });
         await engine.create(spec, ctx);
+        return true;
       } catch (error) {
+        if (unlessImageMissing && isNoSuchImage(error)) {
+          ctx.debug('the engine lacks the image', { image: spec.image });
+          return false;
+        }
         if (spec.init && INIT_MISSING.test(engineText(error))) {
           ctx.debug('the engine has no init binary: creating without --init');
           await this.removeIfOurs(engine, spec, ctx);
           await engine.create({ ...spec, init: false }, ctx);
-          return;
+          return true;
         }
         await this.removeIfOurs(engine, spec, ctx);
         throw error;
@@ -184,6 +233,10 @@ export class ContainerDriver implements DriverV1 {
   }
 
   async doStart(ctx: OpContext): Promise<void> {
+    await this.mutating(() => this.start(ctx));
+  }
+
+  private async start(ctx: OpContext): Promise<void> {
     await this.call('start', ctx, async (engine) => {
       await engine.start(this.name, ctx);
       // `start` returns once the engine has started the process; confirm it is still running.
@@ -215,70 +268,86 @@ export class ContainerDriver implements DriverV1 {
   }
 
   async doStop(req: StopRequest): Promise<DriverStopOutcome> {
-    return this.call('stop', req, async (engine) => {
-      const before = await engine.inspect(this.name, req);
-      if (!before) throw new NotFoundError(`container ${this.name} does not exist`);
-      const state = mapState(this.conn.dialect, before.status);
-      if (state !== 'running' && state !== 'suspended') {
-        return { how: 'already-stopped', ...exitOf(before) };
-      }
-      if (before.status === 'paused') await ignoreNotRunning(engine.unpause(this.name, req));
-      let how: DriverStopOutcome['how'] = 'forced';
-      if (!req.force && req.timeoutMs > 0) {
-        await ignoreNotRunning(engine.kill(this.name, before.stopSignal ?? 'SIGTERM', req));
-        // Engine-side wait (no polling), bounded by the graceful timeout in ms.
-        const graceDeadline = Math.min(req.deadline, Date.now() + req.timeoutMs);
-        const grace = AbortSignal.any([
-          req.signal,
-          AbortSignal.timeout(Math.max(1, graceDeadline - Date.now())),
-        ]);
-        const exited = await engine
-          .wait(this.name, { signal: grace, deadline: graceDeadline })
-          .then(() => true)
-          .catch((error) => {
-            if (req.signal.aborted) throw error;
-            return false;
-          });
-        // The engine's wait may lag (podman polls): ask reality before forcing.
-        const now = exited ? undefined : await engine.inspect(this.name, req);
-        const stillUp =
-          now && ['running', 'suspended'].includes(mapState(this.conn.dialect, now.status));
-        if (exited || !stillUp) how = 'graceful';
-      }
-      if (how === 'forced') {
-        await ignoreNotRunning(engine.kill(this.name, 'SIGKILL', req));
-        await engine.wait(this.name, req);
-      }
-      const after = await engine.inspect(this.name, req);
-      return { how, ...(after ? exitOf(after) : {}) };
-    });
+    const seen = this.takeSeen();
+    return this.mutating(() =>
+      this.call('stop', req, async (engine) => {
+        const before = seen ? seen.info : await engine.inspect(this.name, req);
+        if (!before) throw new NotFoundError(`container ${this.name} does not exist`);
+        const state = mapState(this.conn.dialect, before.status);
+        if (state !== 'running' && state !== 'suspended') {
+          return { how: 'already-stopped', ...exitOf(before.exitCode, before.error) };
+        }
+        if (before.status === 'paused') await ignoreNotRunning(engine.unpause(this.name, req));
+        let how: DriverStopOutcome['how'] = 'forced';
+        // The exit code, from the engine's wait (or the inspect that found it stopped).
+        let exit: { code: number | undefined; error?: string } | undefined;
+        if (!req.force && req.timeoutMs > 0) {
+          await ignoreNotRunning(engine.kill(this.name, before.stopSignal ?? 'SIGTERM', req));
+          // Engine-side wait (no polling), bounded by the graceful timeout in ms.
+          const graceDeadline = Math.min(req.deadline, Date.now() + req.timeoutMs);
+          const grace = AbortSignal.any([
+            req.signal,
+            AbortSignal.timeout(Math.max(1, graceDeadline - Date.now())),
+          ]);
+          exit = await engine
+            .wait(this.name, { signal: grace, deadline: graceDeadline })
+            .then((code) => ({ code }))
+            .catch((error) => {
+              if (req.signal.aborted) throw error;
+              return undefined;
+            });
+          if (!exit) {
+            // The engine's wait may lag (podman polls): ask reality before forcing.
+            const now = await engine.inspect(this.name, req);
+            if (!now || !['running', 'suspended'].includes(mapState(this.conn.dialect, now.status)))
+              exit = { code: now?.exitCode, ...(now?.error ? { error: now.error } : {}) };
+          }
+          if (exit) how = 'graceful';
+        }
+        if (how === 'forced') {
+          await ignoreNotRunning(engine.kill(this.name, 'SIGKILL', req));
+          exit = { code: await engine.wait(this.name, req) };
+        }
+        if (exit?.code !== undefined) return { how, ...exitOf(exit.code, exit.error) };
+        const after = await engine.inspect(this.name, req);
+        return { how, ...(after ? exitOf(after.exitCode, after.error) : {}) };
+      }),
+    );
   }
 
   async doSuspend(ctx: OpContext): Promise<void> {
-    await this.call('suspend', ctx, (engine) => engine.pause(this.name, ctx));
+    await this.mutating(() => this.call('suspend', ctx, (engine) => engine.pause(this.name, ctx)));
   }
 
   async doResume(ctx: OpContext): Promise<void> {
-    await this.call('resume', ctx, (engine) => engine.unpause(this.name, ctx));
+    await this.mutating(() => this.call('resume', ctx, (engine) => engine.unpause(this.name, ctx)));
   }
 
   async doDelete(ctx: OpContext): Promise<{ existed: boolean }> {
-    return this.call('delete', ctx, async (engine) => {
-      const existed = await engine.remove(this.name, ctx);
-      // Snapshot images untagged while this container used them are garbage now.
-      const images = await engine.images({ [LABEL_SNAPSHOT_OF]: this.name }, ctx);
-      for (const image of images.filter(
-        (i) => i.tags.length === 0 || i.tags.every((t) => t.includes('<none>')),
-      )) {
-        await engine.removeImage(image.id, ctx).catch(() => false);
-      }
-      return { existed };
-    });
+    const seen = this.takeSeen();
+    return this.mutating(() =>
+      this.call('delete', ctx, async (engine) => {
+        const existed = await engine.remove(this.name, ctx);
+        // Snapshot images untagged while this container used them are garbage now. Only a
+        // container made from a snapshot (a restore) can have used one: the image of any other
+        // container needs no search (a container not seen, or of unknown image, does).
+        const image = seen?.info?.image;
+        if (image && !shortRef(image).startsWith(SNAPSHOT_REPO)) return { existed };
+        const images = await engine.images({ [LABEL_SNAPSHOT_OF]: this.name }, ctx);
+        for (const found of images.filter(
+          (i) => i.tags.length === 0 || i.tags.every((t) => t.includes('<none>')),
+        )) {
+          await engine.removeImage(found.id, ctx).catch(() => false);
+        }
+        return { existed };
+      }),
+    );
   }
 
   async doInspect(ctx: OpContext): Promise<Observation> {
     return this.call('inspect', ctx, async (engine) => {
       const info = await engine.inspect(this.name, ctx);
+      this.seen = { info, at: Date.now() };
       if (!info) return { state: 'absent' };
       return observe(this.conn.dialect, info);
     });
@@ -335,7 +404,7 @@ export class ContainerDriver implements DriverV1 {
         },
       ]);
     }
-    return `vms-snapshot/${this.name.toLowerCase()}:${snapshot}`;
+    return `${SNAPSHOT_REPO}${this.name.toLowerCase()}:${snapshot}`;
   }
 
   async doSnapshotCreate(snapshot: string, ctx: OpContext): Promise<void> {
@@ -380,6 +449,10 @@ export class ContainerDriver implements DriverV1 {
    * container is started again.
    */
   async doSnapshotRestore(snapshot: string, ctx: OpContext): Promise<void> {
+    await this.mutating(() => this.restore(snapshot, ctx));
+  }
+
+  private async restore(snapshot: string, ctx: OpContext): Promise<void> {
     const ref = this.snapshotRef(snapshot);
     const wasRunning = await this.call('snapshot', ctx, async (engine) => {
       const images = await engine.images({ [LABEL_SNAPSHOT_OF]: this.name }, ctx);
@@ -390,36 +463,49 @@ export class ContainerDriver implements DriverV1 {
       return info ? mapState(this.conn.dialect, info.status) !== 'stopped' : false;
     });
     await this.createFrom(this.createSpec(ref), ctx);
-    if (wasRunning) await this.doStart(ctx);
+    if (wasRunning) await this.start(ctx);
   }
 
   /**
    * Tells core when the container changes behind its back (dies, is paused or removed): the
-   * engine's event stream filtered to this container, each event confirmed with an inspect.
+   * engine's event stream (one per connection, shared) for this container, each event confirmed
+   * with an inspect — one at a time, the last after the last event. Events while a mutating call
+   * of this driver runs are not confirmed: core ignores what the watch says during an op, which
+   * reconciles itself.
    */
   watch(onChange: (observation: Observation) => void): () => void {
-    const controller = new AbortController();
-    this.conn
-      .get({ signal: controller.signal, deadline: Date.now() + 30_000 }, { start: false })
-      .then((engine) =>
-        engine.events(
-          { container: this.name },
-          ({ action }) => {
-            if (!STATE_EVENT.test(action) || controller.signal.aborted) return;
-            const ctx = { signal: AbortSignal.timeout(30_000), deadline: Date.now() + 30_000 };
-            engine
-              .inspect(this.name, ctx)
-              .then((info) => {
-                if (!controller.signal.aborted)
-                  onChange(info ? observe(this.conn.dialect, info) : { state: 'absent' });
-              })
-              .catch(() => undefined);
-          },
-          controller.signal,
-        ),
-      )
-      .catch(() => undefined);
-    return () => controller.abort();
+    let closed = false;
+    let confirming = false;
+    let again = false;
+    const confirm = (): void => {
+      if (confirming) {
+        again = true;
+        return;
+      }
+      confirming = true;
+      const ctx = { signal: AbortSignal.timeout(30_000), deadline: Date.now() + 30_000 };
+      this.conn
+        .get(ctx, { start: false })
+        .then((engine) => engine.inspect(this.name, ctx))
+        .then((info) => {
+          if (!closed) onChange(info ? observe(this.conn.dialect, info) : { state: 'absent' });
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          confirming = false;
+          if (again && !closed) {
+            again = false;
+            confirm();
+          }
+        });
+    };
+    const unwatch = this.conn.events.watch(this.name, () => {
+      if (!closed && this.busy === 0) confirm();
+    });
+    return () => {
+      closed = true;
+      unwatch();
+    };
   }
 
   async doCopyIn(hostPath: string, guestPath: string, ctx: OpContext): Promise<void> {
@@ -436,13 +522,16 @@ function shortRef(tag: string): string {
   return tag.replace(/^(localhost|docker\.io)\//, '');
 }
 
-function exitOf(info: ContainerInfo): Pick<DriverStopOutcome, 'guestExit'> {
-  if (info.exitCode === undefined) return {};
+function exitOf(
+  exitCode: number | undefined,
+  error: string | undefined,
+): Pick<DriverStopOutcome, 'guestExit'> {
+  if (exitCode === undefined) return {};
   return {
     guestExit: {
-      exitCode: info.exitCode,
-      ...(info.exitCode > 128 ? { signal: signalName(info.exitCode - 128) } : {}),
-      ...(info.error ? { message: info.error } : {}),
+      exitCode,
+      ...(exitCode > 128 ? { signal: signalName(exitCode - 128) } : {}),
+      ...(error ? { message: error } : {}),
     },
   };
 }

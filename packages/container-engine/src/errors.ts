@@ -53,6 +53,15 @@ export function isUnreachable(error: unknown): boolean {
   return error instanceof EngineUnreachableError || DAEMON_DOWN.test(engineText(error));
 }
 
+/** The API engine answered that it lacks the image (a create of an image never pulled). */
+export function isNoSuchImage(error: unknown): boolean {
+  return (
+    error instanceof EngineApiError &&
+    error.status === 404 &&
+    NO_SUCH_IMAGE.test(error.engineMessage)
+  );
+}
+
 export function isNotFound(error: unknown): boolean {
   if (error instanceof EngineApiError)
     return error.status === 404 && !NO_SUCH_IMAGE.test(error.engineMessage);

@@ -8,15 +8,15 @@
  * label `dev.vms.test-run=<run id>` (swept at the run's end however it ends).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createInstance, type Instance, VmsError } from '@vms/core';
+import { createInstance, type Instance, VmsError, waitFor } from '@vms/core';
 import { testRunLabels } from '@vms/core/testing';
 import type { ContainerBackend } from '../backend.js';
 import type { Transport } from '../engine.js';
-import { LABEL_CREATED, LABEL_MANAGED, LABEL_OWNER } from '../labels.js';
+import { LABEL_CREATED, LABEL_MANAGED, LABEL_OWNER, LABEL_SNAPSHOT_OF } from '../labels.js';
 import type { ContainerOptionsInput } from '../options.js';
 
 type Fn = () => unknown | Promise<unknown>;
@@ -43,6 +43,23 @@ export interface ContainerSuiteOptions {
   removeBehindBack: (name: string) => Promise<void>;
   /** Short container-name prefix (default "vmst"). */
   prefix?: string;
+}
+
+/** This process's children that stream engine events (`docker events …`), by /proc. */
+function eventsChildren(): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (ppid === process.pid && argv.includes('events')) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
 }
 
 /** Labels one suite's (one test file's) containers, for its own afterAll sweep. */
@@ -211,6 +228,64 @@ export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): vo
       expect(await drift).toBe('deleted');
       expect(vm.state.name).toBe('deleted');
     });
+
+    it('follows several running containers at once, each hearing only its own changes', async () => {
+      const [a, b] = [make(), make()];
+      for (const vm of [a, b]) {
+        await vm.create();
+        await vm.start();
+      }
+      const drifts: string[] = [];
+      const drifted = (vm: Instance) =>
+        new Promise<void>((resolve) => {
+          vm.on('drift', (e) => {
+            drifts.push(`${vm.name}:${e.observed.name}`);
+            resolve();
+          });
+        });
+      const bDrift = drifted(b);
+      const aDrift = drifted(a);
+      await o.removeBehindBack(b.name);
+      await bDrift;
+      expect(a.state.name).toBe('running');
+      await o.removeBehindBack(a.name);
+      await aDrift;
+      expect(drifts).toEqual([`${b.name}:deleted`, `${a.name}:deleted`]);
+    });
+
+    if (o.transport === 'cli') {
+      it('follows running containers through one events process, ended when none runs', async () => {
+        // A backend of its own: no container of another test keeps its event stream open.
+        const own = o.backend();
+        const mk = (i: number) =>
+          createInstance(own, `${o.prefix ?? 'vmst'}-${run}-ev${i}`, {
+            image: o.image,
+            labels: { ...testRunLabels(), [TEST_SUITE_LABEL]: run },
+          });
+        const [a, b] = [mk(1), mk(2)];
+        const streams = async (count: number) => {
+          await waitFor(async () => eventsChildren().length === count, {
+            description: `${count} events processes`,
+            timeoutMs: 30_000,
+          });
+          return eventsChildren().length;
+        };
+        try {
+          for (const vm of [a, b]) {
+            await vm.create();
+            await vm.start();
+          }
+          expect(await streams(1)).toBe(1);
+          await a.stop();
+          expect(await streams(1)).toBe(1);
+          await b.stop();
+          expect(await streams(0)).toBe(0);
+        } finally {
+          for (const vm of [a, b]) await vm.delete();
+          await own.close();
+        }
+      });
+    }
 
     it('watchInstances names a container @vms manages when any process changes it', async () => {
       const vm = make();
@@ -417,6 +492,10 @@ export function runContainerSuite(t: SuiteTestApi, o: ContainerSuiteOptions): vo
       await expectCode(vm.snapshots.delete('s1'), 'NOT_FOUND');
       await expectCode((async () => vm.snapshots.create('bad name!'))(), 'INVALID_OPTIONS');
       await vm.delete();
+      // The image of s1, untagged while the restored container used it, went with the container.
+      const engine = await backend.engine();
+      const ctx = { signal: AbortSignal.timeout(30_000), deadline: Date.now() + 30_000 };
+      expect(await engine.images({ [LABEL_SNAPSHOT_OF]: vm.name }, ctx)).toEqual([]);
     });
 
     describe('faults give typed errors and leave nothing behind', () => {
