@@ -87,6 +87,7 @@ const ORDER = [
   'pool-qemu',
   'lifecycle-cli',
   'lifecycle-tc',
+  'lifecycle-floor',
 ];
 const rank = (r) => {
   const i = ORDER.indexOf(r.id);
