@@ -4,7 +4,7 @@
  * test image (scripts/images/build-test-image.sh) is missing. Touches only its own container.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pullFixture, registrySkipReason } from '@vms/container-engine/testing';
 import { testRunId, testRunLabels } from '@vms/core/testing';
@@ -105,6 +105,40 @@ describe.skipIf(reason !== undefined)('vms against real docker', () => {
     expect(del.code).toBe(0);
     expect((await vms(['list', '--json', '--backend', 'docker'])).stdout).not.toContain(`"${id}"`);
     expect((await vms(['start', id])).code).toBe(3);
+  });
+
+  // Start-up cost (issue 13): what Node loaded for a one-shot exec, seen from inside the process.
+  it('a one-shot exec loads no undici/tls (node:http taken without an ES module namespace)', async () => {
+    const quick = `${id}-quick`;
+    const preload = join(project.dir, 'builtins-at-exit.cjs');
+    const report = join(project.dir, 'builtins.json');
+    writeFileSync(
+      preload,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify(process.moduleLoadList)));\n`,
+    );
+    try {
+      const labels = ['--label', `dev.vms.test-run=${testRunId()}`];
+      const create = await vms([
+        'create',
+        quick,
+        '--image',
+        IMAGE,
+        '--opt',
+        'network=none',
+        ...labels,
+        '--start',
+      ]);
+      expect(create.code).toBe(0);
+      const exec = await vms(['exec', quick, '--', 'true'], {
+        env: { NODE_OPTIONS: `--require ${preload}` },
+      });
+      expect(exec).toMatchObject({ code: 0, stderr: '' });
+      const loaded = JSON.parse(readFileSync(report, 'utf8')) as string[];
+      expect(loaded).toContain('NativeModule _http_client'); // it did talk HTTP to the engine
+      expect(loaded.filter((m) => /undici|NativeModule tls$|http2/.test(m))).toEqual([]);
+    } finally {
+      await vms(['delete', quick]);
+    }
   });
 });
 
