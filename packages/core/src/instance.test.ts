@@ -7,7 +7,7 @@ import { VmsError } from './errors.js';
 import { createInstance, type Instance, openInstance } from './instance.js';
 import { acquireLock } from './lock.js';
 import { commonInstanceOptions } from './options.js';
-import type { BackendV1 } from './spec/v1.js';
+import type { BackendV1, Observation } from './spec/v1.js';
 import { delegateBackend, delegateDriver } from './testing/conformance/delegate.js';
 import { createMockBackend } from './testing/mock-backend.js';
 
@@ -168,8 +168,10 @@ describe('Instance runtime', () => {
     await vm.start();
     const drifts: string[] = [];
     vm.on('drift', (e) => drifts.push(`${e.expected.name}->${e.observed.name}`));
+    const drifted = new Promise((resolve) => vm.on('drift', resolve));
     mock.setBehindBack(vm.name, 'stopped', 'guest powered off');
-    // the watch saw it at once
+    // the watch saw it, and core's own look confirmed it (no op needed)
+    await drifted;
     expect(vm.state).toEqual({ name: 'stopped', reason: 'guest powered off' });
     expect(drifts).toEqual(['running->stopped']);
     // removed behind our back: delete is an idempotent no-op, refresh says deleted
@@ -178,6 +180,43 @@ describe('Instance runtime', () => {
     expect(r.state.name).toBe('deleted');
     expect(r.drift?.expected.name).toBe('stopped');
     expect(await vm.delete()).toEqual({ existed: false });
+  });
+
+  it('a watch report seen before an op ended is checked again, not applied (no false drift)', async () => {
+    const mock = createMockBackend();
+    let report: ((o: Observation) => void) | undefined;
+    const backend = delegateBackend(mock, (d) =>
+      delegateDriver(d, {
+        watch: (onChange) => {
+          report = onChange;
+          return () => {
+            report = undefined;
+          };
+        },
+      }),
+    );
+    const vm = createInstance(backend, fresh());
+    await vm.create();
+    await vm.start();
+    const drifts: string[] = [];
+    vm.on('drift', (e) => drifts.push(`${e.expected.name}->${e.observed.name}`));
+    // The engine said "paused" while our suspend ran; the report arrives after the resume.
+    await vm.suspend();
+    await vm.resume();
+    expect(report).toBeDefined();
+    report?.({ state: 'suspended' });
+    const inspects = mock.calls.filter((c) => c.verb === 'inspect').length;
+    await vm.refresh(); // queued behind the confirming look
+    expect(mock.calls.filter((c) => c.verb === 'inspect').length).toBe(inspects + 2);
+    expect(vm.state.name).toBe('running');
+    expect(drifts).toEqual([]);
+    // A report of a real change is confirmed and applied, as drift.
+    mock.setBehindBack(vm.name, 'stopped', 'guest powered off');
+    report?.({ state: 'stopped' });
+    await vm.refresh();
+    expect(vm.state.name).toBe('stopped');
+    expect(drifts).toEqual(['running->stopped']);
+    await vm.delete();
   });
 
   it('delete works from any state: when inspect fails (a corrupt record) the driver still deletes', async () => {

@@ -346,6 +346,8 @@ export class Instance<O = unknown> extends TypedEmitter<InstanceEvents> {
   #createdHere = false;
   #unwatch: (() => void) | undefined;
   #busy = 0;
+  /** A refresh confirming a change the watch reported is queued. */
+  #driftCheck = false;
 
   /** Use `createInstance` / `openInstance`. */
   constructor(init: InstanceInit<O>) {
@@ -802,12 +804,25 @@ export class Instance<O = unknown> extends TypedEmitter<InstanceEvents> {
     if (this.#unwatch || !this.#driver.watch || this.#settings.watch === false) return;
     this.#unwatch = this.#driver.watch((observation) => {
       if (this.#busy > 0) return; // an op in flight owns the state; it reconciles itself
-      this.#last = observation;
       const observed = stateFromObservation(observation, this.#state.name);
-      if (!sameState(observed, this.#state)) {
-        this.emit('drift', { instance: this.id, expected: this.#state, observed, at: now() });
-        this.#setState(observed);
+      if (sameState(observed, this.#state)) {
+        this.#last = observation;
+        return;
       }
+      // What the watch reports may have been seen before an op of this process that has ended
+      // since (a `pause` event confirmed after the resume): it is a hint. A refresh queued behind
+      // this instance's ops looks again and reports the drift, if there still is one.
+      this.#confirmDrift();
+    });
+  }
+
+  /** One refresh at a time confirms what the watch reported (see #startWatching). */
+  #confirmDrift(): void {
+    if (this.#driftCheck) return;
+    this.#driftCheck = true;
+    void enqueue(this.id, async () => {
+      this.#driftCheck = false; // what the watch reports from now on needs another look
+      if (this.#unwatch) await this.#refreshNow({}).catch(() => undefined);
     });
   }
 
