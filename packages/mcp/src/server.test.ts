@@ -116,4 +116,53 @@ describe('createVmsMcpServer', () => {
     expect(mock.world.size).toBe(0);
     expect(await listSessions(home)).toEqual([]);
   });
+
+  it('a session that ends lets its aborted calls finish before deleting (an exec ends its process first)', async () => {
+    const mock = createMockBackend();
+    const events: string[] = [];
+    let execStarted: () => void = () => {};
+    const started = new Promise<void>((resolve) => {
+      execStarted = resolve;
+    });
+    // An exec whose process takes a moment to end once aborted, like ssh being torn down.
+    const backend: typeof mock = {
+      ...mock,
+      driver: (name, options) => {
+        const real = mock.driver(name, options);
+        return {
+          ...real,
+          doExec: (_argv, _io, ctx) =>
+            new Promise((_, reject) => {
+              events.push('exec started');
+              execStarted();
+              ctx.signal.addEventListener(
+                'abort',
+                () =>
+                  setTimeout(() => {
+                    events.push('exec process ended');
+                    reject(ctx.signal.reason);
+                  }, 300),
+                { once: true },
+              );
+            }),
+          doDelete: (ctx) => {
+            events.push('delete');
+            return real.doDelete(ctx);
+          },
+        };
+      },
+    };
+    const { call, client, session } = await connect([backend], {
+      images: ['mock:*'],
+      network: 'allow',
+    });
+    await call('create_instance', { image: 'mock:1', name: 'a' });
+    const running = call('exec', { instance: 'a', command: ['sleep', '600'] }).catch(() => ({}));
+    await started;
+    await client.close(); // the client goes: the session ends
+    await session.closed;
+    expect(events).toEqual(['exec started', 'exec process ended', 'delete']);
+    expect(mock.world.size).toBe(0);
+    await running;
+  });
 });

@@ -111,7 +111,7 @@ export class VmsMcpServer {
       })),
     }));
     server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-      this.#call(session, request, extra.signal, (n) => extra.sendNotification(n)),
+      session.track(this.#call(session, request, extra.signal, (n) => extra.sendNotification(n))),
     );
     server.onerror = (error) => this.#core.log(`session ${session.id}: ${error.message}`);
     let resolveClosed: () => void = () => {};

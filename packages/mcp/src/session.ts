@@ -27,6 +27,8 @@ import {
 
 /** How long deleting one instance may take when a session ends. */
 const DELETE_TIMEOUT_MS = 120_000;
+/** How long a closing session waits for its aborted tool calls to end (they end in ms). */
+const CALLS_END_MS = 15_000;
 
 export interface Tracked {
   /** The name the agent uses. */
@@ -68,6 +70,8 @@ export class Session {
   #seq = 0;
   #closing: Promise<void> | undefined;
   #recorded: Promise<unknown> | undefined;
+  /** Tool calls running in this session (see track). */
+  readonly #calls = new Set<Promise<unknown>>();
 
   constructor(core: ServerCore, id: string, kind: 'stdio' | 'http') {
     this.core = core;
@@ -240,9 +244,24 @@ export class Session {
     }
   }
 
-  /** Ends the session: every instance is deleted, then the record is removed. Idempotent. */
+  /** A tool call of this session: close() lets the running ones end before deleting. */
+  track<T>(call: Promise<T>): Promise<T> {
+    this.#calls.add(call);
+    const forget = () => this.#calls.delete(call);
+    call.then(forget, forget);
+    return call;
+  }
+
+  /**
+   * Ends the session: running operations are aborted and awaited (so their processes, an exec's
+   * ssh for one, are gone before this process may exit), every instance is deleted, then the
+   * record is removed. Idempotent.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      for (const t of this.#instances.values())
+        t.controller.abort(new VmsError('ABORTED', 'the session is closing'));
+      await endWithin(Promise.allSettled([...this.#calls]), CALLS_END_MS);
       const aliases = [...this.#instances.keys()];
       const results = await Promise.allSettled(aliases.map((a) => this.delete(a)));
       let failed = 0;
@@ -277,4 +296,16 @@ export class Session {
 /** Refusal helper: `rule` is the policy field that refused. */
 export function refuse(rule: string, message: string, hint?: string): PolicyRefusedError {
   return new PolicyRefusedError(rule, message, hint ? { hint } : {});
+}
+
+/** Resolves when `work` settles or after `ms`, whichever is first. */
+function endWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    work.finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
