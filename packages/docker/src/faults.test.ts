@@ -144,10 +144,13 @@ describe.skipIf(skip !== undefined)('docker: fault injection (private dockerd)',
         // Read after the refresh: an operation whose client was killed may still be finishing
         // in the engine (an unpause sent just before the SIGKILL).
         const status = containers().get(name) ?? 'gone';
-        // A container caught mid-removal ("removing", "dead") may read as broken or gone.
+        // A container caught mid-removal ("removing", "dead") may read as broken or gone; gone
+        // with its record removed too (the delete finished) is an instance never known: initial.
         const expected = expectedState[status];
         const message = `${name}: docker says ${status}, refresh says ${seen}`;
         if (expected) expect(seen, message).toBe(expected);
+        else if (status === 'gone' && !recordedAt(at).includes(name))
+          expect(seen, message).toMatch(/^(initial|deleted)$/);
         else expect(seen, message).toMatch(/^(broken|stopped|deleted)$/);
       }
       for (const name of new Set([...real.keys(), ...recordedAt(at)])) {
